@@ -1,0 +1,54 @@
+# The two commands that matter: `make run` (the service, zero setup) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+PORT ?= 8000
+VENV := .venv
+TOOLS := .tools
+UV_VERSION := 0.13.9
+UV := $(TOOLS)/bin/uv
+PY := $(VENV)/bin/python
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_NO_PROGRESS := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-unit lint format services clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+install: $(VENV)/.installed  ## Create .venv with the locked dependencies
+
+run: install  ## Run web + worker + beat with SQLite and a filesystem broker (Ctrl-C stops)
+	$(PY) manage.py runstack --port $(PORT)
+
+services: install  ## Make sure PostgreSQL and Redis answer (starts them on this machine)
+	$(PY) -m tests.support.services
+
+lint: install  ## ruff, mypy and the migrations check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+
+format: install  ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: install services lint  ## Lint, then the whole suite against PostgreSQL, Redis and a real worker
+	$(PY) -m pytest
+
+test-unit: install  ## Only the fast tests (no worker, browser or server processes)
+	$(PY) -m pytest -m "not integration"
+
+clean:  ## Remove the virtual environments and local data under var/
+	rm -rf $(VENV) $(TOOLS) var

@@ -1,0 +1,22 @@
+"""The test suite: this machine's PostgreSQL and Redis unless the environment says."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-not-secret")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("EMAIL_URL", "smtp://127.0.0.1:1025")
+os.environ.setdefault("LOG_FORMAT", "json")
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import env
+
+# Not through os.environ: Celery lets a CELERY_BROKER_URL variable override its config,
+# and tests point the app at other brokers.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/14")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Unit tests never reach a real mail server; integration tests opt back in.
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+DEMO_DATA_ALLOWED = True

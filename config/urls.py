@@ -1,0 +1,46 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core import api as core_api
+from core import views as core_views
+
+api_v1 = [
+    path(
+        "ops/worker-checks",
+        core_api.WorkerCheckCreateApi.as_view(),
+        name="worker-check-create",
+    ),
+    path(
+        "ops/worker-checks/<uuid:code>",
+        core_api.WorkerCheckDetailApi.as_view(),
+        name="worker-check-detail",
+    ),
+]
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("api/v1/", include((api_v1, "api"), namespace="v1")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema"),
+        name="api-docs",
+    ),
+    path("staff/status/", core_views.status, name="status"),
+    path(
+        "staff/status/worker-check",
+        core_views.worker_check_start,
+        name="worker-check-start",
+    ),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+
+# Patient-facing pages live under a language prefix: /en/..., /tr/...
+urlpatterns += i18n_patterns(
+    path("", core_views.home, name="home"),
+    prefix_default_language=True,
+)

@@ -1,0 +1,21 @@
+"""The business-error base class, turned into a JSON error body by config.api."""
+
+
+class BusinessError(Exception):
+    """A refusal a caller can act on: a stable `code`, a message, and field errors."""
+
+    code = "invalid"
+    status_code = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        fields: dict[str, list[str]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.fields = fields or {}

@@ -1,0 +1,42 @@
+"""State changes of the operations helpers: worker checks and heartbeats."""
+
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.models import Heartbeat, WorkerCheck
+
+
+@transaction.atomic
+def worker_check_request(*, requested_by: Any) -> WorkerCheck:
+    """Record a new worker check and enqueue its task once the row is committed."""
+    from core.tasks import worker_check_complete_task
+
+    check = WorkerCheck.objects.create(
+        requested_by=requested_by
+        if requested_by and requested_by.is_authenticated
+        else None
+    )
+    transaction.on_commit(partial(worker_check_complete_task.delay, check.pk))
+    return check
+
+
+def worker_check_complete(*, check_id: int, worker: str) -> bool:
+    """Mark a check as done by `worker`; only the first completion counts.
+
+    Idempotent: a redelivered task finds the row already completed and changes nothing.
+    Returns whether this call completed it.
+    """
+    claimed = WorkerCheck.objects.filter(pk=check_id, completed_at__isnull=True).update(
+        completed_at=timezone.now(), worker=worker[:200]
+    )
+    return claimed == 1
+
+
+def heartbeat_record(*, source: str, worker: str) -> None:
+    """Note that `source` is alive now; running twice only moves the time forward."""
+    Heartbeat.objects.update_or_create(
+        source=source, defaults={"seen_at": timezone.now(), "worker": worker[:200]}
+    )

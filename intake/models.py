@@ -1,0 +1,1 @@
+"""Questionnaires, submissions and screening results (see the intake issue)."""

@@ -1,0 +1,106 @@
+"""The demo clinic that `make run` loads: one location, two practitioners, three logins.
+
+Loading is idempotent: a second run updates the same rows and resets the demo passwords
+so that the ones printed always work. Only settings with DEMO_DATA_ALLOWED may load it.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db import transaction
+
+from core.errors import BusinessError
+from leads.models import Location, Practitioner, StaffMember
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    username: str
+    password: str
+
+
+_LOGINS = (
+    # (role, username, password, full name, superuser)
+    (
+        StaffMember.Role.COORDINATOR,
+        "coordinator",
+        "demo-coordinator",
+        "Deniz Coordinator",
+        False,
+    ),
+    (
+        StaffMember.Role.PHYSICIAN,
+        "physician",
+        "demo-physician",
+        "Dr. Elif Physician",
+        False,
+    ),
+    (StaffMember.Role.CLINIC_ADMIN, "admin", "demo-admin", "Ayla Admin", True),
+)
+
+
+@transaction.atomic
+def demo_clinic_load() -> list[DemoLogin]:
+    """Create or refresh the demo clinic and return the logins to print."""
+    if not getattr(settings, "DEMO_DATA_ALLOWED", False):
+        raise BusinessError(
+            "Demo data is only for development settings: it has known passwords.",
+            code="demo_not_allowed",
+        )
+    location, _ = Location.objects.update_or_create(
+        slug="nisantasi",
+        defaults={
+            "name": "Nişantaşı Clinic",
+            "address": "Abdi İpekçi Cd. 1, 34367 Şişli/İstanbul",
+            "phone": "+902120000000",
+            "time_zone": settings.TIME_ZONE,
+        },
+    )
+    user_model = get_user_model()
+    view_permissions = Permission.objects.filter(
+        content_type__app_label="leads", codename__startswith="view_"
+    )
+    logins = []
+    for role, username, password, full_name, is_superuser in _LOGINS:
+        first_name, last_name = full_name.rsplit(" ", 1)
+        user, _ = user_model.objects.update_or_create(
+            username=username,
+            defaults={
+                "first_name": first_name,
+                "last_name": last_name,
+                "email": f"{username}@demo-clinic.example",
+                "is_staff": True,
+                "is_superuser": is_superuser,
+            },
+        )
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        user.user_permissions.set(view_permissions)
+        member, _ = StaffMember.objects.update_or_create(
+            user=user, defaults={"role": role, "languages": ["en", "tr"]}
+        )
+        member.locations.set([location])
+        logins.append(
+            DemoLogin(role=str(role.label), username=username, password=password)
+        )
+
+    physician_user = user_model.objects.get(username="physician")
+    practitioners = [
+        (
+            "Dr. Elif Physician",
+            Practitioner.Kind.PHYSICIAN,
+            ["tr", "en"],
+            physician_user,
+        ),
+        ("Selin Aesthetic Nurse", Practitioner.Kind.AESTHETICIAN, ["tr"], None),
+    ]
+    for display_name, kind, languages, practitioner_user in practitioners:
+        practitioner, _ = Practitioner.objects.update_or_create(
+            display_name=display_name,
+            defaults={"kind": kind, "languages": languages, "user": practitioner_user},
+        )
+        practitioner.locations.set([location])
+    return logins

@@ -1,0 +1,79 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", "English"
+    TURKISH = "tr", "Türkçe"
+
+
+class Location(models.Model):
+    """A clinic site: where patients are seen and whose coordinators see its leads."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    address = models.TextField(blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    time_zone = models.CharField(max_length=64, default="Europe/Istanbul")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Practitioner(models.Model):
+    """Someone who treats patients; bookings are made with a practitioner."""
+
+    class Kind(models.TextChoices):
+        PHYSICIAN = "physician", _("Physician")
+        AESTHETICIAN = "aesthetician", _("Aesthetic nurse or therapist")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    display_name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    locations = models.ManyToManyField(Location, related_name="practitioners")
+    languages = models.JSONField(
+        default=list, help_text=_('Language codes, e.g. ["en", "tr"]')
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class StaffMember(models.Model):
+    """A staff login's role in the clinic and the locations whose leads it may see."""
+
+    class Role(models.TextChoices):
+        COORDINATOR = "coordinator", _("Coordinator")
+        PHYSICIAN = "physician", _("Physician")
+        CLINIC_ADMIN = "clinic_admin", _("Clinic admin")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_member"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    locations = models.ManyToManyField(
+        Location, related_name="staff_members", blank=True
+    )
+    languages = models.JSONField(default=list)
+    is_on_duty = models.BooleanField(default=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["role", "is_on_duty"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"

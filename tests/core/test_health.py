@@ -1,0 +1,47 @@
+import pytest
+from django.test import Client
+
+from config.celery_app import app as celery_app
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_answers_ok_without_touching_dependencies(client: Client) -> None:
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_names_each_dependency_and_answers_200_when_all_respond(
+    client: Client,
+) -> None:
+    response = client.get("/readyz")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert set(body["checks"]) == {"database", "broker", "cache"}
+    assert all(check["ok"] for check in body["checks"].values())
+
+
+def test_readyz_answers_503_naming_the_broker_when_it_is_unreachable(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A port nothing listens on, with a password that must not leak into the body.
+    monkeypatch.setitem(celery_app.conf, "broker_url", "redis://:s3cret@127.0.0.1:1/0")
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["broker"]["ok"] is False
+    assert body["checks"]["database"]["ok"] is True
+    assert "s3cret" not in response.content.decode()
+
+
+def test_health_endpoints_are_never_cached(client: Client) -> None:
+    response = client.get("/readyz")
+
+    assert "no-cache" in response["Cache-Control"]

@@ -1,0 +1,105 @@
+"""`make run`'s zero-setup stack: SQLite, filesystem broker, web + worker + beat."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+# What config.settings.test puts in this process's environment; `make run` has none.
+TEST_SETTINGS_VARIABLES = {
+    "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "EMAIL_URL", "LOG_FORMAT",
+}  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def _wait_until(
+    predicate: Callable[[], bool], timeout: float, what: str, log: Path
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"{what} within {timeout} s; log:\n{log.read_text()[-4000:]}")
+
+
+def test_zero_setup_stack_serves_pages_and_runs_web_tasks_in_its_worker(
+    tmp_path: Path,
+) -> None:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in TEST_SETTINGS_VARIABLES},
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "VAR_DIR": str(tmp_path / "var"),
+        "CELERY_BROKER_URL": "filesystem://",
+    }
+    log = tmp_path / "stack.log"
+    with log.open("wb") as out:
+        stack = subprocess.Popen(
+            [sys.executable, "manage.py", "runstack", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        # runstack prints its URLs once /readyz has answered 200.
+        _wait_until(lambda: "Ready. Open:" in log.read_text(), 120, "not ready", log)
+        assert _get(f"{base}/readyz")[0] == 200
+        status, page = _get(f"{base}/en/")
+        assert status == 200
+        assert "Redness and spider veins" in page.decode()
+
+        token = subprocess.run(
+            [sys.executable, "manage.py", "drf_create_token", "admin"],
+            cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+        ).stdout.split()[2]  # fmt: skip
+        auth = {"Authorization": f"Token {token}"}
+        request = urllib.request.Request(  # noqa: S310
+            f"{base}/api/v1/ops/worker-checks", method="POST", headers=auth
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            assert response.status == 202
+            check_id = json.load(response)["id"]
+
+        def completed() -> bool:
+            _, body = _get(f"{base}/api/v1/ops/worker-checks/{check_id}", auth)
+            return json.loads(body)["completed_at"] is not None
+
+        _wait_until(completed, 60, "the worker did not run the web's task", log)
+    finally:
+        stack.send_signal(signal.SIGINT)
+        exit_code = stack.wait(timeout=30)
+
+    assert exit_code == 0
+    assert "Stopping web, worker and beat" in log.read_text()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()

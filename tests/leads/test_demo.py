@@ -1,0 +1,36 @@
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from leads.models import Location, Practitioner, StaffMember
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_clinic_has_one_location_two_practitioners_and_working_logins() -> None:
+    call_command("load_demo_clinic")
+
+    assert Location.objects.count() == 1
+    assert Practitioner.objects.count() == 2
+    roles = set(StaffMember.objects.values_list("role", flat=True))
+    assert {"coordinator", "physician"} <= roles
+    assert authenticate(username="coordinator", password="demo-coordinator") is not None
+    assert authenticate(username="physician", password="demo-physician") is not None
+
+
+def test_loading_the_demo_clinic_twice_changes_nothing_the_second_time() -> None:
+    call_command("load_demo_clinic")
+    call_command("load_demo_clinic")
+
+    assert Location.objects.count() == 1
+    assert Practitioner.objects.count() == 2
+    assert StaffMember.objects.count() == 3
+
+
+@override_settings(DEMO_DATA_ALLOWED=False)
+def test_production_settings_refuse_to_load_demo_logins() -> None:
+    with pytest.raises(CommandError, match="only for development"):
+        call_command("load_demo_clinic")
+
+    assert not StaffMember.objects.exists()
