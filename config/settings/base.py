@@ -1,7 +1,7 @@
 """Settings shared by every environment, read from the environment (12-factor).
 
 Each value has the zero-setup default of `make run`; production.py only tightens values
-and requires secrets. See docs/configuration.md for the full table.
+and requires secrets. The README has the table of every variable.
 """
 
 from pathlib import Path
