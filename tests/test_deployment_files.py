@@ -72,11 +72,14 @@ def test_compose_stack_has_web_worker_beat_database_broker_and_mail_catcher(
     assert set(compose["volumes"]) >= {"postgres-data", "redis-data"}
 
 
-def test_compose_web_runs_the_same_command_as_the_image(compose: dict[str, Any]) -> None:
+def test_compose_web_runs_the_same_command_as_the_image(
+    compose: dict[str, Any],
+) -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     cmd = re.search(r"^CMD (\[.*?\])", dockerfile, flags=re.MULTILINE | re.DOTALL)
 
     assert cmd is not None
-    assert json.loads(cmd.group(1).replace("\\\n", "")) == compose["services"]["web"][
-        "command"
-    ]
+    assert (
+        json.loads(cmd.group(1).replace("\\\n", ""))
+        == compose["services"]["web"]["command"]
+    )
