@@ -13,7 +13,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_NO_PROGRESS := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-unit lint format services clean
+.PHONY: help install run test test-unit lint format services messages clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,3 +52,7 @@ test-unit: install  ## Only the fast tests (no worker, browser or server process
 
 clean:  ## Remove the virtual environments and local data under var/
 	rm -rf $(VENV) $(TOOLS) var
+
+messages: install  ## Update the Turkish catalogue from the code, then compile it (needs gettext)
+	$(PY) manage.py makemessages -l tr --no-location --ignore ".venv/*" --ignore ".tools/*" --ignore "tests/*"
+	$(PY) manage.py compilemessages --ignore ".venv/*" --ignore ".tools/*"

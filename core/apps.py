@@ -8,4 +8,4 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from core import requestid
 
-        requestid.connect_celery_signals()
+        requestid.connect_signals()

@@ -16,6 +16,7 @@ from core.requestid import current_request_id
 SAFE_EXTRA_FIELDS = (
     "status_code",
     "method",
+    "view",
     "duration_ms",
     "task_id",
     "task_name",
@@ -26,9 +27,21 @@ SAFE_EXTRA_FIELDS = (
 )
 
 
+def _message_without_path(record: logging.LogRecord) -> str:
+    """Django's request logger writes "Not Found: <path>"; the path may hold a token.
+
+    The access log line of the same request id names the view instead.
+    """
+    message = record.getMessage()
+    if record.name == "django.request":
+        return message.split(":", 1)[0]
+    return message
+
+
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = current_request_id.get()
+        if not hasattr(record, "request_id"):
+            record.request_id = current_request_id.get()
         return True
 
 
@@ -39,7 +52,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "request_id": getattr(record, "request_id", current_request_id.get()),
-            "message": record.getMessage(),
+            "message": _message_without_path(record),
         }
         for field in SAFE_EXTRA_FIELDS:
             value = getattr(record, field, None)

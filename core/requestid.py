@@ -1,24 +1,32 @@
-"""A request id for every web request and every task it causes, for tracing logs.
+"""A request id for every web request and every task it causes, and the access log.
 
 The id comes from a trusted proxy's X-Request-ID header when it is well formed, or is
 made here; it is returned in the response and carried to Celery tasks in a message
-header.
+header. The access log names the view, never the path: paths can carry signed tokens.
 """
 
+import logging
 import re
+import time
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
 from celery import signals
+from django.conf import settings
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 
 HEADER = "X-Request-ID"
 _TASK_HEADER = "request_id"
 _VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
+# Probes hit these every few seconds; their lines would drown the rest.
+_QUIET_VIEWS = frozenset({"healthz", "readyz"})
+
 current_request_id: ContextVar[str] = ContextVar("request_id", default="-")
+access_logger = logging.getLogger("core.access")
 
 
 def _new_id() -> str:
@@ -28,17 +36,39 @@ def _new_id() -> str:
 class RequestIdMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self.log_access = settings.ACCESS_LOG
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get(HEADER, "")
         request_id = incoming if _VALID.match(incoming) else _new_id()
-        token = current_request_id.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            current_request_id.reset(token)
+        # Not reset on the way out: Django logs a 4xx or 5xx after the middleware has
+        # returned. request_finished clears it once the response is sent.
+        current_request_id.set(request_id)
+        started = time.perf_counter()
+        response = self.get_response(request)
+        if self.log_access:
+            _log_access(request, response, started)
         response[HEADER] = request_id
         return response
+
+
+def _log_access(request: HttpRequest, response: HttpResponse, started: float) -> None:
+    match = request.resolver_match
+    view = match.view_name if match else "-"
+    level = logging.DEBUG if view in _QUIET_VIEWS else logging.INFO
+    access_logger.log(
+        level,
+        "%s %s %s",
+        request.method,
+        view,
+        response.status_code,
+        extra={
+            "method": request.method,
+            "view": view,
+            "status_code": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
 
 
 def _add_header(headers: dict[str, Any] | None = None, **_: Any) -> None:
@@ -51,7 +81,12 @@ def _task_started(task: Any = None, **_: Any) -> None:
     current_request_id.set(request_id or f"task-{_new_id()}")
 
 
-def connect_celery_signals() -> None:
-    """Carry the id from the publishing request into the worker's log lines."""
+def _request_finished(**_: Any) -> None:
+    current_request_id.set("-")
+
+
+def connect_signals() -> None:
+    """Clear the id after each request; carry it from a request into its tasks' logs."""
+    request_finished.connect(_request_finished, weak=False)
     signals.before_task_publish.connect(_add_header, weak=False)
     signals.task_prerun.connect(_task_started, weak=False)

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "core.requestid.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "core.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -217,6 +218,8 @@ SPECTACULAR_SETTINGS = {
 # name people and submissions by id only; see core/logs.py.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+# One line a request: method, view name, status, time (runserver writes its own).
+ACCESS_LOG = env.bool("ACCESS_LOG", default=True)
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -29,9 +29,9 @@ X_FRAME_OPTIONS = "DENY"
 
 # Gunicorn serves the static files itself, compressed and with far-future caching.
 MIDDLEWARE = [
-    *MIDDLEWARE[:2],  # request id, security
+    *MIDDLEWARE[:3],  # request id, Django's security, our security headers
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    *MIDDLEWARE[2:],
+    *MIDDLEWARE[3:],
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -107,3 +107,36 @@ def test_a_task_published_during_a_request_carries_its_request_id() -> None:
             channel.queue_purge("unused")
 
     assert captured["request_id"] == "req-trace0001"
+
+
+@pytest.mark.django_db
+def test_each_request_writes_one_access_line_naming_the_view_not_the_path(
+    client: Client, staff_user, caplog: pytest.LogCaptureFixture
+) -> None:
+    client.force_login(staff_user)
+    check_code = "0b7b7c0e-1c52-4a3f-9d0e-6a1f2f9c1a11"
+
+    with caplog.at_level(logging.INFO):
+        response = client.get(f"/api/v1/ops/worker-checks/{check_code}")
+
+    access = [_format(r) for r in caplog.records if r.name == "core.access"]
+    django_lines = [_format(r) for r in caplog.records if r.name == "django.request"]
+    assert len(access) == 1
+    assert access[0]["view"] == "v1:worker-check-detail"
+    assert access[0]["status_code"] == 404
+    # Django's own "Not Found" line, written after the middleware, has the same id.
+    for entry in access + django_lines:
+        assert entry["request_id"] == response["X-Request-ID"]
+        assert check_code not in json.dumps(entry)
+
+
+def test_django_not_found_lines_leave_out_the_path_that_may_hold_a_token() -> None:
+    record = logging.LogRecord(
+        "django.request", logging.WARNING, __file__, 1, "Not Found: %s",
+        ("/en/resume/signed-token-abc/",), None,
+    )  # fmt: skip
+
+    entry = _format(record)
+
+    assert entry["message"] == "Not Found"
+    assert "signed-token" not in json.dumps(entry)
