@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core import api as core_api
@@ -25,6 +27,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path(
+        "favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)
+    ),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),

@@ -1,4 +1,7 @@
+import os
+import shutil
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -8,16 +11,50 @@ from tests.factories import StaffUserFactory, UserFactory
 from tests.support import services
 from tests.support.worker import running_worker
 
+# Playwright's sync API runs an event loop in the test thread; Django would then refuse
+# ORM calls made by the test itself between browser steps.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _unavailable(message: str) -> None:
+    if services.in_ci():
+        pytest.fail(f"{message} (CI=true: a missing service is a failure)")
+    pytest.skip(message)
+
 
 def require_service(service: services.Service) -> None:
     """Skip a test whose service is down, except under CI=true, where it fails."""
     if services.is_up(service):
         return
     host, port = service.address
-    message = f"{service.name} is not reachable at {host}:{port}"
-    if services.in_ci():
-        pytest.fail(f"{message} (CI=true: a missing service is a failure)")
-    pytest.skip(message)
+    _unavailable(f"{service.name} is not reachable at {host}:{port}")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(
+    browser_type_launch_args: dict[str, Any],
+) -> dict[str, Any]:
+    """Debian's Chromium: Playwright cannot download its own browser here."""
+    if shutil.which(CHROMIUM) is None:
+        _unavailable(
+            f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+        )
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": CHROMIUM_ARGS,
+    }
 
 
 @pytest.fixture(scope="session")

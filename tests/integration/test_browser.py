@@ -1,0 +1,114 @@
+"""The pages in real headless Chromium, on a phone-sized screen."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.factories import StaffUserFactory
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
+PHONE = {"width": 390, "height": 844}
+
+
+@dataclass
+class PageWatch:
+    """What a page did that a patient should never see or suffer."""
+
+    console_errors: list[str] = field(default_factory=list)
+    foreign_requests: list[str] = field(default_factory=list)
+
+    def assert_clean(self) -> None:
+        assert self.console_errors == []
+        assert self.foreign_requests == []
+
+
+@pytest.fixture
+def watched(page: Page, live_server) -> tuple[Page, PageWatch, str]:
+    watch = PageWatch()
+    own_host = urlsplit(live_server.url).netloc
+    page.set_viewport_size(PHONE)
+    page.on(
+        "console",
+        lambda message: (
+            watch.console_errors.append(message.text)
+            if message.type == "error"
+            else None
+        ),
+    )
+    page.on(
+        "request",
+        lambda request: (
+            watch.foreign_requests.append(request.url)
+            if urlsplit(request.url).netloc not in {own_host, ""}
+            and not request.url.startswith("data:")
+            else None
+        ),
+    )
+    return page, watch, live_server.url
+
+
+def _fits_the_screen(page: Page) -> bool:
+    return bool(
+        page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    )
+
+
+def test_start_page_fits_a_phone_loads_nothing_from_elsewhere_and_switches_to_turkish(
+    watched: tuple[Page, PageWatch, str],
+) -> None:
+    page, watch, base = watched
+
+    page.goto(f"{base}/en/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("spider veins")
+    assert _fits_the_screen(page)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "start-page-phone.png", full_page=True)
+
+    page.get_by_role("link", name="Türkçe").click()
+
+    expect(page).to_have_url(f"{base}/tr/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Kızarıklık")
+    watch.assert_clean()
+
+
+def test_staff_member_signs_in_with_the_keyboard_and_sends_a_task_through_the_worker(
+    watched: tuple[Page, PageWatch, str], celery_worker: str
+) -> None:
+    page, watch, base = watched
+    StaffUserFactory.create(username="deniz")
+
+    page.goto(f"{base}/staff/status/")
+    page.get_by_label("Username").fill("deniz")
+    page.get_by_label("Password").fill("correct horse battery staple")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="System status")).to_be_visible()
+
+    page.get_by_role("button", name="Send a test task").click()
+
+    # The page refreshes itself until the separate worker process has answered.
+    expect(page.get_by_text("Done").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(f"by {celery_worker}")).to_be_visible()
+    page.screenshot(path=SCREENSHOTS / "status-page-phone.png", full_page=True)
+    watch.assert_clean()
+
+
+def test_api_docs_render_from_local_assets_under_the_content_security_policy(
+    watched: tuple[Page, PageWatch, str],
+) -> None:
+    page, watch, base = watched
+    StaffUserFactory.create(username="integrator")
+    page.goto(f"{base}/admin/login/?next=/api/docs/")
+    page.get_by_label("Username").fill("integrator")
+    page.get_by_label("Password").fill("correct horse battery staple")
+    page.get_by_role("button", name="Log in").click()
+
+    expect(page.locator(".swagger-ui .title")).to_contain_text(
+        "Clinic intake and leads API"
+    )
+    expect(page.get_by_text("/api/v1/ops/worker-checks").first).to_be_visible()
+    watch.assert_clean()
