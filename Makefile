@@ -13,7 +13,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_NO_PROGRESS := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-unit lint format services messages clean
+.PHONY: help install run test test-unit lint format services system-packages messages clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ run: install  ## Run web + worker + beat with SQLite and a filesystem broker (Ct
 services: install  ## Make sure PostgreSQL and Redis answer (starts them on this machine)
 	$(PY) -m tests.support.services
 
+system-packages:  ## Install the Debian packages the tests need (chromium), when root
+	bash .ci/install-debian-packages
+
 lint: install  ## ruff, mypy and the migrations check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -44,7 +47,7 @@ format: install  ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: install services lint  ## Lint, then the whole suite against PostgreSQL, Redis and a real worker
+test: install system-packages services lint  ## Lint, then every test on the real services
 	$(PY) -m pytest
 
 test-unit: install  ## Only the fast tests (no worker, browser or server processes)

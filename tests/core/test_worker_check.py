@@ -5,8 +5,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from core import services
-from core.models import WorkerCheck
-from core.tasks import worker_check_complete_task
+from core.models import Heartbeat, WorkerCheck
+from core.tasks import heartbeat_record_task, worker_check_complete_task
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +113,19 @@ def test_status_page_button_sends_a_test_task_and_refreshes_until_done(
     page = response.content.decode()
     assert "Waiting for a worker" in page
     assert 'http-equiv="refresh"' in page
+
+
+def test_the_status_page_shows_the_scheduler_ok_once_a_heartbeat_arrives(
+    client: Client, staff_user
+) -> None:
+    client.force_login(staff_user)
+    before = client.get("/staff/status/").content.decode()
+
+    heartbeat_record_task.run()
+    heartbeat_record_task.run()
+
+    after = client.get("/staff/status/").content.decode()
+    assert "No heartbeat yet" in before
+    assert "No heartbeat yet" not in after
+    assert "last beat 0 s ago" in after
+    assert Heartbeat.objects.count() == 1
