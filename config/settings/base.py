@@ -158,7 +158,8 @@ CLINIC_NAME = env.str("CLINIC_NAME", default="Demo Aesthetic Clinic")
 DEMO_DATA_ALLOWED = False
 
 # Celery: JSON only, acknowledge after the work is done, state in our own tables.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# "localhost" only keeps kombu from warning; the folders below are the broker.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
     {
