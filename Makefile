@@ -47,8 +47,11 @@ format: install  ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# CI builds the test database afresh; developers reuse it between runs (--reuse-db).
+PYTEST_DB := $(if $(filter true 1 yes,$(CI)),--create-db,)
+
 test: install system-packages services lint  ## Lint, then every test on the real services
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_DB)
 
 test-unit: install  ## Only the fast tests (no worker, browser or server processes)
 	$(PY) -m pytest -m "not integration"

@@ -1,13 +1,14 @@
 #!/usr/bin/env python
 """Django's command-line utility for administrative tasks."""
 
-import os
 import sys
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    # Importing config reads `.env`, then picks config.settings.local unless told.
     from django.core.management import execute_from_command_line
+
+    import config  # noqa: F401
 
     execute_from_command_line(sys.argv)
 

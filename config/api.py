@@ -7,12 +7,36 @@ field names as the client sent them, so a form can put each message by its field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from core.errors import BusinessError
+
+API_PREFIX = "/api/"
+
+
+def error_body(message: str, code: str, fields: Any = None) -> dict[str, Any]:
+    return {"message": message, "code": code, "fields": fields or {}}
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 handler: the error shape under /api/, the HTML page elsewhere."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse(error_body("Not found.", "not_found"), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500 handler; the error itself is logged, without request data."""
+    if request.path.startswith(API_PREFIX):
+        body = error_body(
+            "Something went wrong on our side. Please try again.", "server_error"
+        )
+        return JsonResponse(body, status=500)
+    return defaults.server_error(request)
 
 
 def _messages(detail: Any) -> Any:
@@ -32,8 +56,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
     if isinstance(exc, BusinessError):
         set_rollback()
-        body = {"message": exc.message, "code": exc.code, "fields": exc.fields}
-        return Response(body, status=exc.status_code)
+        return Response(
+            error_body(exc.message, exc.code, exc.fields), status=exc.status_code
+        )
 
     if not isinstance(exc, exceptions.APIException):
         return None  # a bug: Django's 500 handling, which logs it without request data
@@ -50,17 +75,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             if isinstance(exc.detail, dict)
             else {"non_field_errors": exc.detail}
         )
-        body = {
-            "message": "Some fields need attention.",
-            "code": "invalid",
-            "fields": _messages(fields),
-        }
+        body = error_body("Some fields need attention.", "invalid", _messages(fields))
     else:
         codes = exc.get_codes()
-        body = {
-            "message": str(exc.detail),
-            "code": codes if isinstance(codes, str) else exc.default_code,
-            "fields": {},
-        }
+        code = codes if isinstance(codes, str) else exc.default_code
+        body = error_body(str(exc.detail), code)
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers)

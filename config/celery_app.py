@@ -1,12 +1,9 @@
 """The Celery app: settings from Django (CELERY_*), tasks from each app's tasks.py."""
 
 import logging.config
-import os
 from typing import Any
 
 from celery import Celery, signals
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("clinic")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -11,6 +11,9 @@ admin.site.site_header = admin.site.site_title = settings.CLINIC_NAME
 admin.site.index_title = "Clinic administration"
 admin.site.site_url = "/en/"
 
+handler404 = "config.api.not_found"
+handler500 = "config.api.server_error"
+
 api_v1 = [
     path(
         "ops/worker-checks",
@@ -26,8 +29,6 @@ api_v1 = [
 
 urlpatterns = [
     path("favicon.ico", core_views.favicon),
-    path("healthz", core_views.healthz, name="healthz"),
-    path("readyz", core_views.readyz, name="readyz"),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file: no inline script, so the

@@ -1,7 +1,5 @@
-import os
-
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+import config  # noqa: F401  (reads .env, picks the settings module)
 
 application = get_wsgi_application()

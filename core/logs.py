@@ -1,8 +1,11 @@
-"""Structured logging: one JSON object a line, each with the request id.
+"""Structured logs: a JSON object a line (or text for a terminal), with request ids.
 
-Health answers, names and contact details never reach a log line: code logs ids, and
-this formatter writes only the message and a short list of known-safe fields, never the
-request object or arbitrary `extra` values that could carry personal data.
+Health answers, names and contact details never reach a log line. Code logs ids; both
+formatters write only the message and a short list of known-safe fields, never the
+request object or arbitrary `extra` values; they cut the part of Django's and Celery's
+own messages that can quote a path (which may hold a signed token) or an exception's
+text (which can quote the value that caused it); and they write a traceback without
+the exception's message.
 """
 
 import json
@@ -25,17 +28,25 @@ SAFE_EXTRA_FIELDS = (
     "check_id",
     "code",
 )
+# Loggers whose messages end in ": <path>" or ": <exception text>"; what comes before
+# the first colon ("Not Found", "Forbidden (CSRF cookie not set.)", "Task x[id] retry")
+# says what happened.
+_TRAILING_DATA_LOGGERS = ("django.request", "django.security", "celery.app.trace")
 
 
-def _message_without_path(record: logging.LogRecord) -> str:
-    """Django's request logger writes "Not Found: <path>"; the path may hold a token.
-
-    The access log line of the same request id names the view instead.
-    """
+def safe_message(record: logging.LogRecord) -> str:
     message = record.getMessage()
-    if record.name == "django.request":
+    if record.name.startswith(_TRAILING_DATA_LOGGERS):
         return message.split(":", 1)[0]
     return message
+
+
+def safe_traceback(record: logging.LogRecord) -> tuple[str, str] | None:
+    """The exception's type and its traceback, without the exception's message."""
+    if not record.exc_info or record.exc_info[0] is None:
+        return None
+    exc_type, _, tb = record.exc_info
+    return exc_type.__qualname__, "".join(traceback.format_tb(tb))
 
 
 class RequestIdFilter(logging.Filter):
@@ -52,17 +63,29 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "request_id": getattr(record, "request_id", current_request_id.get()),
-            "message": _message_without_path(record),
+            "message": safe_message(record),
         }
         for field in SAFE_EXTRA_FIELDS:
             value = getattr(record, field, None)
             if value is not None:
                 entry[field] = value
-        if record.exc_info and record.exc_info[0] is not None:
-            # The traceback names code, not data. The exception's message is left out
-            # because it can quote the values that caused it (an IntegrityError names
-            # the duplicate email, a ValueError the bad date of birth).
-            exc_type, _, tb = record.exc_info
-            entry["exception"] = exc_type.__qualname__
-            entry["traceback"] = "".join(traceback.format_tb(tb))
+        exception = safe_traceback(record)
+        if exception:
+            entry["exception"], entry["traceback"] = exception
         return json.dumps(entry, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """The same fields as JsonFormatter, as a line a person reads in a terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        time = datetime.fromtimestamp(record.created).astimezone().strftime("%H:%M:%S")
+        request_id = getattr(record, "request_id", current_request_id.get())
+        line = (
+            f"{time} {record.levelname:<7} {record.name} [{request_id}] "
+            f"{safe_message(record)}"
+        )
+        exception = safe_traceback(record)
+        if exception:
+            line += f"\n{exception[1]}{exception[0]}"
+        return line

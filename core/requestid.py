@@ -1,8 +1,10 @@
 """A request id for every web request and every task it causes, and the access log.
 
-The id comes from a trusted proxy's X-Request-ID header when it is well formed, or is
-made here; it is returned in the response and carried to Celery tasks in a message
-header. The access log names the view, never the path: paths can carry signed tokens.
+The id is taken from an incoming X-Request-ID header when it is well formed (a proxy's
+or a client's: it only correlates log lines, and the pattern keeps it from injecting
+anything into them), or is made here. It is returned in the response and carried to
+Celery tasks in a message header. The access log names the view, never the path: paths
+can carry signed tokens.
 """
 
 import logging
@@ -19,13 +21,11 @@ from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 
 HEADER = "X-Request-ID"
+NO_REQUEST = "-"
 _TASK_HEADER = "request_id"
 _VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
-# Probes hit these every few seconds; their lines would drown the rest.
-_QUIET_VIEWS = frozenset({"healthz", "readyz"})
-
-current_request_id: ContextVar[str] = ContextVar("request_id", default="-")
+current_request_id: ContextVar[str] = ContextVar("request_id", default=NO_REQUEST)
 access_logger = logging.getLogger("core.access")
 
 
@@ -55,9 +55,7 @@ class RequestIdMiddleware:
 def _log_access(request: HttpRequest, response: HttpResponse, started: float) -> None:
     match = request.resolver_match
     view = match.view_name if match else "-"
-    level = logging.DEBUG if view in _QUIET_VIEWS else logging.INFO
-    access_logger.log(
-        level,
+    access_logger.info(
         "%s %s %s",
         request.method,
         view,
@@ -71,22 +69,25 @@ def _log_access(request: HttpRequest, response: HttpResponse, started: float) ->
     )
 
 
+def _clear(**_: Any) -> None:
+    current_request_id.set(NO_REQUEST)
+
+
 def _add_header(headers: dict[str, Any] | None = None, **_: Any) -> None:
-    if headers is not None:
-        headers.setdefault(_TASK_HEADER, current_request_id.get())
+    request_id = current_request_id.get()
+    if headers is not None and request_id != NO_REQUEST:
+        headers.setdefault(_TASK_HEADER, request_id)
 
 
 def _task_started(task: Any = None, **_: Any) -> None:
+    """Log a task under its request's id, or its own when beat or a command sent it."""
     request_id = getattr(task.request, _TASK_HEADER, None) if task else None
     current_request_id.set(request_id or f"task-{_new_id()}")
 
 
-def _request_finished(**_: Any) -> None:
-    current_request_id.set("-")
-
-
 def connect_signals() -> None:
-    """Clear the id after each request; carry it from a request into its tasks' logs."""
-    request_finished.connect(_request_finished, weak=False)
+    """Clear the id after each request and task; carry it from requests into tasks."""
+    request_finished.connect(_clear, weak=False)
     signals.before_task_publish.connect(_add_header, weak=False)
     signals.task_prerun.connect(_task_started, weak=False)
+    signals.task_postrun.connect(_clear, weak=False)

@@ -1,9 +1,10 @@
-"""Reads for health, readiness and the status page."""
+"""Reads for readiness, the scheduler's heartbeat and worker checks."""
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -13,7 +14,9 @@ from django.utils import timezone
 from config.celery_app import app as celery_app
 from core.models import Heartbeat, WorkerCheck
 
-CHECK_TIMEOUT_SECONDS = 3
+BROKER_TIMEOUT_SECONDS = 3
+# A heartbeat older than this many schedule intervals means beat or the workers stopped.
+HEARTBEAT_LATE_AFTER_INTERVALS = 3
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,12 @@ class CheckResult:
     error: str = ""
 
 
+@dataclass(frozen=True)
+class SchedulerState:
+    age_seconds: float | None
+    late: bool
+
+
 def _check_database() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
@@ -32,10 +41,18 @@ def _check_database() -> None:
 
 
 def _check_broker() -> None:
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    if "data_folder_in" in options:
+        # The filesystem transport opens no connection: its folder is the broker.
+        folder = Path(str(options["data_folder_in"]))
+        if not (folder.is_dir() and os.access(folder, os.W_OK)):
+            raise FileNotFoundError("broker folder missing or not writable")
+        return
+    # A new connection each time, not one from the pool: a pooled connection that
+    # was open before the broker died would still look fine.
     with celery_app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, timeout=CHECK_TIMEOUT_SECONDS)
-        # Opening a channel proves the transport works, not only that a socket opened.
-        conn.default_channel  # noqa: B018
+        conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_SECONDS)
+        conn.default_channel  # noqa: B018 - opening a channel proves the broker answers
 
 
 def _check_cache() -> None:
@@ -57,8 +74,12 @@ def _elapsed_ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 1)
 
 
-def readiness_checks() -> list[CheckResult]:
-    """Check what a request may need: database, broker, and Redis when set."""
+def readiness_check_list() -> list[CheckResult]:
+    """Check what a request may need: database, broker, and Redis when set.
+
+    Each check is bounded by its client's timeout (see the settings), so a dead
+    dependency makes the probe fail in seconds instead of hanging it.
+    """
     checks: list[tuple[str, Callable[[], None]]] = [
         ("database", _check_database),
         ("broker", _check_broker),
@@ -68,23 +89,22 @@ def readiness_checks() -> list[CheckResult]:
     return [_run(name, check) for name, check in checks]
 
 
-def heartbeat_last_seen(*, source: str = "beat") -> datetime | None:
-    """When the periodic scheduler last reached a worker, or None if never."""
-    return (
-        Heartbeat.objects.filter(source=source)
-        .values_list("seen_at", flat=True)
-        .first()
-    )
-
-
-def heartbeat_age_seconds(*, source: str = "beat") -> float | None:
-    seen_at = heartbeat_last_seen(source=source)
-    return None if seen_at is None else (timezone.now() - seen_at).total_seconds()
+def scheduler_get_state() -> SchedulerState:
+    """How long since beat's heartbeat last ran on a worker, and whether it is late."""
+    interval = settings.HEARTBEAT_INTERVAL_SECONDS
+    seen_at = Heartbeat.objects.filter(source="beat").values_list("seen_at", flat=True)
+    last = seen_at.first()
+    if last is None:
+        return SchedulerState(age_seconds=None, late=True)
+    age = (timezone.now() - last).total_seconds()
+    return SchedulerState(age, late=age > interval * HEARTBEAT_LATE_AFTER_INTERVALS)
 
 
 def worker_check_list_recent(*, limit: int = 5) -> list[WorkerCheck]:
+    """The latest worker checks, newest first."""
     return list(WorkerCheck.objects.order_by("-requested_at")[:limit])
 
 
 def worker_check_get(*, code: str) -> WorkerCheck | None:
+    """The worker check with this public code, or None."""
     return WorkerCheck.objects.filter(code=code).first()

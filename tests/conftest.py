@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from tests.factories import StaffUserFactory, UserFactory
 from tests.support import services
-from tests.support.worker import running_worker
+from tests.support.worker import WorkerProcess, running_worker
 
 # Playwright's sync API runs an event loop in the test thread; Django would then refuse
 # ORM calls made by the test itself between browser steps.
@@ -37,8 +37,7 @@ def require_service(service: services.Service) -> None:
     """Skip a test whose service is down, except under CI=true, where it fails."""
     if services.is_up(service):
         return
-    host, port = service.address
-    _unavailable(f"{service.name} is not reachable at {host}:{port}")
+    _unavailable(f"{service.name} does not answer at {service.url_variable}")
 
 
 @pytest.fixture(scope="session")
@@ -62,14 +61,14 @@ def celery_worker(
     django_db_setup: None,
     django_db_blocker: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[str]:
-    """A real worker process on Redis reading the test database; yields its name."""
+) -> Iterator[WorkerProcess]:
+    """A real worker process on Redis, reading the test database."""
     require_service(services.REDIS)
     log_path = tmp_path_factory.mktemp("celery") / "worker.log"
     with running_worker(
         database_name=connection.settings_dict["NAME"], log_path=log_path
-    ) as node_name:
-        yield node_name
+    ) as worker:
+        yield worker
 
 
 @pytest.fixture

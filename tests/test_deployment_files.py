@@ -29,7 +29,7 @@ def _settings_variables() -> set[str]:
 
 def _env_example_variables() -> set[str]:
     text = (ROOT / ".env.example").read_text()
-    return set(re.findall(r"^([A-Z_]+)=", text, flags=re.MULTILINE))
+    return set(re.findall(r"^#?([A-Z_]+)=", text, flags=re.MULTILINE))
 
 
 def test_every_setting_read_from_the_environment_is_documented() -> None:

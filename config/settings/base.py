@@ -14,9 +14,8 @@ import environ
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+# config.env has already read a developer's .env into the environment.
 env = environ.Env()
-# A local .env is a convenience for developers; real deployments set the environment.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # Local state of the zero-setup stack: SQLite file, broker folders, beat schedule.
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -44,6 +43,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: /healthz and /readyz answer before host checks, redirects and logging.
+    "core.probes.ProbeMiddleware",
     "core.requestid.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.security.SecurityHeadersMiddleware",
@@ -91,6 +92,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database that stops answering fails a request (and /readyz) in seconds.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache (and later locks and rate limits): Redis when REDIS_URL is set.
@@ -101,6 +104,7 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "clinic",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
 else:
@@ -189,8 +193,12 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The periodic work, in code so every deployment runs the same schedule.
-CELERY_BEAT_SCHEDULE = {
-    "worker-heartbeat": {"task": "core.tasks.heartbeat_record_task", "schedule": 60.0},
+HEARTBEAT_INTERVAL_SECONDS = 60.0
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "heartbeat": {
+        "task": "core.tasks.heartbeat_record_task",
+        "schedule": HEARTBEAT_INTERVAL_SECONDS,
+    },
 }
 
 REST_FRAMEWORK = {
@@ -227,9 +235,7 @@ LOGGING: dict[str, Any] = {
     "filters": {"request_id": {"()": "core.logs.RequestIdFilter"}},
     "formatters": {
         "json": {"()": "core.logs.JsonFormatter"},
-        "text": {
-            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
-        },
+        "text": {"()": "core.logs.TextFormatter"},
     },
     "handlers": {
         "console": {

@@ -2,9 +2,13 @@
 
 import os
 
-# Defaults only: anything set in the environment still wins.
+import environ
+
+# Defaults only: anything set in the environment or in .env still wins.
 os.environ.setdefault("DEBUG", "true")
-os.environ.setdefault("SECRET_KEY", "local-development-only-not-secret")
+if environ.Env().bool("DEBUG"):
+    # With DEBUG off (DEBUG=false make run) a real key is required, as in production.
+    os.environ.setdefault("SECRET_KEY", "local-development-only-not-secret")
 os.environ.setdefault("EMAIL_URL", "consolemail://")
 os.environ.setdefault("LOG_FORMAT", "text")
 os.environ.setdefault("ACCESS_LOG", "false")

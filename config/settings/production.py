@@ -13,8 +13,6 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-# Health probes come from the load balancer over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
     "SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True
@@ -28,10 +26,12 @@ CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 
 # Gunicorn serves the static files itself, compressed and with far-future caching.
+# Right after the security middleware, as WhiteNoise asks.
+_after_security = MIDDLEWARE.index("core.security.SecurityHeadersMiddleware") + 1
 MIDDLEWARE = [
-    *MIDDLEWARE[:3],  # request id, Django's security, our security headers
+    *MIDDLEWARE[:_after_security],
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    *MIDDLEWARE[3:],
+    *MIDDLEWARE[_after_security:],
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

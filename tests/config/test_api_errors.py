@@ -1,6 +1,8 @@
+import uuid
 from typing import Any
 
 import pytest
+from django.test import Client
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -61,14 +63,47 @@ def test_a_business_error_answers_with_its_code_and_fields() -> None:
 
 
 @pytest.mark.django_db
-def test_unknown_api_paths_still_answer_in_the_error_shape_for_authenticated_users(
-    api_client: Any, staff_user: Any
+@pytest.mark.parametrize(
+    "path", ["/api/v1/nope", "/api/v1/ops/worker-checks/not-a-uuid"]
+)
+def test_unknown_api_paths_answer_404_in_the_error_shape(
+    client: Client, path: str
 ) -> None:
-    api_client.force_authenticate(staff_user)
-
-    response = api_client.get("/api/v1/ops/worker-checks/not-a-uuid")
+    response = client.get(path)
 
     assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "message": "Not found.",
+        "code": "not_found",
+        "fields": {},
+    }
+
+
+@pytest.mark.django_db
+def test_unknown_pages_answer_a_friendly_404_page(client: Client) -> None:
+    response = client.get("/en/no-such-page/")
+
+    assert response.status_code == 404
+    assert "We could not find that page" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_crash_in_the_api_answers_500_in_the_error_shape_without_details(
+    client: Client, staff_user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(**_: Any) -> None:
+        raise RuntimeError("secret detail: ayse@example.com")
+
+    monkeypatch.setattr("core.selectors.worker_check_get", crash)
+    client.raise_request_exception = False
+    client.force_login(staff_user)
+
+    response = client.get(f"/api/v1/ops/worker-checks/{uuid.uuid4()}")
+
+    assert response.status_code == 500
+    assert response.json()["code"] == "server_error"
+    assert "ayse@example.com" not in response.content.decode()
 
 
 @pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from config.celery_app import app as celery_app
-from core.logs import JsonFormatter, RequestIdFilter
+from core.logs import JsonFormatter, RequestIdFilter, TextFormatter
 from core.requestid import current_request_id
 
 
@@ -25,7 +25,7 @@ def _record(message: str, *args: object, **extra: object) -> logging.LogRecord:
 
 @pytest.mark.django_db
 def test_every_response_carries_a_request_id(client: Client) -> None:
-    response = client.get("/healthz")
+    response = client.get("/en/")
 
     assert len(response["X-Request-ID"]) == 32
 
@@ -34,8 +34,8 @@ def test_every_response_carries_a_request_id(client: Client) -> None:
 def test_a_well_formed_incoming_request_id_is_kept_and_a_hostile_one_replaced(
     client: Client,
 ) -> None:
-    kept = client.get("/healthz", headers={"X-Request-ID": "lb-1234abcd"})
-    replaced = client.get("/healthz", headers={"X-Request-ID": "x\nInjected: 1"})
+    kept = client.get("/en/", headers={"X-Request-ID": "lb-1234abcd"})
+    replaced = client.get("/en/", headers={"X-Request-ID": "x\nInjected: 1"})
 
     assert kept["X-Request-ID"] == "lb-1234abcd"
     assert "\n" not in replaced["X-Request-ID"]
@@ -140,3 +140,52 @@ def test_django_not_found_lines_leave_out_the_path_that_may_hold_a_token() -> No
 
     assert entry["message"] == "Not Found"
     assert "signed-token" not in json.dumps(entry)
+
+
+@pytest.mark.parametrize(
+    ("logger", "message", "args", "kept"),
+    [
+        (
+            "django.security.csrf",
+            "Forbidden (%s): %s",
+            ("CSRF cookie not set.", "/en/resume/signed-token-abc/"),
+            "Forbidden (CSRF cookie not set.)",
+        ),
+        (
+            "celery.app.trace",
+            "Task %(name)s[%(id)s] retry: %(exc)s",
+            ({"name": "send", "id": "42", "exc": "SMTP refused ayse@example.com"},),
+            "Task send[42] retry",
+        ),
+    ],
+)
+def test_django_and_celery_lines_drop_the_path_or_exception_text_they_end_with(
+    logger: str, message: str, args: tuple[object, ...], kept: str
+) -> None:
+    record = logging.LogRecord(
+        logger, logging.WARNING, __file__, 1, message, args, None
+    )
+
+    json_entry = _format(record)
+    text_line = TextFormatter().format(record)
+
+    assert json_entry["message"] == kept
+    assert text_line.endswith(kept)
+    for secret in ("signed-token", "ayse@example.com"):
+        assert secret not in json.dumps(json_entry)
+        assert secret not in text_line
+
+
+def test_the_text_format_also_leaves_out_exception_messages() -> None:
+    email = "ayse" + "@example.com"
+    try:
+        raise ValueError(f"bad {email}")
+    except ValueError:
+        record = logging.LogRecord(
+            "test", logging.ERROR, __file__, 1, "failed", (), sys.exc_info()
+        )
+
+    line = TextFormatter().format(record)
+
+    assert line.rstrip().endswith("ValueError")
+    assert email not in line

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, ViewportSize, expect
 
 from tests.factories import StaffUserFactory
+from tests.support.worker import WorkerProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -77,7 +78,7 @@ def test_start_page_fits_a_phone_loads_nothing_from_elsewhere_and_switches_to_tu
 
 
 def test_staff_member_signs_in_with_the_keyboard_and_sends_a_task_through_the_worker(
-    watched: tuple[Page, PageWatch, str], celery_worker: str
+    watched: tuple[Page, PageWatch, str], celery_worker: WorkerProcess
 ) -> None:
     page, watch, base = watched
     StaffUserFactory.create(username="deniz")
@@ -92,7 +93,7 @@ def test_staff_member_signs_in_with_the_keyboard_and_sends_a_task_through_the_wo
 
     # The page refreshes itself until the separate worker process has answered.
     expect(page.get_by_text("Done").first).to_be_visible(timeout=30_000)
-    expect(page.get_by_text(f"by {celery_worker}")).to_be_visible()
+    expect(page.get_by_text(f"by {celery_worker.node_name}")).to_be_visible()
     page.screenshot(path=SCREENSHOTS / "status-page-phone.png", full_page=True)
     watch.assert_clean()
 

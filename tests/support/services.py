@@ -1,58 +1,69 @@
 """Make sure the services the test suite talks to are up: PostgreSQL and Redis.
 
-Run as `python -m tests.support.services` (make test does). A service that is down is
-started with this machine's command for it. With CI=true a service that stays down
-fails the run; elsewhere it is reported and the tests that need it say so.
+Run as `python -m tests.support.services` (make test does). A service that does not
+answer is started with this machine's command for it. With CI=true a service that stays
+down fails the run; elsewhere it is reported and the tests that need it say so.
+The addresses are the test settings' own (config/settings/test.py).
 """
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+
+import psycopg
+import redis
 
 START_TIMEOUT_SECONDS = 30
+
+
+def _test_environment() -> None:
+    """Put the test settings' defaults into os.environ, where the URLs are read."""
+    import config.settings.test  # noqa: F401
 
 
 @dataclass(frozen=True)
 class Service:
     name: str
     url_variable: str
-    default_url: str
-    start_command: tuple[str, ...]
+    answers: Callable[[str], None]
+    start_command: Callable[[], tuple[str, ...]]
 
     @property
-    def address(self) -> tuple[str, int]:
-        parts = urlsplit(os.environ.get(self.url_variable, self.default_url))
-        return parts.hostname or "127.0.0.1", parts.port or 0
+    def url(self) -> str:
+        _test_environment()
+        return os.environ[self.url_variable]
 
 
-def _postgres_start_command() -> tuple[str, ...]:
+def _postgres_answers(url: str) -> None:
+    with psycopg.connect(url, connect_timeout=2) as connection:
+        connection.execute("SELECT 1")
+
+
+def _redis_answers(url: str) -> None:
+    redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
+
+
+def _postgres_start() -> tuple[str, ...]:
     clusters = sorted(Path("/etc/postgresql").glob("*"))
     version = clusters[-1].name if clusters else "15"
     return ("pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start")
 
 
-POSTGRESQL = Service(
-    "PostgreSQL",
-    "DATABASE_URL",
-    "postgres://postgres@127.0.0.1:5432/test",
-    _postgres_start_command(),
-)
-REDIS = Service(
-    "Redis",
-    "REDIS_URL",
-    "redis://127.0.0.1:6379/15",
-    (
+def _redis_start() -> tuple[str, ...]:
+    return (
         "redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1",
         "--port", "6379", "--save", "", "--appendonly", "no",
         "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log",
-    ),
-)  # fmt: skip
+    )  # fmt: skip
+
+
+POSTGRESQL = Service("PostgreSQL", "DATABASE_URL", _postgres_answers, _postgres_start)
+REDIS = Service("Redis", "REDIS_URL", _redis_answers, _redis_start)
 SERVICES = (POSTGRESQL, REDIS)
 
 
@@ -60,19 +71,21 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
-def is_up(service: Service, timeout: float = 1.0) -> bool:
+def is_up(service: Service) -> bool:
+    """Whether the service answers a real request (a login and a query, a PING)."""
     try:
-        with socket.create_connection(service.address, timeout=timeout):
-            return True
-    except OSError:
+        service.answers(service.url)
+    except (psycopg.Error, redis.RedisError, OSError):
         return False
+    return True
 
 
 def _start(service: Service) -> bool:
-    if shutil.which(service.start_command[0]) is None:
-        print(f"  cannot start {service.name}: {service.start_command[0]} not found")
+    command = service.start_command()
+    if shutil.which(command[0]) is None:
+        print(f"  cannot start {service.name}: {command[0]} not found")
         return False
-    subprocess.run(service.start_command, check=False)
+    subprocess.run(command, check=False)
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if is_up(service):
@@ -82,14 +95,13 @@ def _start(service: Service) -> bool:
 
 
 def ensure_services() -> list[Service]:
-    """Start what is down; return the services still unreachable."""
+    """Start what is down; return the services that still do not answer."""
     missing = []
     for service in SERVICES:
-        host, port = service.address
         if is_up(service) or _start(service):
-            print(f"{service.name} is up at {host}:{port}")
+            print(f"{service.name} answers ({service.url_variable})")
         else:
-            print(f"{service.name} is NOT reachable at {host}:{port}")
+            print(f"{service.name} does NOT answer at {service.url_variable}")
             missing.append(service)
     return missing
 

@@ -6,34 +6,48 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from config.celery_app import app as celery_app
 
 READY_TIMEOUT_SECONDS = 60
 
 
-@contextmanager
-def running_worker(*, database_name: str, log_path: Path) -> Iterator[str]:
-    """Start `celery worker` in its own process and yield its node name once it answers.
+@dataclass(frozen=True)
+class WorkerProcess:
+    node_name: str
+    log_path: Path
 
-    The worker connects to `database_name` (the test database) with the test settings,
-    so what a test commits is what the worker reads.
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+
+def _database_url(database_name: str) -> str:
+    """The test settings' DATABASE_URL, pointed at the test database pytest made."""
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path=f"/{database_name}"))
+
+
+@contextmanager
+def running_worker(*, database_name: str, log_path: Path) -> Iterator[WorkerProcess]:
+    """Start `celery worker` in its own process; yield it once it answers a ping.
+
+    The worker uses the test settings against `database_name`, so what a test
+    commits is what the worker reads.
     """
-    node_name = f"tests-{os.getpid()}@localhost"
+    worker = WorkerProcess(f"tests-{os.getpid()}@localhost", log_path)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database_name}",
+        "DATABASE_URL": _database_url(database_name),
     }
-    # Tasks left over from an earlier, interrupted run must not reach this worker.
-    with celery_app.connection_for_write() as connection:
-        channel: Any = connection.default_channel
-        channel.client.flushdb()
+    # Tasks left in the queue by an earlier, interrupted run must not reach it.
+    celery_app.control.purge()
     command = [
         sys.executable, "-m", "celery", "-A", "config", "worker",
-        "--hostname", node_name, "--pool", "prefork", "--concurrency", "2",
+        "--hostname", worker.node_name, "--pool", "prefork", "--concurrency", "2",
         "--loglevel", "INFO", "--without-gossip", "--without-mingle",
     ]  # fmt: skip
     with log_path.open("wb") as log:
@@ -41,8 +55,8 @@ def running_worker(*, database_name: str, log_path: Path) -> Iterator[str]:
             command, env=env, stdout=log, stderr=subprocess.STDOUT
         )
     try:
-        _wait_until_answering(node_name, process, log_path)
-        yield node_name
+        _wait_until_answering(worker, process)
+        yield worker
     finally:
         process.terminate()
         try:
@@ -53,13 +67,13 @@ def running_worker(*, database_name: str, log_path: Path) -> Iterator[str]:
 
 
 def _wait_until_answering(
-    node_name: str, process: subprocess.Popen[bytes], log_path: Path
+    worker: WorkerProcess, process: subprocess.Popen[bytes]
 ) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"worker exited early:\n{log_path.read_text()[-3000:]}")
-        if celery_app.control.ping(destination=[node_name], timeout=0.5):
+            raise RuntimeError(f"worker exited early:\n{worker.log()[-3000:]}")
+        if celery_app.control.ping(destination=[worker.node_name], timeout=0.5):
             return
     process.kill()
-    raise RuntimeError(f"worker did not answer a ping:\n{log_path.read_text()[-3000:]}")
+    raise RuntimeError(f"worker did not answer a ping:\n{worker.log()[-3000:]}")
