@@ -1,23 +1,20 @@
 """State changes of the operations helpers: worker checks and heartbeats."""
 
 from functools import partial
-from typing import Any
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
 
 from core.models import Heartbeat, WorkerCheck
+from core.tasks import worker_check_complete_task
 
 
-@transaction.atomic
-def worker_check_request(*, requested_by: Any) -> WorkerCheck:
+@transaction.atomic(durable=True)
+def worker_check_request(*, requested_by: User | AnonymousUser) -> WorkerCheck:
     """Record a new worker check and enqueue its task once the row is committed."""
-    from core.tasks import worker_check_complete_task
-
     check = WorkerCheck.objects.create(
-        requested_by=requested_by
-        if requested_by and requested_by.is_authenticated
-        else None
+        requested_by=requested_by if requested_by.is_authenticated else None
     )
     transaction.on_commit(partial(worker_check_complete_task.delay, check.pk))
     return check

@@ -5,9 +5,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class Language(models.TextChoices):
-    ENGLISH = "en", "English"
-    TURKISH = "tr", "Türkçe"
+def clinic_time_zone() -> str:
+    """A new location's zone: the clinic's (settings.TIME_ZONE) until changed."""
+    zone: str = settings.TIME_ZONE
+    return zone
 
 
 class Location(models.Model):
@@ -18,7 +19,7 @@ class Location(models.Model):
     name = models.CharField(max_length=200)
     address = models.TextField(blank=True)
     phone = models.CharField(max_length=32, blank=True)
-    time_zone = models.CharField(max_length=64, default="Europe/Istanbul")
+    time_zone = models.CharField(max_length=64, default=clinic_time_zone)
     is_active = models.BooleanField(default=True)
 
     class Meta:

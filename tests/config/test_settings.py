@@ -48,6 +48,15 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
     assert "Set the SECRET_KEY environment variable" in result.stderr
 
 
+def test_production_refuses_to_start_without_allowed_hosts() -> None:
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "ALLOWED_HOSTS"}
+
+    result = _manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "Set the ALLOWED_HOSTS environment variable" in result.stderr
+
+
 def test_celery_speaks_only_json_and_acknowledges_after_the_work() -> None:
     conf = celery_app.conf
 
