@@ -53,6 +53,15 @@ def watched(page: Page, live_server) -> tuple[Page, PageWatch, str]:
     return page, watch, live_server.url
 
 
+def _sign_in_with_the_keyboard(page: Page, url: str) -> None:
+    """Open a staff page, meet the sign-in form, and submit it with Enter."""
+    user = StaffUserFactory.create()
+    page.goto(url)
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill("correct horse battery staple")
+    page.keyboard.press("Enter")
+
+
 def _fits_the_screen(page: Page) -> bool:
     return bool(
         page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
@@ -81,12 +90,8 @@ def test_staff_member_signs_in_with_the_keyboard_and_sends_a_task_through_the_wo
     watched: tuple[Page, PageWatch, str], celery_worker: WorkerProcess
 ) -> None:
     page, watch, base = watched
-    StaffUserFactory.create(username="deniz")
 
-    page.goto(f"{base}/staff/status/")
-    page.get_by_label("Username").fill("deniz")
-    page.get_by_label("Password").fill("correct horse battery staple")
-    page.keyboard.press("Enter")
+    _sign_in_with_the_keyboard(page, f"{base}/staff/status/")
     expect(page.get_by_role("heading", name="System status")).to_be_visible()
 
     page.get_by_role("button", name="Send a test task").click()
@@ -102,11 +107,8 @@ def test_api_docs_render_from_local_assets_under_the_content_security_policy(
     watched: tuple[Page, PageWatch, str],
 ) -> None:
     page, watch, base = watched
-    StaffUserFactory.create(username="integrator")
-    page.goto(f"{base}/admin/login/?next=/api/docs/")
-    page.get_by_label("Username").fill("integrator")
-    page.get_by_label("Password").fill("correct horse battery staple")
-    page.get_by_role("button", name="Log in").click()
+
+    _sign_in_with_the_keyboard(page, f"{base}/admin/login/?next=/api/docs/")
 
     expect(page.locator(".swagger-ui .title")).to_contain_text(
         "Clinic intake and leads API"
