@@ -20,7 +20,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def favicon(request: HttpRequest) -> HttpResponse:
     """Pages without an icon link (the admin) ask for /favicon.ico: answer, not 404."""
-    # Temporary: the static name carries a content hash that changes with each deploy.
+    # 302, not 301: the static name carries a hash that changes with each deploy.
     return redirect(static("favicon.svg"))
 
 

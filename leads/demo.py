@@ -45,7 +45,7 @@ _LOGINS = (
 @transaction.atomic
 def demo_clinic_load() -> list[DemoLogin]:
     """Create or refresh the demo clinic and return the logins to print."""
-    if not getattr(settings, "DEMO_DATA_ALLOWED", False):
+    if not settings.DEMO_DATA_ALLOWED:
         raise BusinessError(
             "Demo data is only for development settings: it has known passwords.",
             code="demo_not_allowed",
