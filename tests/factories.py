@@ -1,8 +1,6 @@
 import factory
 from django.contrib.auth.models import User
 
-from leads.models import Location, StaffMember
-
 
 class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
@@ -16,20 +14,3 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
 
 class StaffUserFactory(UserFactory):
     is_staff = True
-
-
-class LocationFactory(factory.django.DjangoModelFactory[Location]):
-    class Meta:
-        model = Location
-
-    name = factory.Sequence(lambda n: f"Location {n}")
-    slug = factory.Sequence(lambda n: f"location-{n}")
-
-
-class StaffMemberFactory(factory.django.DjangoModelFactory[StaffMember]):
-    class Meta:
-        model = StaffMember
-
-    user = factory.SubFactory(StaffUserFactory)
-    role = StaffMember.Role.COORDINATOR
-    languages = ["en"]
