@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from core import api as core_api
 from core import views as core_views
+from intake.api.urls import urlpatterns as intake_api_urls
 
 admin.site.site_header = admin.site.site_title = settings.CLINIC_NAME
 admin.site.index_title = "Clinic administration"
@@ -15,6 +16,7 @@ handler404 = "config.api.not_found"
 handler500 = "config.api.server_error"
 
 api_v1 = [
+    *intake_api_urls,
     path(
         "ops/worker-checks",
         core_api.WorkerCheckCreateApi.as_view(),
@@ -51,5 +53,6 @@ urlpatterns = [
 # Patient-facing pages live under a language prefix: /en/..., /tr/...
 urlpatterns += i18n_patterns(
     path("", core_views.home, name="home"),
+    path("consultation/", include("intake.urls")),
     prefix_default_language=True,
 )

@@ -1,1 +1,327 @@
-"""Questionnaires, submissions and screening results (see the intake issue)."""
+"""Questionnaires (versioned data), drafts, submissions and their health-data audit.
+
+Health answers are stored only as ciphertext (see intake.encryption); contact details
+stay in plain columns because coordinators search and match on them.
+"""
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class VersionStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    RETIRED = "retired", _("Retired")
+
+
+class PublishedVersionImmutable(Exception):
+    """A published or retired version was about to be changed in place."""
+
+
+class ImmutableOncePublished(models.Model):
+    """A numbered version of a definition whose content freezes once it leaves draft.
+
+    Status may still move (published -> retired); the content never does, so
+    everything that points at a version keeps meaning what it meant.
+    """
+
+    frozen_fields: tuple[str, ...] = ("definition", "number")
+
+    number = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=10, choices=VersionStatus.choices, default=VersionStatus.DRAFT
+    )
+    definition = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        loaded: dict[str, Any] = getattr(self, "_loaded", {})
+        if loaded.get("status", VersionStatus.DRAFT) != VersionStatus.DRAFT:
+            changed = [
+                name
+                for name in self.frozen_fields
+                if name in loaded and getattr(self, name) != loaded[name]
+            ]
+            if changed:
+                raise PublishedVersionImmutable(
+                    f"{self} is {loaded['status']}: {', '.join(changed)} cannot "
+                    "change. Create a new draft version instead."
+                )
+        super().save(*args, **kwargs)
+        self._loaded = {
+            name: getattr(self, name) for name in (*self.frozen_fields, "status")
+        }
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> Any:
+        instance = super().from_db(db, field_names, values)
+        instance._loaded = {
+            name: getattr(instance, name)
+            for name in (*cls.frozen_fields, "status")
+            if name in field_names
+        }
+        return instance
+
+
+class Questionnaire(models.Model):
+    """A questionnaire by its stable slug; its content lives in versions."""
+
+    slug = models.SlugField(unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class QuestionnaireVersion(ImmutableOncePublished):
+    """One version of a questionnaire's definition (FHIR Questionnaire concepts)."""
+
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.PROTECT, related_name="versions"
+    )
+
+    class Meta:
+        ordering = ["questionnaire", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["questionnaire", "number"], name="questionnaire_version_number"
+            ),
+            models.UniqueConstraint(
+                fields=["questionnaire"],
+                condition=models.Q(status="published"),
+                name="one_published_questionnaire_version",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire_id and self.questionnaire.slug} v{self.number}"
+
+
+class IntakeDraft(models.Model):
+    """A questionnaire in progress, kept server-side so a person can resume it.
+
+    Created only after health-data consent; answers are ciphertext. Deleted when
+    submitted or after settings.INTAKE_DRAFT_DAYS.
+    """
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    questionnaire_version = models.ForeignKey(
+        QuestionnaireVersion, on_delete=models.PROTECT, related_name="drafts"
+    )
+    language = models.CharField(max_length=8)
+    answers_ciphertext = models.TextField()
+    step_reached = models.PositiveSmallIntegerField(default=1)
+    consent_health_at = models.DateTimeField()
+    privacy_notice_version = models.CharField(max_length=40)
+    source = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    resume_email = models.EmailField(blank=True)
+    resume_email_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["updated_at"])]
+
+    def __str__(self) -> str:
+        return f"Draft {self.code}"
+
+
+class Submission(models.Model):
+    """A completed questionnaire: the exact version, answers, contact and consent."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    questionnaire_version = models.ForeignKey(
+        QuestionnaireVersion, on_delete=models.PROTECT, related_name="submissions"
+    )
+    # A form submit uses its draft's code, an API client its Idempotency-Key: a
+    # second request with the same key finds this row instead of making another.
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    language = models.CharField(max_length=8)
+    full_name = models.CharField(max_length=200)
+    birth_date = models.DateField()
+    email = models.EmailField()
+    phone = models.CharField(max_length=20, help_text=_("E.164"))
+    preferred_language = models.CharField(max_length=8)
+    location = models.ForeignKey(
+        "leads.Location", on_delete=models.PROTECT, related_name="submissions"
+    )
+    contact_channel = models.CharField(max_length=20)
+    contact_times = models.JSONField(default=list)
+    health_answers_ciphertext = models.TextField()
+    consent_health_at = models.DateTimeField()
+    privacy_notice_version = models.CharField(max_length=40)
+    consent_marketing = models.BooleanField(default=False)
+    consent_marketing_at = models.DateTimeField(null=True, blank=True)
+    source = models.JSONField(default=dict, blank=True)
+    submitted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        indexes = [
+            models.Index(fields=["email"]),
+            models.Index(fields=["phone"]),
+            models.Index(fields=["-submitted_at", "-id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Submission {self.code}"
+
+
+class SubmissionPhoto(models.Model):
+    """A photo of the area: re-encoded without metadata, encrypted, staff-only."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    draft = models.ForeignKey(
+        IntakeDraft,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="photos",
+    )
+    submission = models.ForeignKey(
+        Submission,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="photos",
+    )
+    content_type = models.CharField(max_length=40)
+    content_ciphertext = models.BinaryField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Photo {self.code}"
+
+
+class HealthDataAccess(models.Model):
+    """An audit row: a staff member read a submission's health data."""
+
+    class What(models.TextChoices):
+        ANSWERS = "answers", _("Health answers")
+        FHIR_EXPORT = "fhir_export", _("FHIR export")
+        SCREENING = "screening", _("Screening result")
+        PHOTO = "photo", _("Photo")
+
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="health_data_accesses"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    what = models.CharField(max_length=20, choices=What.choices)
+    accessed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-accessed_at"]
+        indexes = [models.Index(fields=["submission", "-accessed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.what} of {self.submission_id}"
+
+
+class ScreeningRuleSet(models.Model):
+    """A named set of screening rules; its content lives in versions."""
+
+    slug = models.SlugField(unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class ScreeningRuleSetVersion(ImmutableOncePublished):
+    """One version of a rule set (the rule file's data, see docs/screening.md)."""
+
+    rule_set = models.ForeignKey(
+        ScreeningRuleSet, on_delete=models.PROTECT, related_name="versions"
+    )
+
+    class Meta:
+        ordering = ["rule_set", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule_set", "number"], name="rule_set_version_number"
+            ),
+            models.UniqueConstraint(
+                fields=["rule_set"],
+                condition=models.Q(status="published"),
+                name="one_published_rule_set_version",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_set_id and self.rule_set.slug} v{self.number}"
+
+
+class ScreeningResult(models.Model):
+    """A stored evaluation of one submission against one rule-set version.
+
+    Kept forever so that an outcome can be explained later; a re-evaluation adds
+    a row and moves `is_current`, it never rewrites an old one.
+    """
+
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="screening_results"
+    )
+    rule_set_version = models.ForeignKey(
+        ScreeningRuleSetVersion, on_delete=models.PROTECT, related_name="results"
+    )
+    is_current = models.BooleanField(default=True)
+    evaluated_on = models.DateField()
+    evaluated_at = models.DateTimeField(auto_now_add=True)
+    # Treatment code -> outcome, in plain text: routing and queue filters read it.
+    outcomes = models.JSONField()
+    # The full result (fired rules, the answers that fired them, profiles).
+    detail_ciphertext = models.TextField()
+
+    class Meta:
+        ordering = ["-evaluated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission"],
+                condition=models.Q(is_current=True),
+                name="one_current_screening_result",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Screening of {self.submission_id} ({self.rule_set_version})"
+
+
+class ScreeningOverride(models.Model):
+    """A physician's decision on one treatment, which wins over the rule outcome."""
+
+    class Decision(models.TextChoices):
+        CLEARED = "cleared", _("Cleared: may be booked")
+        DECLINED = "declined", _("Declined: not offered")
+
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="screening_overrides"
+    )
+    treatment = models.CharField(max_length=40)
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    note = models.TextField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        indexes = [models.Index(fields=["submission", "treatment", "-decided_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.treatment}: {self.decision}"

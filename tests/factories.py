@@ -1,6 +1,8 @@
 import factory
 from django.contrib.auth.models import User
 
+from leads.models import Location
+
 
 class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
@@ -14,3 +16,12 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
 
 class StaffUserFactory(UserFactory):
     is_staff = True
+
+
+class LocationFactory(factory.django.DjangoModelFactory[Location]):
+    class Meta:
+        model = Location
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"location-{n}")
+    name = factory.LazyAttribute(lambda location: location.slug.title())

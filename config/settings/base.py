@@ -158,6 +158,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS: list[tuple[str, str]] = []
 
 CLINIC_NAME = env.str("CLINIC_NAME", default="Demo Aesthetic Clinic")
+# Intake. Health answers are encrypted with the first key; any listed key decrypts.
+HEALTH_DATA_KEYS = env.list("HEALTH_DATA_KEYS", default=[])
+INTAKE_DRAFT_DAYS = env.int("INTAKE_DRAFT_DAYS", default=30)
+INTAKE_MIN_FILL_SECONDS = env.int("INTAKE_MIN_FILL_SECONDS", default=20)
+INTAKE_RATE_LIMIT = env.str("INTAKE_RATE_LIMIT", default="5/hour")
+
 # Only development and test settings may load the demo clinic and its known passwords.
 DEMO_DATA_ALLOWED = False
 
@@ -210,6 +216,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_RATES": {"screening_evaluate": "60/minute"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Clinic intake and leads API",

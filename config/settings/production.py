@@ -10,6 +10,7 @@ DEBUG = False
 # No default: a missing key must stop the process, not run with a guessable one.
 SECRET_KEY = env.str("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+HEALTH_DATA_KEYS = env.list("HEALTH_DATA_KEYS")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

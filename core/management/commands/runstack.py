@@ -42,6 +42,7 @@ class Command(BaseCommand):
         self._prepare_folders()
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
+        call_command("load_intake_definitions", stdout=self.stdout)
         if not options["no_demo"]:
             call_command("load_demo_clinic", stdout=self.stdout)
 

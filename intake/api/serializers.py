@@ -1,0 +1,84 @@
+"""Shapes of the intake API: types and formats only; rules live in validators."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+
+class AnswersField(serializers.DictField):
+    """Answers by linkId; each value is checked against its question later."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=serializers.JSONField(), **kwargs)
+
+
+class SubmissionCreateInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    language = serializers.ChoiceField(choices=["en", "tr"], default="en")
+    answers = AnswersField(
+        help_text="Answers by question linkId, contact and consent items included; "
+        "see GET /api/v1/questionnaires/{slug}."
+    )
+    # The metaclass takes declared fields off the class; the name only looks clashing.
+    source = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.CharField(max_length=300), required=False
+    )
+    website = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Honeypot: leave empty. A filled value is refused.",
+    )
+
+
+class NextStepSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    kind = serializers.ChoiceField(
+        choices=["book", "review", "deferred", "not_offered"]
+    )
+    treatment = serializers.CharField()
+    sentences = serializers.ListField(child=serializers.CharField())
+    reconsider_on = serializers.DateField(allow_null=True)
+    until = serializers.CharField()
+
+
+class SubmissionCreatedSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.UUIDField()
+    next_steps = NextStepSerializer(many=True)
+
+
+class QuestionnaireOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    slug = serializers.CharField()
+    version = serializers.IntegerField()
+    published_at = serializers.DateTimeField()
+    definition = serializers.JSONField(
+        help_text="The questionnaire (FHIR Questionnaire concepts; docs/questionnaire.md)."
+    )
+    locations = serializers.ListField(child=serializers.DictField())
+
+
+class ScreeningEvaluateInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    answers = AnswersField()
+    birth_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class RuleSetOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    slug = serializers.CharField()
+    version = serializers.IntegerField()
+    published_at = serializers.DateTimeField()
+    definition = serializers.JSONField()
+
+
+class OverrideSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    treatment = serializers.CharField()
+    decision = serializers.CharField()
+    note = serializers.CharField()
+    decided_by = serializers.CharField(source="decided_by.get_username")
+    decided_at = serializers.DateTimeField()
+
+
+class SubmissionScreeningOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    submission = serializers.UUIDField()
+    rule_set_version = serializers.CharField(allow_null=True)
+    evaluated_on = serializers.DateField(allow_null=True)
+    effective_outcomes = serializers.DictField(child=serializers.CharField())
+    result = serializers.JSONField(allow_null=True)
+    overrides = OverrideSerializer(many=True)

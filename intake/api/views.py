@@ -1,0 +1,225 @@
+"""Intake API: the questionnaire, submissions, screening. Thin: services do the work."""
+
+from typing import Any
+from uuid import uuid4
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from core.errors import BusinessError
+from intake import selectors
+from intake.api import serializers as s
+from intake.encryption import health_data_decrypt
+from intake.fhir import questionnaire_response_build
+from intake.models import HealthDataAccess
+from intake.screening import evaluate
+from intake.services.audit import health_data_access_record
+from intake.services.submissions import AnswersInvalid, submission_create
+from intake.throttling import submission_rate_limit_check
+
+ERROR = OpenApiResponse(description="The error body: message, code, fields.")
+
+
+def _answer_errors(error: BusinessError) -> BusinessError:
+    """Field names as the client sent them: answers.<linkId>."""
+    error.fields = {f"answers.{key}": value for key, value in error.fields.items()}
+    return error
+
+
+class QuestionnaireDetailApi(APIView):
+    """The published questionnaire, for a clinic website that renders its own form."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: s.QuestionnaireOutputSerializer, 404: ERROR})
+    def get(self, request: Request, slug: str) -> Response:
+        version = selectors.questionnaire_version_get_published(slug=slug)
+        data = {
+            "slug": version.questionnaire.slug,
+            "version": version.number,
+            "published_at": version.published_at,
+            "definition": version.definition,
+            "locations": [
+                {"code": location.slug, "name": location.name}
+                for location in selectors.location_list_active()
+            ],
+        }
+        return Response(s.QuestionnaireOutputSerializer(data).data)
+
+
+class SubmissionCreateApi(APIView):
+    """Send a completed questionnaire; the same checks as the patient form."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=s.SubmissionCreateInputSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Send the same key again (a retry, a double click) to get "
+                "the first submission back instead of a second one.",
+            )
+        ],
+        responses={
+            201: s.SubmissionCreatedSerializer,
+            200: s.SubmissionCreatedSerializer,
+            400: ERROR,
+            429: ERROR,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = s.SubmissionCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if data.validated_data["website"]:
+            raise ValidationError({"website": ["This field must stay empty."]})
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > 80:
+            raise ValidationError({"Idempotency-Key": ["Use at most 80 characters."]})
+        version = selectors.questionnaire_version_get_published()
+        if not key or not selectors.submission_exists(idempotency_key=f"api:{key}"):
+            submission_rate_limit_check(address=request.META.get("REMOTE_ADDR", ""))
+        try:
+            outcome = submission_create(
+                version=version,
+                language=data.validated_data["language"],
+                answers=data.validated_data["answers"],
+                idempotency_key=f"api:{key}" if key else f"api:{uuid4()}",
+                source=data.validated_data.get("source", {}),
+            )
+        except AnswersInvalid as error:
+            raise _answer_errors(error) from error
+        body = {
+            "id": outcome.submission.code,
+            "next_steps": [
+                vars(step) for step in selectors.next_steps_for(outcome.submission)
+            ],
+        }
+        return Response(
+            s.SubmissionCreatedSerializer(body).data,
+            status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,
+        )
+
+
+class SubmissionFhirApi(APIView):
+    """A submission as a FHIR R4 QuestionnaireResponse (staff; each read is audited)."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        responses={200: OpenApiResponse(description="FHIR R4 QuestionnaireResponse")}
+    )
+    def get(self, request: Request, code: str) -> Response:
+        submission = selectors.submission_get(code=code)
+        if submission is None:
+            raise NotFound("No such submission.")
+        health_data_access_record(
+            submission=submission,
+            user=request.user,
+            what=HealthDataAccess.What.FHIR_EXPORT,
+        )
+        version = submission.questionnaire_version
+        resource = questionnaire_response_build(
+            definition=selectors.questionnaire_definition(version),
+            version=str(version.number),
+            canonical_base=request.build_absolute_uri("/").rstrip("/") + "/fhir",
+            response_id=str(submission.code),
+            answers=health_data_decrypt(submission.health_answers_ciphertext),
+            contact=selectors.submission_contact_answers(submission),
+            authored=submission.submitted_at,
+            language=submission.language,
+        )
+        return Response(resource, content_type="application/fhir+json")
+
+
+class ScreeningEvaluateApi(APIView):
+    """Evaluate answers against the published rules without storing anything."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "screening_evaluate"
+
+    @extend_schema(
+        request=s.ScreeningEvaluateInputSerializer,
+        responses={
+            200: OpenApiResponse(
+                description="The screening result (docs/screening.md)."
+            ),
+            400: ERROR,
+            429: ERROR,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = s.ScreeningEvaluateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = selectors.screening_rule_set_version_get_published()
+        if version is None:
+            raise NotFound("No screening rules are published.")
+        result = evaluate(
+            data.validated_data["answers"],
+            selectors.rule_set_of(version),
+            today=timezone.localdate(),
+            birth_date=data.validated_data["birth_date"],
+        )
+        return Response({"rule_set_version": str(version), **result.to_dict()})
+
+
+class RuleSetDetailApi(APIView):
+    """The published screening rules, with their sources."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: s.RuleSetOutputSerializer, 404: ERROR})
+    def get(self, request: Request) -> Response:
+        version = selectors.screening_rule_set_version_get_published()
+        if version is None:
+            raise NotFound("No screening rules are published.")
+        data = {
+            "slug": version.rule_set.slug,
+            "version": version.number,
+            "published_at": version.published_at,
+            "definition": version.definition,
+        }
+        return Response(s.RuleSetOutputSerializer(data).data)
+
+
+class SubmissionScreeningApi(APIView):
+    """A submission's stored screening result and physician decisions (staff; audited)."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(responses={200: s.SubmissionScreeningOutputSerializer, 404: ERROR})
+    def get(self, request: Request, code: str) -> Response:
+        submission = selectors.submission_get(code=code)
+        if submission is None:
+            raise NotFound("No such submission.")
+        health_data_access_record(
+            submission=submission,
+            user=request.user,
+            what=HealthDataAccess.What.SCREENING,
+        )
+        current = selectors.screening_result_get_current(submission)
+        data = {
+            "submission": submission.code,
+            "rule_set_version": str(current.rule_set_version) if current else None,
+            "evaluated_on": current.evaluated_on if current else None,
+            "effective_outcomes": selectors.screening_effective_outcomes(submission),
+            "result": health_data_decrypt(current.detail_ciphertext)
+            if current
+            else None,
+            "overrides": submission.screening_overrides.select_related("decided_by"),
+        }
+        return Response(s.SubmissionScreeningOutputSerializer(data).data)

@@ -1,0 +1,39 @@
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.core.management.base import BaseCommand, CommandError
+
+from core.errors import BusinessError
+from intake.questionnaires.definition import DefinitionInvalid
+from intake.screening import shipped_rule_set_data
+from intake.services.questionnaires import questionnaire_definition_import
+from intake.services.screening import rule_set_definition_import
+
+QUESTIONNAIRES = Path(__file__).resolve().parents[2] / "questionnaires"
+
+
+class Command(BaseCommand):
+    help = (
+        "Publish the shipped questionnaire and screening rules as new versions when "
+        "they differ from the published ones. Repeatable."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.verbosity = options["verbosity"]
+        try:
+            for path in sorted(QUESTIONNAIRES.glob("*.yaml")):
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+                version, created = questionnaire_definition_import(data=data)
+                self._report(str(version), created)
+            rules, created = rule_set_definition_import(data=shipped_rule_set_data())
+            self._report(f"screening rules {rules}", created)
+        except DefinitionInvalid as error:
+            raise CommandError("\n".join(error.messages)) from error
+        except BusinessError as error:
+            raise CommandError(error.message) from error
+
+    def _report(self, what: str, created: bool) -> None:
+        if self.verbosity:
+            verb = "Published" if created else "Unchanged:"
+            self.stdout.write(f"{verb} {what}")

@@ -1,0 +1,250 @@
+"""Reads for the questionnaire, drafts and submissions."""
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from core.errors import BusinessError
+from intake.encryption import health_data_decrypt
+from intake.models import (
+    IntakeDraft,
+    QuestionnaireVersion,
+    ScreeningOverride,
+    ScreeningResult,
+    ScreeningRuleSetVersion,
+    Submission,
+    VersionStatus,
+)
+from intake.questionnaires.definition import Definition, definition_load
+from intake.screening import (
+    Outcome,
+    RuleSet,
+    RuleSetInvalid,
+    rule_set_load,
+    screening_result_from_dict,
+)
+from intake.validators import localised
+from leads.models import Location
+
+SHIPPED_QUESTIONNAIRE = "redness-intake"
+SHIPPED_RULE_SET = "clinic"
+
+
+class RuleSetRejected(BusinessError):
+    code = "rule_set_invalid"
+
+
+class QuestionnaireUnavailable(BusinessError):
+    code = "questionnaire_unavailable"
+    status_code = 404
+
+
+def questionnaire_version_get_published(
+    *, slug: str = SHIPPED_QUESTIONNAIRE
+) -> QuestionnaireVersion:
+    """The version new answers go to; QuestionnaireUnavailable if none is published."""
+    version = (
+        QuestionnaireVersion.objects.select_related("questionnaire")
+        .filter(questionnaire__slug=slug, status=VersionStatus.PUBLISHED)
+        .first()
+    )
+    if version is None:
+        raise QuestionnaireUnavailable(
+            f"No published version of the questionnaire “{slug}”."
+        )
+    return version
+
+
+# Parsed definitions of published and retired versions, whose content never changes.
+_frozen_definitions: dict[int, Definition] = {}
+
+
+def questionnaire_definition(version: QuestionnaireVersion) -> Definition:
+    """The parsed definition of a version (cached once it can no longer change)."""
+    if version.status == VersionStatus.DRAFT:
+        return definition_load(version.definition)
+    definition = _frozen_definitions.get(version.pk)
+    if definition is None:
+        definition = _frozen_definitions[version.pk] = definition_load(
+            version.definition
+        )
+    return definition
+
+
+def location_list_active() -> QuerySet[Location]:
+    """Locations a patient can choose, by name."""
+    return Location.objects.filter(is_active=True).order_by("name")
+
+
+def intake_draft_get(*, code: Any) -> IntakeDraft | None:
+    """The draft with this public code, with its version, or None."""
+    return (
+        IntakeDraft.objects.select_related("questionnaire_version")
+        .filter(code=code)
+        .first()
+    )
+
+
+def intake_draft_answers(draft: IntakeDraft) -> dict[str, Any]:
+    """A draft's answers so far, decrypted (for its own author only)."""
+    answers: dict[str, Any] = health_data_decrypt(draft.answers_ciphertext)
+    return answers
+
+
+def submission_get(*, code: Any) -> Submission | None:
+    """A submission by public code, with what its pages show."""
+    return (
+        Submission.objects.select_related(
+            "questionnaire_version__questionnaire", "location"
+        )
+        .filter(code=code)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What happens next for one wanted treatment, in the person's language."""
+
+    kind: str  # book | review | deferred | not_offered
+    treatment: str
+    sentences: tuple[str, ...]
+    reconsider_on: dt.date | None = None
+    until: str = ""
+
+
+NEXT_STEP_KIND = {
+    Outcome.ELIGIBLE: "book",
+    Outcome.REVIEW: "review",
+    Outcome.DEFERRED: "deferred",
+    Outcome.CONTRAINDICATED: "not_offered",
+}
+
+
+def screening_result_get_current(submission: Submission) -> ScreeningResult | None:
+    """The submission's current stored screening result, if rules were published."""
+    return submission.screening_results.filter(is_current=True).first()
+
+
+def screening_effective_outcomes(submission: Submission) -> dict[str, str]:
+    """Outcome per treatment after physician decisions (the newest decision wins).
+
+    With no stored result every treatment needs review: nothing is bookable unseen.
+    """
+    current = screening_result_get_current(submission)
+    outcomes = dict(current.outcomes) if current else {}
+    decided: set[str] = set()
+    for override in submission.screening_overrides.order_by("-decided_at", "-id"):
+        if override.treatment in decided:
+            continue
+        decided.add(override.treatment)
+        outcomes[override.treatment] = (
+            Outcome.ELIGIBLE
+            if override.decision == ScreeningOverride.Decision.CLEARED
+            else Outcome.CONTRAINDICATED
+        )
+    return outcomes
+
+
+def next_steps_for(submission: Submission) -> list[NextStep]:
+    """The done page's answer: per wanted treatment, book, wait for review, or not.
+
+    For the person who submitted only: it decrypts their own answers, unaudited.
+    """
+    definition = questionnaire_definition(submission.questionnaire_version)
+    answers = health_data_decrypt(submission.health_answers_ciphertext)
+    wanted = [
+        code for code in answers.get("treatments_wanted", []) if code != "not_sure"
+    ]
+    names = {
+        option.code: localised(option.display)
+        for option in definition.item("treatments_wanted").options
+    }
+    current = screening_result_get_current(submission)
+    detail = (
+        screening_result_from_dict(health_data_decrypt(current.detail_ciphertext))
+        if current
+        else None
+    )
+    effective = screening_effective_outcomes(submission)
+    language = submission.language
+    steps: list[NextStep] = []
+    for code in wanted:
+        outcome = Outcome(effective.get(code, Outcome.REVIEW))
+        treated = detail.treatments.get(code) if detail else None
+        fired = [
+            rule
+            for rule in (treated.fired if treated else ())
+            if rule.outcome == outcome and outcome != Outcome.ELIGIBLE
+        ]
+        sentences = tuple(dict.fromkeys(rule.patient.get(language) for rule in fired))
+        untils = [rule.until.get(language) for rule in fired if rule.until]
+        steps.append(
+            NextStep(
+                kind=NEXT_STEP_KIND.get(outcome, "review"),
+                treatment=names.get(code, code),
+                sentences=sentences,
+                reconsider_on=treated.reconsider_on
+                if treated and outcome == Outcome.DEFERRED
+                else None,
+                until=", ".join(dict.fromkeys(untils)),
+            )
+        )
+    order = ("book", "review", "deferred", "not_offered")
+    return sorted(steps, key=lambda step: order.index(step.kind))
+
+
+def submission_exists(*, idempotency_key: str) -> bool:
+    """Whether a submission was already made with this key."""
+    return Submission.objects.filter(idempotency_key=idempotency_key).exists()
+
+
+def submission_contact_answers(submission: Submission) -> dict[str, Any]:
+    """The contact and consent items of a submission, as questionnaire answers."""
+    return {
+        "full_name": submission.full_name,
+        "birth_date": submission.birth_date.isoformat(),
+        "email": submission.email,
+        "phone": submission.phone,
+        "preferred_language": submission.preferred_language,
+        "location": submission.location.slug,
+        "contact_channel": submission.contact_channel,
+        "contact_times": list(submission.contact_times),
+        "consent_health": True,
+        "consent_marketing": submission.consent_marketing,
+    }
+
+
+def rule_set_compile(data: Mapping[str, Any]) -> RuleSet:
+    """The engine's compiled rule set, or RuleSetRejected listing every problem."""
+    try:
+        return rule_set_load(data)
+    except RuleSetInvalid as error:
+        raise RuleSetRejected(
+            "The rule set has problems: " + "; ".join(error.messages),
+            fields={"definition": list(error.messages)},
+        ) from error
+
+
+# Compiled rules of published and retired versions, whose content never changes.
+_frozen_rule_sets: dict[int, RuleSet] = {}
+
+
+def rule_set_of(version: ScreeningRuleSetVersion) -> RuleSet:
+    """The compiled rules of a version (cached once the version is frozen)."""
+    if version.status == VersionStatus.DRAFT:
+        return rule_set_compile(version.definition)
+    rules = _frozen_rule_sets.get(version.pk)
+    if rules is None:
+        rules = _frozen_rule_sets[version.pk] = rule_set_compile(version.definition)
+    return rules
+
+
+def screening_rule_set_version_get_published() -> ScreeningRuleSetVersion | None:
+    """The rule-set version new submissions are screened with, if one is published."""
+    return ScreeningRuleSetVersion.objects.filter(
+        rule_set__slug=SHIPPED_RULE_SET, status=VersionStatus.PUBLISHED
+    ).first()

@@ -1,0 +1,1 @@
+"""State changes of intake. Import from the submodules; they are grouped by entity."""

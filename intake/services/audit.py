@@ -1,0 +1,14 @@
+"""The audit trail of staff reads of health data."""
+
+from django.contrib.auth.models import AnonymousUser, User
+
+from intake.models import HealthDataAccess, Submission
+
+
+def health_data_access_record(
+    *, submission: Submission, user: User | AnonymousUser, what: str
+) -> HealthDataAccess:
+    """Write who read which health data of a submission, now. Call before showing it."""
+    if not user.is_authenticated:
+        raise PermissionError("Health data is read by signed-in staff only.")
+    return HealthDataAccess.objects.create(submission=submission, user=user, what=what)

@@ -1,0 +1,52 @@
+"""Questionnaire versions: import the shipped file, publish, copy into a draft."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+
+from intake.models import Questionnaire, QuestionnaireVersion, VersionStatus
+from intake.questionnaires.definition import definition_load
+from intake.services.versions import version_create, version_draft_copy, version_publish
+
+
+def questionnaire_definition_import(
+    *, data: Mapping[str, Any]
+) -> tuple[QuestionnaireVersion, bool]:
+    """Publish `data` as its questionnaire's newest version unless it already is.
+
+    Idempotent: importing the same file again changes nothing and returns False.
+    """
+    definition = definition_load(data)
+    with transaction.atomic():
+        questionnaire, _created = (
+            Questionnaire.objects.select_for_update().get_or_create(
+                slug=definition.slug
+            )
+        )
+        current = questionnaire.versions.filter(status=VersionStatus.PUBLISHED).first()
+        if current is not None and current.definition == data:
+            return current, False
+        version = version_create(
+            QuestionnaireVersion,
+            parent={"questionnaire": questionnaire},
+            definition=dict(data),
+        )
+        return questionnaire_version_publish(version_id=version.pk), True
+
+
+def questionnaire_version_publish(*, version_id: int) -> QuestionnaireVersion:
+    """Check and publish a draft version; the previously published one retires."""
+    definition_load(QuestionnaireVersion.objects.get(pk=version_id).definition)
+    return version_publish(
+        QuestionnaireVersion, version_id=version_id, parent_field="questionnaire"
+    )
+
+
+def questionnaire_version_draft_create(*, from_version_id: int) -> QuestionnaireVersion:
+    """Editing a questionnaire starts here: a draft copy of an existing version."""
+    return version_draft_copy(
+        QuestionnaireVersion,
+        from_version_id=from_version_id,
+        parent_field="questionnaire",
+    )

@@ -1,0 +1,181 @@
+"""Screening state: rule-set versions, stored results, physician overrides."""
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import BusinessError
+from intake.encryption import health_data_decrypt, health_data_encrypt
+from intake.models import (
+    ScreeningOverride,
+    ScreeningResult,
+    ScreeningRuleSet,
+    ScreeningRuleSetVersion,
+    Submission,
+    VersionStatus,
+)
+from intake.screening import evaluate
+from intake.selectors import (
+    SHIPPED_RULE_SET,
+    rule_set_compile,
+    rule_set_of,
+    screening_rule_set_version_get_published,
+)
+from intake.services.versions import version_create, version_draft_copy, version_publish
+
+
+class TreatmentUnknown(BusinessError):
+    code = "treatment_unknown"
+
+
+def rule_set_definition_import(
+    *, data: Mapping[str, Any], slug: str = SHIPPED_RULE_SET
+) -> tuple[ScreeningRuleSetVersion, bool]:
+    """Publish `data` as the rule set's newest version unless it already is."""
+    rule_set_compile(data)
+    with transaction.atomic():
+        rule_set, _created = ScreeningRuleSet.objects.select_for_update().get_or_create(
+            slug=slug
+        )
+        current = rule_set.versions.filter(status=VersionStatus.PUBLISHED).first()
+        if current is not None and current.definition == data:
+            return current, False
+        version = version_create(
+            ScreeningRuleSetVersion,
+            parent={"rule_set": rule_set},
+            definition=dict(data),
+        )
+        return rule_set_version_publish(version_id=version.pk), True
+
+
+def rule_set_version_publish(*, version_id: int) -> ScreeningRuleSetVersion:
+    """Check and publish a draft; stored results keep pointing at their own version."""
+    rule_set_compile(ScreeningRuleSetVersion.objects.get(pk=version_id).definition)
+    return version_publish(
+        ScreeningRuleSetVersion, version_id=version_id, parent_field="rule_set"
+    )
+
+
+def rule_set_version_draft_create(*, from_version_id: int) -> ScreeningRuleSetVersion:
+    """Changing rules starts here: a draft copy of an existing version."""
+    return version_draft_copy(
+        ScreeningRuleSetVersion,
+        from_version_id=from_version_id,
+        parent_field="rule_set",
+    )
+
+
+def screening_result_record(
+    *, submission: Submission, answers: Mapping[str, Any], today: dt.date
+) -> ScreeningResult | None:
+    """Evaluate answers against the published rules and store the result as current.
+
+    Call inside the transaction that stores the submission. With no published rule
+    set nothing is stored, and every treatment reads as needing review.
+    """
+    version = screening_rule_set_version_get_published()
+    if version is None:
+        return None
+    result = evaluate(
+        answers, rule_set_of(version), today=today, birth_date=submission.birth_date
+    )
+    ScreeningResult.objects.filter(submission=submission, is_current=True).update(
+        is_current=False
+    )
+    return ScreeningResult.objects.create(
+        submission=submission,
+        rule_set_version=version,
+        evaluated_on=today,
+        outcomes={code: item.outcome for code, item in result.treatments.items()},
+        detail_ciphertext=health_data_encrypt(result.to_dict()),
+    )
+
+
+def screening_reevaluate(*, submission_id: int) -> ScreeningResult | None:
+    """Evaluate a stored submission again, on purpose, against today's published rules.
+
+    The earlier result is kept (no longer current) so it can still be explained.
+    """
+    with transaction.atomic():
+        submission = Submission.objects.select_for_update().get(pk=submission_id)
+        answers = health_data_decrypt(submission.health_answers_ciphertext)
+        return screening_result_record(
+            submission=submission, answers=answers, today=timezone.localdate()
+        )
+
+
+@dataclass(frozen=True)
+class DryRunChange:
+    submission_code: str
+    treatment: str
+    current: str
+    proposed: str
+
+
+def rule_set_dry_run(
+    *, version_id: int, limit: int = 5000
+) -> tuple[int, list[DryRunChange]]:
+    """Which stored outcomes a rule-set version would change; writes nothing.
+
+    Compares each submission's current result with an evaluation under `version`
+    on the same evaluation date. Returns (submissions checked, changes).
+    """
+    rules = rule_set_of(ScreeningRuleSetVersion.objects.get(pk=version_id))
+    results = (
+        ScreeningResult.objects.filter(is_current=True)
+        .select_related("submission")
+        .order_by("-submission__submitted_at")[:limit]
+    )
+    changes: list[DryRunChange] = []
+    checked = 0
+    for stored in results:
+        checked += 1
+        submission = stored.submission
+        answers = health_data_decrypt(submission.health_answers_ciphertext)
+        proposed = evaluate(
+            answers, rules, today=stored.evaluated_on, birth_date=submission.birth_date
+        )
+        for code, outcome in proposed.treatments.items():
+            current = stored.outcomes.get(code, "none")
+            if current != outcome.outcome:
+                changes.append(
+                    DryRunChange(str(submission.code), code, current, outcome.outcome)
+                )
+    return checked, changes
+
+
+def screening_override_record(
+    *,
+    submission_id: int,
+    treatment: str,
+    decision: str,
+    note: str,
+    physician: User,
+) -> ScreeningOverride:
+    """A physician clears or declines one treatment; the newest decision wins.
+
+    Every decision is kept beside the rule outcome it overrides.
+    """
+    submission = Submission.objects.get(pk=submission_id)
+    current = submission.screening_results.filter(is_current=True).first()
+    if current is not None and treatment not in current.outcomes:
+        raise TreatmentUnknown(
+            f"“{treatment}” is not a treatment of this screening.",
+            fields={"treatment": [f"Choose one of: {', '.join(current.outcomes)}."]},
+        )
+    if not note.strip():
+        raise BusinessError(
+            "A note is required.", fields={"note": ["Say why, for the record."]}
+        )
+    return ScreeningOverride.objects.create(
+        submission=submission,
+        treatment=treatment,
+        decision=decision,
+        note=note.strip(),
+        decided_by=physician,
+    )

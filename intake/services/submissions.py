@@ -1,0 +1,234 @@
+"""Drafts and submissions: consent first, validated answers, once per key."""
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from core.errors import BusinessError
+from intake.encryption import health_bytes_encrypt, health_data_encrypt
+from intake.models import (
+    IntakeDraft,
+    QuestionnaireVersion,
+    Submission,
+    SubmissionPhoto,
+)
+from intake.photos import PreparedPhoto
+from intake.questionnaires.definition import answers_prune
+from intake.selectors import (
+    intake_draft_answers,
+    location_list_active,
+    questionnaire_definition,
+    questionnaire_version_get_published,
+)
+from intake.services.screening import screening_result_record
+from intake.tasks import intake_draft_resume_email_task
+from intake.validators import CONTACT_LINK_IDS, answers_clean, consent_message
+
+RESUME_SALT = "intake.resume"
+
+
+class AnswersInvalid(BusinessError):
+    code = "invalid"
+
+
+@dataclass(frozen=True)
+class SubmissionOutcome:
+    submission: Submission
+    created: bool
+
+
+def intake_draft_start(
+    *, language: str, consent_health: bool, source: Mapping[str, str]
+) -> IntakeDraft:
+    """Begin a questionnaire once the person has consented to health-data processing.
+
+    Without consent nothing is stored: AnswersInvalid names the consent field.
+    """
+    version = questionnaire_version_get_published()
+    definition = questionnaire_definition(version)
+    if not consent_health:
+        raise AnswersInvalid(
+            _("Please give your consent to go on."),
+            fields={"consent_health": [consent_message()]},
+        )
+    return IntakeDraft.objects.create(
+        questionnaire_version=version,
+        language=language,
+        answers_ciphertext=health_data_encrypt({}),
+        consent_health_at=timezone.now(),
+        privacy_notice_version=definition.privacy_notice_version,
+        source=dict(source),
+    )
+
+
+def intake_draft_answers_save(
+    *, draft: IntakeDraft, answers: Mapping[str, Any], step_reached: int
+) -> None:
+    """Merge one step's answers into the draft (re-encrypted as a whole)."""
+    definition = questionnaire_definition(draft.questionnaire_version)
+    merged = {**intake_draft_answers(draft), **answers}
+    draft.answers_ciphertext = health_data_encrypt(answers_prune(definition, merged))
+    draft.step_reached = max(draft.step_reached, step_reached)
+    draft.save(update_fields=["answers_ciphertext", "step_reached", "updated_at"])
+
+
+def submission_create(
+    *,
+    version: QuestionnaireVersion,
+    language: str,
+    answers: Mapping[str, Any],
+    idempotency_key: str,
+    source: Mapping[str, str],
+    consent_health_at: dt.datetime | None = None,
+    photos: Sequence[PreparedPhoto] = (),
+    draft: IntakeDraft | None = None,
+) -> SubmissionOutcome:
+    """Store a complete questionnaire once per idempotency key.
+
+    The same key again returns the first submission (created=False) and stores
+    nothing more. Invalid answers, a missing consent above all, store nothing.
+    """
+    existing = Submission.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return SubmissionOutcome(existing, created=False)
+
+    definition = questionnaire_definition(version)
+    today = timezone.localdate()
+    cleaned = answers_clean(
+        definition,
+        answers,
+        location_codes=list(location_list_active().values_list("slug", flat=True)),
+        today=today,
+    )
+    if cleaned.errors:
+        raise AnswersInvalid(
+            _("Some answers need another look."), fields=cleaned.errors
+        )
+    values = cleaned.values
+    health = {k: v for k, v in values.items() if k not in CONTACT_LINK_IDS}
+    now = timezone.now()
+    try:
+        with transaction.atomic(durable=True):
+            submission = Submission.objects.create(
+                questionnaire_version=version,
+                idempotency_key=idempotency_key,
+                language=language,
+                full_name=values["full_name"],
+                birth_date=dt.date.fromisoformat(values["birth_date"]),
+                email=values["email"],
+                phone=values["phone"],
+                preferred_language=values["preferred_language"],
+                location=location_list_active().get(slug=values["location"]),
+                contact_channel=values["contact_channel"],
+                contact_times=values["contact_times"],
+                health_answers_ciphertext=health_data_encrypt(health),
+                consent_health_at=consent_health_at or now,
+                privacy_notice_version=definition.privacy_notice_version,
+                consent_marketing=bool(values.get("consent_marketing")),
+                consent_marketing_at=now if values.get("consent_marketing") else None,
+                source=dict(source),
+            )
+            if draft is not None:
+                draft.photos.update(draft=None, submission=submission)
+                draft.delete()
+            for photo in photos:
+                photo_store(submission=submission, photo=photo)
+            screening_result_record(submission=submission, answers=health, today=today)
+    except IntegrityError:
+        # Another request with the same key won the race: that one is the submission.
+        existing = Submission.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return SubmissionOutcome(existing, created=False)
+    return SubmissionOutcome(submission, created=True)
+
+
+def submission_submit_draft(*, draft: IntakeDraft) -> SubmissionOutcome:
+    """Turn a finished draft into its submission; a second call finds the first."""
+    answers = {**intake_draft_answers(draft), "consent_health": True}
+    return submission_create(
+        version=draft.questionnaire_version,
+        language=draft.language,
+        answers=answers,
+        idempotency_key=f"draft:{draft.code}",
+        source=draft.source,
+        consent_health_at=draft.consent_health_at,
+        draft=draft,
+    )
+
+
+def photo_store(
+    *,
+    photo: PreparedPhoto,
+    submission: Submission | None = None,
+    draft: IntakeDraft | None = None,
+) -> SubmissionPhoto:
+    """Keep a prepared (metadata-free) photo, encrypted."""
+    return SubmissionPhoto.objects.create(
+        submission=submission,
+        draft=draft,
+        content_type=photo.content_type,
+        content_ciphertext=health_bytes_encrypt(photo.data),
+        width=photo.width,
+        height=photo.height,
+    )
+
+
+def intake_draft_photos_replace(
+    *, draft: IntakeDraft, photos: Sequence[PreparedPhoto]
+) -> None:
+    """The draft's photos become these (a new upload replaces the earlier ones)."""
+    with transaction.atomic():
+        draft.photos.all().delete()
+        for photo in photos:
+            photo_store(draft=draft, photo=photo)
+
+
+def intake_draft_resume_link_send(*, draft: IntakeDraft, email: str) -> None:
+    """Email the person a link to resume the draft, once per request, after commit."""
+    with transaction.atomic():
+        draft.resume_email = email
+        draft.resume_email_sent_at = None
+        draft.save(update_fields=["resume_email", "resume_email_sent_at", "updated_at"])
+        transaction.on_commit(partial(intake_draft_resume_email_task.delay, draft.pk))
+
+
+def intake_draft_resume_email_send(*, draft_id: int) -> bool:
+    """Send the resume email if it is still owed; returns whether this call sent it.
+
+    At most once per request: the row is claimed before sending, so a redelivered
+    task sends nothing. A failed send releases the claim for the retry.
+    """
+    claimed = (
+        IntakeDraft.objects.filter(pk=draft_id, resume_email_sent_at__isnull=True)
+        .exclude(resume_email="")
+        .update(resume_email_sent_at=timezone.now())
+    )
+    if not claimed:
+        return False
+    draft = IntakeDraft.objects.get(pk=draft_id)
+    token = signing.dumps(str(draft.code), salt=RESUME_SALT)
+    with translation.override(draft.language):
+        link = settings.SITE_URL.rstrip("/") + reverse("intake:resume", args=[token])
+        body = render_to_string(
+            "intake/email/resume.txt",
+            {"link": link, "days": settings.INTAKE_DRAFT_DAYS},
+        )
+        subject = _("Continue your consultation questionnaire")
+    try:
+        send_mail(subject, body, None, [draft.resume_email])
+    except Exception:
+        IntakeDraft.objects.filter(pk=draft_id).update(resume_email_sent_at=None)
+        raise
+    return True

@@ -1,0 +1,13 @@
+"""Celery tasks of intake: thin, by id, safe to run twice."""
+
+from typing import Any
+
+from celery import Task, shared_task
+
+
+@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=8)
+def intake_draft_resume_email_task(self: Task[Any, Any], draft_id: int) -> None:
+    """Send a draft's resume link by email; a sent or deleted draft sends nothing."""
+    from intake.services.submissions import intake_draft_resume_email_send
+
+    intake_draft_resume_email_send(draft_id=draft_id)

@@ -1,0 +1,296 @@
+"""The patient-facing questionnaire: start (consent), steps, save and resume, done.
+
+The draft lives server-side; the browser holds only its session cookie, or the
+signed link from the resume email. No health answer ever goes into a URL.
+"""
+
+import datetime as dt
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib import messages
+from django.core import signing
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from core.errors import BusinessError
+from intake import selectors
+from intake.forms import (
+    HONEYPOT,
+    ResumeEmailForm,
+    StartForm,
+    StepForm,
+    enable_when_json,
+    step_questions,
+)
+from intake.models import IntakeDraft
+from intake.photos import PhotoInvalid, photo_prepare
+from intake.questionnaires.definition import Definition, Item, item_is_enabled
+from intake.services.submissions import (
+    RESUME_SALT,
+    intake_draft_answers_save,
+    intake_draft_photos_replace,
+    intake_draft_resume_link_send,
+    intake_draft_start,
+    submission_submit_draft,
+)
+from intake.throttling import submission_rate_limit_check
+from intake.validators import localised
+
+DRAFT_SESSION_KEY = "intake_draft"
+SUBMITTED_SESSION_KEY = "intake_submitted"
+SOURCE_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def intake_start(request: HttpRequest) -> HttpResponse:
+    """The first page: what this is, the privacy notice, and consent."""
+    version = selectors.questionnaire_version_get_published()
+    definition = selectors.questionnaire_definition(version)
+    form = StartForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        draft = intake_draft_start(
+            language=get_language() or "en",
+            consent_health=True,
+            source=_source(request),
+        )
+        request.session[DRAFT_SESSION_KEY] = str(draft.code)
+        return redirect("intake:step", number=1)
+    if request.method == "GET":
+        request.session["intake_source"] = _source(request)
+    return render(
+        request,
+        "intake/start.html",
+        {
+            "form": form,
+            "steps": _step_titles(definition),
+            "title": localised(definition.title),
+            "description": localised(definition.description),
+            "privacy_notice": localised(definition.privacy_notice),
+            "consent_text": localised(definition.item("consent_health").text),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def intake_step(request: HttpRequest, number: int) -> HttpResponse:
+    """One step: shows its questions, validates them, moves back or on."""
+    draft = _session_draft(request)
+    if draft is None:
+        submitted = request.session.get(SUBMITTED_SESSION_KEY)
+        if submitted:
+            # A second click on "Send" arrives after the first made the submission.
+            return redirect("intake:done", code=submitted[-1])
+        return redirect("intake:start")
+    definition = selectors.questionnaire_definition(draft.questionnaire_version)
+    steps = definition.steps
+    if not 1 <= number <= len(steps) or number > draft.step_reached:
+        return redirect("intake:step", number=min(draft.step_reached, len(steps)))
+    step = steps[number - 1]
+    answers = selectors.intake_draft_answers(draft)
+    locations = [
+        (location.slug, location.name) for location in selectors.location_list_active()
+    ]
+    form = StepForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        definition=definition,
+        step=step,
+        earlier_answers=answers,
+        locations=locations,
+        today=timezone.localdate(),
+    )
+    status = 200
+    if request.method == "POST":
+        going_back = request.POST.get("action") == "back"
+        valid = form.is_valid()
+        if going_back:
+            if HONEYPOT not in form.errors:
+                intake_draft_answers_save(
+                    draft=draft, answers=form.partial_answers(), step_reached=number
+                )
+            return redirect("intake:step", number=max(number - 1, 1))
+        if valid:
+            valid = _keep_photos(form, draft)
+        if valid:
+            last = number == len(steps)
+            intake_draft_answers_save(
+                draft=draft, answers=form.answers, step_reached=number + 1
+            )
+            if not last:
+                return redirect("intake:step", number=number + 1)
+            try:
+                return _submit(request, draft)
+            except BusinessError as error:
+                form.add_error(None, error.message)
+                status = error.status_code
+        else:
+            status = 400
+    return render(
+        request,
+        "intake/step.html",
+        {
+            "definition": definition,
+            "form": form,
+            "number": number,
+            "steps": _step_titles(definition),
+            "step_title": localised(step.text),
+            "questions": _questions(form, step, answers),
+            "is_last": number == len(steps),
+            "photo_count": draft.photos.count(),
+            "resume_form": ResumeEmailForm(),
+        },
+        status=status,
+    )
+
+
+def _keep_photos(form: StepForm, draft: IntakeDraft) -> bool:
+    if not form.files_uploaded:
+        return True
+    item = next(i for i in step_questions(form.step) if i.type == "attachment")
+    limit = item.max_attachments or 3
+    if len(form.files_uploaded) > limit:
+        form.add_error(
+            item.link_id, _("Please choose up to %(limit)d photos.") % {"limit": limit}
+        )
+        return False
+    try:
+        prepared = [photo_prepare(f, size=f.size or 0) for f in form.files_uploaded]
+    except PhotoInvalid as error:
+        form.add_error(item.link_id, str(error))
+        return False
+    intake_draft_photos_replace(draft=draft, photos=prepared)
+    return True
+
+
+def _submit(request: HttpRequest, draft: IntakeDraft) -> HttpResponse:
+    elapsed = timezone.now() - draft.created_at
+    if elapsed < dt.timedelta(seconds=settings.INTAKE_MIN_FILL_SECONDS):
+        raise BusinessError(
+            _(
+                "That was quicker than we expected anyone could read the questions. "
+                "Your answers are kept: please check them and send again."
+            ),
+            code="too_fast",
+        )
+    submission_rate_limit_check(address=request.META.get("REMOTE_ADDR", ""))
+    outcome = submission_submit_draft(draft=draft)
+    code = str(outcome.submission.code)
+    submitted = [*request.session.get(SUBMITTED_SESSION_KEY, []), code][-5:]
+    request.session[SUBMITTED_SESSION_KEY] = submitted
+    request.session.pop(DRAFT_SESSION_KEY, None)
+    return redirect("intake:done", code=code)
+
+
+@never_cache
+@require_POST
+def intake_save(request: HttpRequest) -> HttpResponse:
+    """Email a link that resumes this draft on any device."""
+    draft = _session_draft(request)
+    if draft is None:
+        return redirect("intake:start")
+    form = ResumeEmailForm(request.POST)
+    if form.is_valid():
+        intake_draft_resume_link_send(draft=draft, email=form.cleaned_data["email"])
+        messages.success(
+            request,
+            _("We have emailed you a link to continue. It works for %(days)d days.")
+            % {"days": settings.INTAKE_DRAFT_DAYS},
+        )
+    else:
+        messages.error(request, " ".join(str(e) for e in form.errors["email"]))
+    return redirect("intake:step", number=min(draft.step_reached, 5))
+
+
+@never_cache
+def intake_resume(request: HttpRequest, token: str) -> HttpResponse:
+    """Open a draft from its emailed link, then continue where the person left off."""
+    max_age = dt.timedelta(days=settings.INTAKE_DRAFT_DAYS)
+    try:
+        code = signing.loads(token, salt=RESUME_SALT, max_age=max_age)
+    except signing.BadSignature:
+        return render(request, "intake/resume_expired.html", status=410)
+    draft = selectors.intake_draft_get(code=code)
+    if draft is None:
+        return render(request, "intake/resume_expired.html", status=410)
+    request.session.cycle_key()
+    request.session[DRAFT_SESSION_KEY] = str(draft.code)
+    return redirect("intake:step", number=draft.step_reached)
+
+
+@never_cache
+def intake_done(request: HttpRequest, code: UUID) -> HttpResponse:
+    """What happens next, for the person who just sent the questionnaire."""
+    if str(code) not in request.session.get(SUBMITTED_SESSION_KEY, []):
+        raise Http404
+    submission = selectors.submission_get(code=code)
+    if submission is None:
+        raise Http404
+    return render(
+        request,
+        "intake/done.html",
+        {"submission": submission, "next_steps": selectors.next_steps_for(submission)},
+    )
+
+
+def _session_draft(request: HttpRequest) -> IntakeDraft | None:
+    code = request.session.get(DRAFT_SESSION_KEY)
+    return selectors.intake_draft_get(code=code) if code else None
+
+
+def _source(request: HttpRequest) -> dict[str, str]:
+    source = {
+        name: request.GET[name][:200] for name in SOURCE_FIELDS if name in request.GET
+    }
+    referrer = request.META.get("HTTP_REFERER", "")
+    if referrer:
+        # Only the origin and path: a query string can carry anything.
+        source["referrer"] = referrer.split("?", 1)[0][:300]
+    stored: dict[str, str] = request.session.get("intake_source", {})
+    return {**stored, **source}
+
+
+def _step_titles(definition: Definition) -> list[str]:
+    return [localised(step.text) for step in definition.steps]
+
+
+def _questions(
+    form: StepForm, step: Item, answers: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """What the template shows for each question, in order, hidden ones marked."""
+    current = {**answers, **form.answers}
+    shown: list[dict[str, Any]] = []
+    for item in step.items:
+        if item.type == "display":
+            shown.append({"item": item, "text": localised(item.text), "display": True})
+            continue
+        if item.link_id not in form.fields:
+            continue
+        gate_here = any(c.question in form.fields for c in item.enable_when)
+        enabled = item_is_enabled(item, current)
+        if not enabled and not gate_here:
+            continue
+        shown.append(
+            {
+                "item": item,
+                "field": form[item.link_id],
+                "text": localised(item.text),
+                "help": localised(item.help) if item.help else "",
+                # Without JavaScript a same-step follow-up stays visible; the script
+                # hides it until its gate question is answered that way.
+                "enable_when": enable_when_json(item) if gate_here else "",
+                "exclusive": " ".join(o.code for o in item.options if o.exclusive),
+                "is_group": item.type in {"choice", "boolean"}
+                and not item.link_id.startswith("consent_"),
+            }
+        )
+    return shown
