@@ -43,32 +43,25 @@ class ImmutableOncePublished(models.Model):
         abstract = True
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        loaded: dict[str, Any] = getattr(self, "_loaded", {})
-        if loaded.get("status", VersionStatus.DRAFT) != VersionStatus.DRAFT:
+        # One read on save (rare) rather than a copy of the definition on every load.
+        stored = (
+            type(self)
+            ._default_manager.filter(pk=self.pk)
+            .values("status", *self.frozen_fields)
+            .first()
+            if self.pk
+            else None
+        )
+        if stored is not None and stored["status"] != VersionStatus.DRAFT:
             changed = [
-                name
-                for name in self.frozen_fields
-                if name in loaded and getattr(self, name) != loaded[name]
+                name for name in self.frozen_fields if getattr(self, name) != stored[name]
             ]
             if changed:
                 raise PublishedVersionImmutable(
-                    f"{self} is {loaded['status']}: {', '.join(changed)} cannot "
+                    f"{self} is {stored['status']}: {', '.join(changed)} cannot "
                     "change. Create a new draft version instead."
                 )
         super().save(*args, **kwargs)
-        self._loaded = {
-            name: getattr(self, name) for name in (*self.frozen_fields, "status")
-        }
-
-    @classmethod
-    def from_db(cls, db: Any, field_names: Any, values: Any) -> Any:
-        instance = super().from_db(db, field_names, values)
-        instance._loaded = {
-            name: getattr(instance, name)
-            for name in (*cls.frozen_fields, "status")
-            if name in field_names
-        }
-        return instance
 
 
 class Questionnaire(models.Model):

@@ -215,6 +215,7 @@ def submission_contact_answers(submission: Submission) -> dict[str, Any]:
         "contact_times": list(submission.contact_times),
         "consent_health": True,
         "consent_marketing": submission.consent_marketing,
+        "photos": submission.photos.count(),
     }
 
 

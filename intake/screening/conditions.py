@@ -1,4 +1,4 @@
-"""Rule conditions: a small dict grammar, compiled once into nodes with three-valued logic.
+"""Rule conditions: a small dict grammar compiled once into three-valued nodes.
 
 A node's value is True, False or None (unknown: a question it reads is unanswered or its
 answer unreadable). `all`, `any` and `not` follow Kleene logic. The operator registry is
@@ -337,9 +337,9 @@ class Compiler:
             )
         if len(operators) != 1:
             return self._fail(where, f"item {item!r} needs exactly one operator")
-        if item != AGE and self.known_link_ids is not None:
-            if item not in self.known_link_ids:
-                return self._fail(where, f"unknown item {item!r}")
+        link_ids = self.known_link_ids
+        if item != AGE and link_ids is not None and item not in link_ids:
+            return self._fail(where, f"unknown item {item!r}")
         (name,) = operators
         operator = OPERATORS[name]
         try:

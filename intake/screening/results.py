@@ -1,7 +1,7 @@
 """What an evaluation returns: frozen dataclasses with a JSON round trip.
 
 `ScreeningResult.to_dict()` gives plain JSON values (dates as ISO strings) and
-`screening_result_from_dict()` rebuilds an equal result, so a stored result renders later.
+`screening_result_from_dict()` rebuilds an equal result: stored results render later.
 """
 
 from __future__ import annotations

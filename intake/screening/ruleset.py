@@ -113,7 +113,7 @@ def rule_set_load(
     known_link_ids: Collection[str] | None = None,
     known_options: Mapping[str, Collection[str]] | None = None,
 ) -> RuleSet:
-    """Validate and compile a parsed rule file; raise RuleSetInvalid naming each problem.
+    """Validate and compile a parsed rule file, or raise RuleSetInvalid listing errors.
 
     With `known_link_ids`, conditions and deferrals may only read those items (and
     `age`); with `known_options`, codes compared against a choice item must be options.
@@ -208,7 +208,7 @@ def _rule(
         id=str(rule_id),
         treatments=tuple(rule_treatments),
         when=when,
-        outcome=Outcome(outcome),
+        outcome=Outcome(str(outcome)),
         reason=reason,
         patient=patient,
         source=source,

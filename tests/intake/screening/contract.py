@@ -1,4 +1,4 @@
-"""The questionnaire contract's health items (steps 1-4), as the screening tests see them.
+"""The contract's health items (steps 1-4), as the screening tests see them.
 
 A copy of /tmp/spec/contract.md kept beside the tests: the engine must not depend on the
 questionnaire module, and the tests check the shipped rules only read these items.
@@ -44,6 +44,7 @@ def _date(link_id: str, **kwargs: Any) -> Item:
     return Item(link_id, "date", **kwargs)
 
 
+WEIGHT_LOSS = ("weight_loss", True)
 ITEMS: tuple[Item, ...] = (
     # Step 1, concern
     _multi("concern_kind", "redness", "spider_veins", "flushing", "rosacea_diagnosed"),
@@ -63,15 +64,13 @@ ITEMS: tuple[Item, ...] = (
     ),
     # Step 2, triggers
     _bool("weight_loss"),
-    Item("weight_loss_kg", "decimal", enable_when=("weight_loss", True), bounds=(1, 200)),
-    Item(
-        "weight_loss_months", "integer", enable_when=("weight_loss", True), bounds=(1, 48)
-    ),
+    Item("weight_loss_kg", "decimal", enable_when=WEIGHT_LOSS, bounds=(1, 200)),
+    Item("weight_loss_months", "integer", enable_when=WEIGHT_LOSS, bounds=(1, 48)),
     _choice(
         "glp1_medication", "none", "semaglutide", "tirzepatide", "liraglutide", "other",
-        enable_when=("weight_loss", True),
+        enable_when=WEIGHT_LOSS,
     ),
-    _bool("bariatric_surgery", enable_when=("weight_loss", True)),
+    _bool("bariatric_surgery", enable_when=WEIGHT_LOSS),
     _multi(
         "hormonal_changes", "none", "recent_pregnancy", "menopause",
         "hormonal_contraception", "hrt", "thyroid_or_pcos",
@@ -101,7 +100,9 @@ ITEMS: tuple[Item, ...] = (
         "benzyl_alcohol", "other",
     ),
     Item("allergy_details", "string", enable_when=("allergies", "other")),
-    _choice("pregnancy_status", "not_pregnant", "pregnant", "breastfeeding", "planning"),
+    _choice(
+        "pregnancy_status", "not_pregnant", "pregnant", "breastfeeding", "planning",
+    ),
     _bool("skin_infection"),
     _bool("recurrent_cold_sores"),
     _multi(
@@ -151,7 +152,7 @@ OPTIONS = {item.link_id: item.options for item in ITEMS if item.type == "choice"
 
 
 def is_enabled(item: Item, answers: dict[str, Any]) -> bool:
-    """FHIR enableWhen with "=": a repeating answer matches when it contains the value."""
+    """FHIR enableWhen with "=": a repeating answer matches when it holds the value."""
     if item.enable_when is None:
         return True
     question, expected = item.enable_when

@@ -1,4 +1,4 @@
-"""Outcomes a patient or coordinator would notice, from the cases in the issue and more."""
+"""Outcomes a patient or coordinator would notice: the cases in the issue, and more."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ from tests.intake.screening.contract import (
 RULE_SET = rule_set_load(shipped_rule_set_data())
 
 
-def screen(birth_date: date | None = ADULT_BIRTH_DATE, **overrides: object) -> ScreeningResult:
+def screen(
+    birth_date: date | None = ADULT_BIRTH_DATE, **overrides: object
+) -> ScreeningResult:
     return evaluate(
         answers_with(**overrides), RULE_SET, today=TODAY, birth_date=birth_date
     )
@@ -271,7 +273,13 @@ def test_profiles_describe_triggers_and_sensitivity() -> None:
     assert triggers.sun == "high"
     assert triggers.lifestyle == ("alcohol", "smoking", "heat", "stress")
     assert triggers.family_history is True
-    assert triggers.active == ("weight_loss", "hormones", "sun", "lifestyle", "genetics")
+    assert triggers.active == (
+        "weight_loss",
+        "hormones",
+        "sun",
+        "lifestyle",
+        "genetics",
+    )
     sensitivity = result.sensitivity
     assert sensitivity.fitzpatrick == 3
     assert sensitivity.patch_test_advised is True

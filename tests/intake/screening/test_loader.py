@@ -54,7 +54,9 @@ def messages_for(data: dict[str, Any], **kwargs: Any) -> list[str]:
 def test_a_valid_rule_set_loads_and_evaluates() -> None:
     loaded = rule_set_load(rule_set(rule()))
 
-    result = evaluate({"epilepsy": True}, loaded, today=date(2026, 1, 1), birth_date=None)
+    result = evaluate(
+        {"epilepsy": True}, loaded, today=date(2026, 1, 1), birth_date=None
+    )
 
     assert result.treatments["mesotherapy"].outcome == Outcome.REVIEW
     assert result.treatments["laser_ipl"].outcome == Outcome.ELIGIBLE

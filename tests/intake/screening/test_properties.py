@@ -41,7 +41,7 @@ def _ranks(answers: dict[str, Any], birth_date: date | None) -> dict[str, int]:
 
 
 def _risk_steps(answers: dict[str, Any]) -> list[tuple[str, Any]]:
-    """Every single added risk: a false turned true, an option added, `none` replaced."""
+    """Each single added risk: a false turned true, an option added, `none` replaced."""
     steps: list[tuple[str, Any]] = []
     for link_id, value in answers.items():
         item = ITEMS_BY_ID[link_id]

@@ -14,7 +14,12 @@ from intake.screening import (
     screening_result_from_dict,
     shipped_rule_set_data,
 )
-from tests.intake.screening.contract import ADULT_BIRTH_DATE, TODAY, answers_with, days_ago
+from tests.intake.screening.contract import (
+    ADULT_BIRTH_DATE,
+    TODAY,
+    answers_with,
+    days_ago,
+)
 
 RULE_SET = rule_set_load(shipped_rule_set_data())
 
@@ -53,7 +58,9 @@ def test_stored_result_uses_plain_json_with_iso_dates() -> None:
     tan = next(r for r in laser["fired"] if r["rule_id"] == "laser_recent_tan")
     assert tan["reconsider_on"] == "2026-12-22"
     assert tan["evidence"] == [["recent_tan", True], ["recent_tan_date", days_ago(3)]]
-    fitzpatrick = next(r for r in laser["fired"] if r["rule_id"] == "laser_fitzpatrick_6")
+    fitzpatrick = next(
+        r for r in laser["fired"] if r["rule_id"] == "laser_fitzpatrick_6"
+    )
     assert fitzpatrick["missing"] == ["fitzpatrick"]
     assert data["triggers"]["weight_loss_kg_per_month"] == 2.5
 

@@ -190,7 +190,8 @@ def test_every_shipped_deferral_says_until_when() -> None:
     assert deferred
     for rule in deferred:
         assert rule.until is not None, rule.id
-        assert rule.until.en and rule.until.tr, rule.id
+        assert rule.until.en, rule.id
+        assert rule.until.tr, rule.id
 
 
 def test_patient_texts_never_diagnose_or_promise_results() -> None:

@@ -1,0 +1,160 @@
+"""Questionnaire and rule-set versions: published content never changes."""
+
+import copy
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from intake.models import (
+    PublishedVersionImmutable,
+    QuestionnaireVersion,
+    ScreeningResult,
+    ScreeningRuleSetVersion,
+    Submission,
+)
+from intake.screening import shipped_rule_set_data
+from intake.services.questionnaires import (
+    questionnaire_definition_import,
+    questionnaire_version_draft_create,
+    questionnaire_version_publish,
+)
+from intake.services.screening import (
+    rule_set_definition_import,
+    rule_set_dry_run,
+    rule_set_version_draft_create,
+    rule_set_version_publish,
+)
+from intake.services.versions import VersionNotDraft
+from tests.intake.conftest import complete_answers
+
+
+@pytest.mark.django_db
+def test_a_published_questionnaire_version_cannot_be_edited(
+    published: QuestionnaireVersion,
+) -> None:
+    published.definition["title"]["en"] = "Changed"
+
+    with pytest.raises(PublishedVersionImmutable):
+        published.save()
+
+    published.refresh_from_db()
+    assert published.definition["title"]["en"] != "Changed"
+
+
+@pytest.mark.django_db
+def test_editing_starts_a_new_draft_and_publishing_it_retires_the_old(
+    published: QuestionnaireVersion,
+) -> None:
+    draft = questionnaire_version_draft_create(from_version_id=published.pk)
+    draft.definition["title"]["en"] = "A new title"
+    draft.save()
+
+    questionnaire_version_publish(version_id=draft.pk)
+
+    published.refresh_from_db()
+    draft.refresh_from_db()
+    assert (published.status, draft.status) == ("retired", "published")
+    assert draft.number == published.number + 1
+    with pytest.raises(VersionNotDraft):
+        questionnaire_version_publish(version_id=draft.pk)
+
+
+@pytest.mark.django_db
+def test_loading_the_shipped_files_again_changes_nothing(
+    published: QuestionnaireVersion,
+) -> None:
+    version, created = questionnaire_definition_import(data=published.definition)
+
+    assert (version, created) == (published, False)
+    assert QuestionnaireVersion.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_submission_still_renders_after_a_newer_version_changes_the_questions(
+    published: QuestionnaireVersion, api_client: APIClient, staff_user: object
+) -> None:
+    code = api_client.post(
+        "/api/v1/submissions", {"answers": complete_answers()}, format="json"
+    ).json()["id"]
+    newer = copy.deepcopy(published.definition)
+    newer["item"][0]["item"] = [
+        item for item in newer["item"][0]["item"] if item["linkId"] != "severity"
+    ]
+    questionnaire_definition_import(data=newer)
+
+    api_client.force_authenticate(staff_user)  # type: ignore[arg-type]
+    export = api_client.get(f"/api/v1/submissions/{code}/fhir").json()
+
+    concern = export["item"][0]
+    assert "severity" in [item["linkId"] for item in concern["item"]]
+    assert Submission.objects.get().questionnaire_version == published
+
+
+@pytest.mark.django_db
+def test_a_new_rule_set_version_leaves_stored_results_unchanged_and_explainable(
+    published: QuestionnaireVersion, api_client: APIClient
+) -> None:
+    api_client.post(
+        "/api/v1/submissions",
+        {"answers": complete_answers(blood_thinners=["apixaban"])},
+        format="json",
+    )
+    before = ScreeningResult.objects.get()
+    old_version = before.rule_set_version
+    changed = copy.deepcopy(shipped_rule_set_data())
+    for rule in changed["rules"]:
+        if "mesotherapy" in rule["treatments"] and rule["outcome"] == "review":
+            rule["outcome"] = "contraindicated"
+
+    rule_set_definition_import(data=changed)
+
+    after = ScreeningResult.objects.get()
+    assert after.rule_set_version == old_version
+    assert after.outcomes == before.outcomes
+    assert after.outcomes["mesotherapy"] == "review"
+    assert after.detail_ciphertext == before.detail_ciphertext
+    old_version.refresh_from_db()
+    assert old_version.status == "retired"
+
+
+@pytest.mark.django_db
+def test_a_dry_run_lists_the_outcomes_a_draft_would_change_and_writes_nothing(
+    published: QuestionnaireVersion, api_client: APIClient
+) -> None:
+    api_client.post(
+        "/api/v1/submissions",
+        {"answers": complete_answers(blood_thinners=["apixaban"])},
+        format="json",
+    )
+    current = ScreeningRuleSetVersion.objects.get(status="published")
+    draft = rule_set_version_draft_create(from_version_id=current.pk)
+    for rule in draft.definition["rules"]:
+        if "mesotherapy" in rule["treatments"] and rule["outcome"] == "review":
+            rule["outcome"] = "contraindicated"
+    draft.save()
+
+    checked, changes = rule_set_dry_run(version_id=draft.pk)
+
+    assert checked == 1
+    assert [(c.treatment, c.current, c.proposed) for c in changes] == [
+        ("mesotherapy", "review", "contraindicated")
+    ]
+    assert ScreeningResult.objects.count() == 1
+    rule_set_version_publish(version_id=draft.pk)
+    assert ScreeningResult.objects.get().outcomes["mesotherapy"] == "review"
+
+
+@pytest.mark.django_db
+def test_a_submission_page_session_survives_a_new_version(
+    published: QuestionnaireVersion, client: Client
+) -> None:
+    """A person mid-questionnaire keeps answering the version they started."""
+    client.post("/en/consultation/", {"consent_health": "on"})
+    newer = copy.deepcopy(published.definition)
+    newer["title"]["en"] = "Newer"
+    questionnaire_definition_import(data=newer)
+
+    response = client.get("/en/consultation/step/1/")
+
+    assert response.status_code == 200
