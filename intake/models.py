@@ -54,7 +54,9 @@ class ImmutableOncePublished(models.Model):
         )
         if stored is not None and stored["status"] != VersionStatus.DRAFT:
             changed = [
-                name for name in self.frozen_fields if getattr(self, name) != stored[name]
+                name
+                for name in self.frozen_fields
+                if getattr(self, name) != stored[name]
             ]
             if changed:
                 raise PublishedVersionImmutable(

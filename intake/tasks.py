@@ -11,3 +11,11 @@ def intake_draft_resume_email_task(self: Task[Any, Any], draft_id: int) -> None:
     from intake.services.submissions import intake_draft_resume_email_send
 
     intake_draft_resume_email_send(draft_id=draft_id)
+
+
+@shared_task
+def intake_draft_purge_expired_task() -> None:
+    """Delete expired drafts; beat runs it hourly. Running twice deletes nothing more."""
+    from intake.services.submissions import intake_draft_purge_expired
+
+    intake_draft_purge_expired()

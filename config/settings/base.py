@@ -205,6 +205,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "core.tasks.heartbeat_record_task",
         "schedule": HEARTBEAT_INTERVAL_SECONDS,
     },
+    "intake-draft-purge": {
+        "task": "intake.tasks.intake_draft_purge_expired_task",
+        "schedule": 3600.0,
+    },
 }
 
 REST_FRAMEWORK = {

@@ -50,7 +50,7 @@ class QuestionnaireOutputSerializer(serializers.Serializer):  # type: ignore[typ
     version = serializers.IntegerField()
     published_at = serializers.DateTimeField()
     definition = serializers.JSONField(
-        help_text="The questionnaire (FHIR Questionnaire concepts; docs/questionnaire.md)."
+        help_text="The questionnaire as FHIR-like data (docs/questionnaire.md)"
     )
     locations = serializers.ListField(child=serializers.DictField())
 
@@ -82,3 +82,9 @@ class SubmissionScreeningOutputSerializer(serializers.Serializer):  # type: igno
     effective_outcomes = serializers.DictField(child=serializers.CharField())
     result = serializers.JSONField(allow_null=True)
     overrides = OverrideSerializer(many=True)
+
+
+class OverrideInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    treatment = serializers.CharField(max_length=40)
+    decision = serializers.ChoiceField(choices=["cleared", "declined"])
+    note = serializers.CharField(max_length=2000)

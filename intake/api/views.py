@@ -1,13 +1,14 @@
 """Intake API: the questionnaire, submissions, screening. Thin: services do the work."""
 
-from typing import Any
+from typing import Any, cast
 from uuid import uuid4
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.permissions import AllowAny, BasePermission, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -21,6 +22,7 @@ from intake.fhir import questionnaire_response_build
 from intake.models import HealthDataAccess
 from intake.screening import evaluate
 from intake.services.audit import health_data_access_record
+from intake.services.screening import screening_override_record, screening_reevaluate
 from intake.services.submissions import AnswersInvalid, submission_create
 from intake.throttling import submission_rate_limit_check
 
@@ -197,7 +199,7 @@ class RuleSetDetailApi(APIView):
 
 
 class SubmissionScreeningApi(APIView):
-    """A submission's stored screening result and physician decisions (staff; audited)."""
+    """A submission's screening result and physician decisions (staff, audited)."""
 
     permission_classes = [IsAdminUser]
 
@@ -223,3 +225,56 @@ class SubmissionScreeningApi(APIView):
             "overrides": submission.screening_overrides.select_related("decided_by"),
         }
         return Response(s.SubmissionScreeningOutputSerializer(data).data)
+
+
+class IsPhysician(BasePermission):
+    """A signed-in physician (by staff role) or a superuser."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        if not user.is_authenticated:
+            return False
+        if user.is_superuser:
+            return True
+        member = getattr(user, "staff_member", None)
+        return member is not None and member.role == "physician"
+
+
+class ScreeningOverrideCreateApi(APIView):
+    """A physician clears or declines one treatment, with a note; the newest wins."""
+
+    permission_classes = [IsPhysician]
+
+    @extend_schema(
+        request=s.OverrideInputSerializer,
+        responses={201: s.OverrideSerializer, 400: ERROR, 404: ERROR},
+    )
+    def post(self, request: Request, code: str) -> Response:
+        submission = selectors.submission_get(code=code)
+        if submission is None:
+            raise NotFound("No such submission.")
+        data = s.OverrideInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        override = screening_override_record(
+            submission_id=submission.pk,
+            # IsPhysician admits signed-in users only.
+            physician=cast(User, request.user),
+            **data.validated_data,
+        )
+        return Response(
+            s.OverrideSerializer(override).data, status=status.HTTP_201_CREATED
+        )
+
+
+class ScreeningReevaluateApi(APIView):
+    """Evaluate a submission again under today's published rules (on purpose only)."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(request=None, responses={201: s.SubmissionScreeningOutputSerializer})
+    def post(self, request: Request, code: str) -> Response:
+        submission = selectors.submission_get(code=code)
+        if submission is None:
+            raise NotFound("No such submission.")
+        screening_reevaluate(submission_id=submission.pk)
+        return SubmissionScreeningApi().get(request, code)

@@ -223,25 +223,50 @@ def _numeric_answer(answer: Any) -> float:
     return float(answer)
 
 
+def _types_like(value: object) -> frozenset[type]:
+    """The answer types comparable with a rule's value. An answer of another type is
+    unreadable, so the text "true" never reads as "no" to `equals: true`."""
+    if isinstance(value, bool):
+        return frozenset((bool,))
+    if isinstance(value, int | float):
+        return frozenset((int, float))
+    return frozenset((type(value),))
+
+
 def _equals(operand: object) -> Built:
     expected = _scalar(operand)
-    if isinstance(expected, bool):
-        return (lambda answer, today: answer is expected), None
-    return (lambda answer, today: answer == expected), None
+    types = _types_like(expected)
+
+    def test(answer: Any, today: date) -> bool:
+        if type(answer) not in types:
+            raise TypeError("answer of another type")
+        return bool(answer == expected)
+
+    return test, None
 
 
 def _in(operand: object) -> Built:
     codes = _codes(operand)
-    return (lambda answer, today: answer in codes), None
+    types = frozenset().union(*(_types_like(code) for code in codes))
+
+    def test(answer: Any, today: date) -> bool:
+        if type(answer) not in types:
+            raise TypeError("answer of another type")
+        return answer in codes
+
+    return test, None
 
 
 def _any_of(operand: object) -> Built:
     codes = _codes(operand)
+    types = frozenset().union(*(_types_like(code) for code in codes))
 
     def test(answer: Any, today: date) -> bool:
-        if isinstance(answer, list):
-            return not codes.isdisjoint(answer)
-        return answer in codes
+        chosen = answer if type(answer) is list else [answer]
+        for code in chosen:
+            if type(code) not in types:
+                raise TypeError("answer of another type")
+        return not codes.isdisjoint(chosen)
 
     return test, None
 

@@ -30,12 +30,18 @@ def evaluate(
     today: date,
     birth_date: date | None,
 ) -> ScreeningResult:
-    """Screen `answers` ({linkId: value}, unanswered items absent) on the day `today`.
+    """Screen `answers` ({linkId: value}) on the day `today`.
 
-    Every treatment of the rule set gets an outcome; the answers are not modified.
+    Absent, null, empty-text and empty-list answers count as unanswered. Every treatment
+    of the rule set gets an outcome; the answers are not modified.
     """
-    values = dict(answers)
-    values.pop(AGE, None)  # age comes from birth_date only
+    # Empty answers count as unanswered, so a null never reads as "no"; age comes
+    # from birth_date only.
+    values = {
+        link_id: value
+        for link_id, value in answers.items()
+        if value is not None and value != "" and value != [] and link_id != AGE
+    }
     if birth_date is not None:
         values[AGE] = age_on(birth_date, today)
     fired: dict[str, list[FiredRule]] = {code: [] for code in rule_set.treatments}

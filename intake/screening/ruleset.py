@@ -266,7 +266,9 @@ def _slugs(raw: object, where: str, errors: list[str]) -> list[str]:
     codes = [code for code in raw if isinstance(code, str) and _SLUG.match(code)]
     if len(codes) != len(raw):
         errors.append(f"{where}: every entry is a code (a-z, 0-9, _)")
-    return codes
+    if len(set(codes)) != len(codes):
+        errors.append(f"{where}: a code is listed twice")
+    return list(dict.fromkeys(codes))
 
 
 def _text(raw: object, where: str, errors: list[str]) -> Text | None:

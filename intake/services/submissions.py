@@ -232,3 +232,13 @@ def intake_draft_resume_email_send(*, draft_id: int) -> bool:
         IntakeDraft.objects.filter(pk=draft_id).update(resume_email_sent_at=None)
         raise
     return True
+
+
+def intake_draft_purge_expired() -> int:
+    """Delete drafts untouched for INTAKE_DRAFT_DAYS (and their photos); returns how many.
+
+    Unfinished answers are kept only as long as the privacy notice promises.
+    """
+    cutoff = timezone.now() - dt.timedelta(days=settings.INTAKE_DRAFT_DAYS)
+    deleted, _by_model = IntakeDraft.objects.filter(updated_at__lt=cutoff).delete()
+    return deleted

@@ -8,7 +8,13 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from pytest_django.fixtures import Settings as SettingsWrapper
 from rest_framework.test import APIClient
 
-from intake.models import HealthDataAccess, QuestionnaireVersion, Submission
+from intake.models import (
+    HealthDataAccess,
+    QuestionnaireVersion,
+    ScreeningOverride,
+    Submission,
+)
+from leads.models import StaffMember
 from tests.intake.conftest import complete_answers
 
 SUBMISSIONS = "/api/v1/submissions"
@@ -142,9 +148,16 @@ def test_past_the_rate_limit_the_api_answers_429(
 def test_the_fhir_export_is_a_valid_questionnaire_response_and_is_audited(
     api_client: APIClient, published: QuestionnaireVersion, staff_user: User
 ) -> None:
-    code = submit(api_client, complete_answers(weight_loss=True, weight_loss_kg=12.5,
-        weight_loss_months=6, glp1_medication="semaglutide", bariatric_surgery=False,
-    )).json()["id"]
+    code = submit(
+        api_client,
+        complete_answers(
+            weight_loss=True,
+            weight_loss_kg=12.5,
+            weight_loss_months=6,
+            glp1_medication="semaglutide",
+            bariatric_surgery=False,
+        ),
+    ).json()["id"]
     api_client.force_authenticate(staff_user)
 
     response = api_client.get(f"{SUBMISSIONS}/{code}/fhir")
@@ -153,7 +166,7 @@ def test_the_fhir_export_is_a_valid_questionnaire_response_and_is_audited(
     assert response["Content-Type"].startswith("application/fhir+json")
     resource = QuestionnaireResponse.model_validate(response.json())
     assert resource.id == code
-    assert resource.questionnaire.endswith(f"redness-intake|{published.number}")
+    assert str(resource.questionnaire).endswith(f"redness-intake|{published.number}")
     access = HealthDataAccess.objects.get()
     assert (access.user, access.what) == (staff_user, "fhir_export")
 
@@ -175,7 +188,10 @@ def test_answers_can_be_screened_without_storing_them(
 ) -> None:
     response = api_client.post(
         "/api/v1/screening/evaluate",
-        {"answers": complete_answers(implanted_device=True), "birth_date": "1988-05-14"},
+        {
+            "answers": complete_answers(implanted_device=True),
+            "birth_date": "1988-05-14",
+        },
         format="json",
     )
 
@@ -194,14 +210,17 @@ def test_the_published_rule_set_can_be_read_with_its_sources(
 
     assert response.status_code == 200
     rules = response.json()["definition"]["rules"]
-    assert rules and all(rule["source"] for rule in rules)
+    assert rules
+    assert all(rule["source"] for rule in rules)
 
 
 @pytest.mark.django_db
 def test_staff_read_a_submissions_screening_with_the_reasons(
     api_client: APIClient, published: QuestionnaireVersion, staff_user: User
 ) -> None:
-    code = submit(api_client, complete_answers(blood_thinners=["warfarin"])).json()["id"]
+    code = submit(api_client, complete_answers(blood_thinners=["warfarin"])).json()[
+        "id"
+    ]
     api_client.force_authenticate(staff_user)
 
     response = api_client.get(f"{SUBMISSIONS}/{code}/screening")
@@ -214,3 +233,44 @@ def test_staff_read_a_submissions_screening_with_the_reasons(
     ]
     assert any("warfarin" in reason.lower() for reason in reasons)
     assert HealthDataAccess.objects.get().what == "screening"
+
+
+@pytest.mark.django_db
+def test_a_physician_clears_a_treatment_and_the_effective_outcome_follows(
+    api_client: APIClient, published: QuestionnaireVersion, staff_user: User
+) -> None:
+    code = submit(api_client, complete_answers(blood_thinners=["apixaban"])).json()[
+        "id"
+    ]
+    StaffMember.objects.create(user=staff_user, role="physician")
+    api_client.force_authenticate(staff_user)
+
+    response = api_client.post(
+        f"{SUBMISSIONS}/{code}/screening/overrides",
+        {"treatment": "mesotherapy", "decision": "cleared", "note": "INR stable"},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    screening = api_client.get(f"{SUBMISSIONS}/{code}/screening").json()
+    assert screening["effective_outcomes"]["mesotherapy"] == "eligible"
+    assert screening["result"]["treatments"]["mesotherapy"]["outcome"] == "review"
+    assert screening["overrides"][0]["note"] == "INR stable"
+
+
+@pytest.mark.django_db
+def test_only_a_physician_may_override_a_screening_outcome(
+    api_client: APIClient, published: QuestionnaireVersion, staff_user: User
+) -> None:
+    code = submit(api_client, complete_answers()).json()["id"]
+    StaffMember.objects.create(user=staff_user, role="coordinator")
+    api_client.force_authenticate(staff_user)
+
+    response = api_client.post(
+        f"{SUBMISSIONS}/{code}/screening/overrides",
+        {"treatment": "mesotherapy", "decision": "cleared", "note": "ok"},
+        format="json",
+    )
+
+    assert response.status_code == 403
+    assert ScreeningOverride.objects.count() == 0

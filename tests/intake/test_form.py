@@ -108,7 +108,10 @@ def test_a_follow_up_question_is_required_only_when_its_gate_is_answered_yes(
     assert 'aria-invalid="true"' in page
     answers.update(weight_loss_kg=12, weight_loss_months=4, glp1_medication="none")
     answers["bariatric_surgery"] = False
-    assert client.post("/en/consultation/step/2/", step_data(2, answers)).status_code == 302
+    assert (
+        client.post("/en/consultation/step/2/", step_data(2, answers)).status_code
+        == 302
+    )
 
 
 @pytest.mark.django_db

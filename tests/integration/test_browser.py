@@ -1,56 +1,23 @@
 """The pages in real headless Chromium, on a phone-sized screen."""
 
-from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import urlsplit
-
 import pytest
-from playwright.sync_api import Page, ViewportSize, expect
+from playwright.sync_api import Page, expect
 
 from tests.factories import StaffUserFactory
+from tests.integration.browser_support import (
+    PageWatch,
+    fits_the_screen,
+    screenshot,
+    watch_on_a_phone,
+)
 from tests.support.worker import WorkerProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
-PHONE: ViewportSize = {"width": 390, "height": 844}
-
-
-@dataclass
-class PageWatch:
-    """What a page did that a patient should never see or suffer."""
-
-    console_errors: list[str] = field(default_factory=list)
-    foreign_requests: list[str] = field(default_factory=list)
-
-    def assert_clean(self) -> None:
-        assert self.console_errors == []
-        assert self.foreign_requests == []
-
 
 @pytest.fixture
 def watched(page: Page, live_server) -> tuple[Page, PageWatch, str]:
-    watch = PageWatch()
-    own_host = urlsplit(live_server.url).netloc
-    page.set_viewport_size(PHONE)
-    page.on(
-        "console",
-        lambda message: (
-            watch.console_errors.append(message.text)
-            if message.type == "error"
-            else None
-        ),
-    )
-    page.on(
-        "request",
-        lambda request: (
-            watch.foreign_requests.append(request.url)
-            if urlsplit(request.url).netloc not in {own_host, ""}
-            and not request.url.startswith("data:")
-            else None
-        ),
-    )
-    return page, watch, live_server.url
+    return page, watch_on_a_phone(page, live_server.url), live_server.url
 
 
 def _sign_in_with_the_keyboard(page: Page, url: str) -> None:
@@ -62,12 +29,6 @@ def _sign_in_with_the_keyboard(page: Page, url: str) -> None:
     page.keyboard.press("Enter")
 
 
-def _fits_the_screen(page: Page) -> bool:
-    return bool(
-        page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    )
-
-
 def test_start_page_fits_a_phone_loads_nothing_from_elsewhere_and_switches_to_turkish(
     watched: tuple[Page, PageWatch, str],
 ) -> None:
@@ -75,9 +36,8 @@ def test_start_page_fits_a_phone_loads_nothing_from_elsewhere_and_switches_to_tu
 
     page.goto(f"{base}/en/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("spider veins")
-    assert _fits_the_screen(page)
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / "start-page-phone.png", full_page=True)
+    assert fits_the_screen(page)
+    screenshot(page, "start-page-phone")
 
     page.get_by_role("link", name="Türkçe").click()
 
@@ -99,7 +59,7 @@ def test_staff_member_signs_in_with_the_keyboard_and_sends_a_task_through_the_wo
     # The page refreshes itself until the separate worker process has answered.
     expect(page.get_by_text("Done").first).to_be_visible(timeout=30_000)
     expect(page.get_by_text(f"by {celery_worker.node_name}")).to_be_visible()
-    page.screenshot(path=SCREENSHOTS / "status-page-phone.png", full_page=True)
+    screenshot(page, "status-page-phone")
     watch.assert_clean()
 
 

@@ -294,3 +294,32 @@ def test_low_risk_answers_give_quiet_profiles() -> None:
     assert result.triggers.family_history is False
     assert result.sensitivity.patch_test_advised is False
     assert result.sensitivity.fitzpatrick == 2
+
+
+@pytest.mark.parametrize("empty", [None, [], ""], ids=["null", "empty_list", "empty"])
+def test_a_null_or_empty_answer_counts_as_unanswered(empty: object) -> None:
+    answers = answers_with()
+    answers["blood_thinners"] = empty
+
+    result = evaluate(answers, RULE_SET, today=TODAY, birth_date=ADULT_BIRTH_DATE)
+
+    assert result.treatments["mesotherapy"].outcome == Outcome.REVIEW
+    assert all(r.missing == ("blood_thinners",) for r in result.treatments["prp"].fired)
+
+
+@pytest.mark.parametrize(
+    ("link_id", "value", "treatment"),
+    [
+        ("implanted_device", "true", "radiofrequency"),
+        ("pregnancy_status", ["pregnant"], "prp"),
+        ("fitzpatrick", 6, "laser_ipl"),
+        ("blood_thinners", [1], "prp"),
+    ],
+    ids=["text_for_boolean", "list_for_choice", "number_for_code", "number_in_list"],
+)
+def test_a_wrongly_typed_answer_needs_review_rather_than_reading_as_no(
+    link_id: str, value: object, treatment: str
+) -> None:
+    result = screen(**{link_id: value})
+
+    assert result.treatments[treatment].outcome == Outcome.REVIEW

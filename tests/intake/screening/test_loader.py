@@ -254,3 +254,9 @@ def test_loading_does_not_change_the_data() -> None:
     rule_set_load(data)
 
     assert data == before
+
+
+def test_a_treatment_listed_twice_is_rejected() -> None:
+    (message,) = messages_for(rule_set(rule(treatments=["mesotherapy", "mesotherapy"])))
+
+    assert message == "rule meso_example: treatments: a code is listed twice"

@@ -1,0 +1,216 @@
+"""Configuration screens: questionnaire and rule-set versions, submissions (read-only).
+
+Editing a published version is impossible by design: "Copy into a new draft", edit
+the draft's definition, check it (for rules: a dry run), then publish.
+"""
+
+import json
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.html import format_html, format_html_join
+
+from core.errors import BusinessError
+from intake import selectors
+from intake.encryption import health_data_decrypt
+from intake.models import (
+    HealthDataAccess,
+    ImmutableOncePublished,
+    QuestionnaireVersion,
+    ScreeningOverride,
+    ScreeningRuleSetVersion,
+    Submission,
+    VersionStatus,
+)
+from intake.services.audit import health_data_access_record
+from intake.services.questionnaires import (
+    questionnaire_version_draft_create,
+    questionnaire_version_publish,
+)
+from intake.services.screening import (
+    rule_set_dry_run,
+    rule_set_version_draft_create,
+    rule_set_version_publish,
+)
+
+
+class VersionAdmin(admin.ModelAdmin[Any]):
+    """Both kinds of version: read-only once published; copy and publish actions."""
+
+    list_display = ["__str__", "number", "status", "created_at", "published_at"]
+    list_filter = ["status"]
+    ordering = ["-created_at"]
+    actions = ["copy_into_draft", "publish"]
+    draft_create: Any = None
+    version_publish: Any = None
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: ImmutableOncePublished | None = None
+    ) -> list[str]:
+        fixed = ["number", "status", "created_at", "published_at"]
+        if obj is not None and obj.status != VersionStatus.DRAFT:
+            return [*fixed, "definition"]
+        return fixed
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # New versions come from "Copy into a new draft" or the loader.
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: ImmutableOncePublished | None = None
+    ) -> bool:
+        return obj is not None and obj.status == VersionStatus.DRAFT
+
+    @admin.action(description="Copy into a new draft")
+    def copy_into_draft(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for version in queryset:
+            draft = type(self).draft_create(from_version_id=version.pk)
+            self.message_user(request, f"Created {draft}: edit it, then publish it.")
+
+    @admin.action(description="Publish (the current version retires)")
+    def publish(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for version in queryset:
+            try:
+                published = type(self).version_publish(version_id=version.pk)
+            except BusinessError as error:
+                self.message_user(request, error.message, level=messages.ERROR)
+            else:
+                self.message_user(request, f"Published {published}.")
+
+
+@admin.register(QuestionnaireVersion)
+class QuestionnaireVersionAdmin(VersionAdmin):
+    draft_create = staticmethod(questionnaire_version_draft_create)
+    version_publish = staticmethod(questionnaire_version_publish)
+    list_select_related = ["questionnaire"]
+
+
+@admin.register(ScreeningRuleSetVersion)
+class ScreeningRuleSetVersionAdmin(VersionAdmin):
+    draft_create = staticmethod(rule_set_version_draft_create)
+    version_publish = staticmethod(rule_set_version_publish)
+    actions = [*VersionAdmin.actions, "dry_run"]
+    list_select_related = ["rule_set"]
+
+    @admin.action(description="Dry run: which stored outcomes would change")
+    def dry_run(
+        self, request: HttpRequest, queryset: QuerySet[ScreeningRuleSetVersion]
+    ) -> HttpResponse | None:
+        version = queryset.first()
+        if version is None:
+            return None
+        try:
+            checked, changes = rule_set_dry_run(version_id=version.pk)
+        except BusinessError as error:
+            self.message_user(request, error.message, level=messages.ERROR)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/intake/dry_run.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Dry run of {version}",
+                "version": version,
+                "checked": checked,
+                "changes": changes,
+            },
+        )
+
+
+class ScreeningOverrideInline(admin.TabularInline[ScreeningOverride, Submission]):
+    model = ScreeningOverride
+    extra = 0
+    can_delete = False
+    readonly_fields = ["treatment", "decision", "note", "decided_by", "decided_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin[Submission]):
+    """Read-only; opening one shows its health answers and writes an audit row."""
+
+    list_display = ["code", "full_name", "location", "language", "submitted_at"]
+    list_filter = ["location", "language", "questionnaire_version"]
+    search_fields = ["full_name", "email", "phone"]
+    list_select_related = ["location", "questionnaire_version__questionnaire"]
+    inlines = [ScreeningOverrideInline]
+    exclude = ["health_answers_ciphertext"]
+    readonly_fields = [
+        "code",
+        "questionnaire_version",
+        "language",
+        "full_name",
+        "birth_date",
+        "email",
+        "phone",
+        "preferred_language",
+        "location",
+        "contact_channel",
+        "contact_times",
+        "consent_health_at",
+        "privacy_notice_version",
+        "consent_marketing",
+        "consent_marketing_at",
+        "source",
+        "submitted_at",
+        "idempotency_key",
+        "screening",
+        "health_answers",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        submission = self.get_object(request, object_id)
+        if submission is not None and self.has_view_permission(request, submission):
+            health_data_access_record(
+                submission=submission,
+                user=request.user,
+                what=HealthDataAccess.What.ANSWERS,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="Screening (effective outcome per treatment)")
+    def screening(self, submission: Submission) -> str:
+        outcomes = selectors.screening_effective_outcomes(submission)
+        return (
+            format_html_join(", ", "{}: <strong>{}</strong>", sorted(outcomes.items()))
+            or "not screened"
+        )
+
+    @admin.display(description="Health answers")
+    def health_answers(self, submission: Submission) -> str:
+        answers = health_data_decrypt(submission.health_answers_ciphertext)
+        return format_html(
+            "<pre>{}</pre>", json.dumps(answers, indent=2, ensure_ascii=False)
+        )
+
+
+@admin.register(HealthDataAccess)
+class HealthDataAccessAdmin(admin.ModelAdmin[HealthDataAccess]):
+    list_display = ["accessed_at", "user", "what", "submission"]
+    list_filter = ["what"]
+    list_select_related = ["user", "submission"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
