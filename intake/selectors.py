@@ -1,7 +1,7 @@
 """Reads for the questionnaire, drafts and submissions."""
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -219,10 +219,17 @@ def submission_contact_answers(submission: Submission) -> dict[str, Any]:
     }
 
 
-def rule_set_compile(data: Mapping[str, Any]) -> RuleSet:
+def rule_set_compile(
+    data: Mapping[str, Any],
+    *,
+    known_link_ids: Collection[str] | None = None,
+    known_options: Mapping[str, Collection[str]] | None = None,
+) -> RuleSet:
     """The engine's compiled rule set, or RuleSetRejected listing every problem."""
     try:
-        return rule_set_load(data)
+        return rule_set_load(
+            data, known_link_ids=known_link_ids, known_options=known_options
+        )
     except RuleSetInvalid as error:
         raise RuleSetRejected(
             "The rule set has problems: " + "; ".join(error.messages),

@@ -15,7 +15,7 @@ def intake_draft_resume_email_task(self: Task[Any, Any], draft_id: int) -> None:
 
 @shared_task
 def intake_draft_purge_expired_task() -> None:
-    """Delete expired drafts; beat runs it hourly. Running twice deletes nothing more."""
+    """Delete expired drafts; beat runs it hourly, and a second run finds none."""
     from intake.services.submissions import intake_draft_purge_expired
 
     intake_draft_purge_expired()

@@ -22,6 +22,8 @@ from intake.models import (
 from intake.screening import evaluate
 from intake.selectors import (
     SHIPPED_RULE_SET,
+    questionnaire_definition,
+    questionnaire_version_get_published,
     rule_set_compile,
     rule_set_of,
     screening_rule_set_version_get_published,
@@ -37,7 +39,7 @@ def rule_set_definition_import(
     *, data: Mapping[str, Any], slug: str = SHIPPED_RULE_SET
 ) -> tuple[ScreeningRuleSetVersion, bool]:
     """Publish `data` as the rule set's newest version unless it already is."""
-    rule_set_compile(data)
+    _rule_set_check(data)
     with transaction.atomic():
         rule_set, _created = ScreeningRuleSet.objects.select_for_update().get_or_create(
             slug=slug
@@ -55,9 +57,24 @@ def rule_set_definition_import(
 
 def rule_set_version_publish(*, version_id: int) -> ScreeningRuleSetVersion:
     """Check and publish a draft; stored results keep pointing at their own version."""
-    rule_set_compile(ScreeningRuleSetVersion.objects.get(pk=version_id).definition)
+    _rule_set_check(ScreeningRuleSetVersion.objects.get(pk=version_id).definition)
     return version_publish(
         ScreeningRuleSetVersion, version_id=version_id, parent_field="rule_set"
+    )
+
+
+def _rule_set_check(data: Mapping[str, Any]) -> None:
+    """Rules to publish may only read questions and options the questionnaire has."""
+    definition = questionnaire_definition(questionnaire_version_get_published())
+    questions = [item for item in definition.items() if item.is_question]
+    rule_set_compile(
+        data,
+        known_link_ids={item.link_id for item in questions},
+        known_options={
+            item.link_id: {option.code for option in item.options}
+            for item in questions
+            if item.options
+        },
     )
 
 

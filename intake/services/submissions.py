@@ -235,7 +235,7 @@ def intake_draft_resume_email_send(*, draft_id: int) -> bool:
 
 
 def intake_draft_purge_expired() -> int:
-    """Delete drafts untouched for INTAKE_DRAFT_DAYS (and their photos); returns how many.
+    """Delete drafts untouched for INTAKE_DRAFT_DAYS, with photos; return the count.
 
     Unfinished answers are kept only as long as the privacy notice promises.
     """

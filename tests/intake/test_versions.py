@@ -14,6 +14,7 @@ from intake.models import (
     Submission,
 )
 from intake.screening import shipped_rule_set_data
+from intake.selectors import RuleSetRejected
 from intake.services.questionnaires import (
     questionnaire_definition_import,
     questionnaire_version_draft_create,
@@ -158,3 +159,19 @@ def test_a_submission_page_session_survives_a_new_version(
     response = client.get("/en/consultation/step/1/")
 
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_rules_reading_a_question_the_questionnaire_lacks_are_not_published(
+    published: QuestionnaireVersion,
+) -> None:
+    current = ScreeningRuleSetVersion.objects.get(status="published")
+    draft = rule_set_version_draft_create(from_version_id=current.pk)
+    draft.definition["rules"][0]["when"] = {"item": "blod_thinners", "equals": "x"}
+    draft.save()
+
+    with pytest.raises(RuleSetRejected, match="blod_thinners"):
+        rule_set_version_publish(version_id=draft.pk)
+
+    draft.refresh_from_db()
+    assert draft.status == "draft"

@@ -1,5 +1,6 @@
 """What the browser tests share: a phone-sized page that is watched while it runs."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -10,20 +11,31 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
+# Chromium also logs an error status as a console error; `failed_responses` has it.
+STATUS_LOGGED = "Failed to load resource: the server responded with a status of"
+
+
 @dataclass
 class PageWatch:
     """What a page did that a patient should never see or suffer."""
 
     console_errors: list[str] = field(default_factory=list)
     foreign_requests: list[str] = field(default_factory=list)
+    failed_responses: list[str] = field(default_factory=list)  # "400 POST /en/..."
 
-    def assert_clean(self) -> None:
+    def assert_clean(self, *, expected_failures: Sequence[str] = ()) -> None:
+        """No console error, nothing from elsewhere, and no error status but these.
+
+        A form the server sends back with its errors answers 400 on purpose: a test
+        that provokes one lists it in `expected_failures`, as "400 POST /path/".
+        """
         assert self.console_errors == []
         assert self.foreign_requests == []
+        assert self.failed_responses == list(expected_failures)
 
 
 def watch_on_a_phone(page: Page, own_url: str) -> PageWatch:
-    """Give the page a phone's screen and record console errors and foreign requests.
+    """Give the page a phone's screen and record what `PageWatch` looks for.
 
     A request counts as foreign when it goes to any host other than `own_url`'s.
     """
@@ -34,7 +46,7 @@ def watch_on_a_phone(page: Page, own_url: str) -> PageWatch:
         "console",
         lambda message: (
             watch.console_errors.append(message.text)
-            if message.type == "error"
+            if message.type == "error" and not message.text.startswith(STATUS_LOGGED)
             else None
         ),
     )
@@ -44,6 +56,17 @@ def watch_on_a_phone(page: Page, own_url: str) -> PageWatch:
             watch.foreign_requests.append(request.url)
             if urlsplit(request.url).netloc not in {own_host, ""}
             and not request.url.startswith("data:")
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda response: (
+            watch.failed_responses.append(
+                f"{response.status} {response.request.method} "
+                f"{urlsplit(response.url).path}"
+            )
+            if response.status >= 400
             else None
         ),
     )

@@ -320,6 +320,8 @@ def test_a_null_or_empty_answer_counts_as_unanswered(empty: object) -> None:
 def test_a_wrongly_typed_answer_needs_review_rather_than_reading_as_no(
     link_id: str, value: object, treatment: str
 ) -> None:
-    result = screen(**{link_id: value})
+    answers = answers_with(**{link_id: value})
+
+    result = evaluate(answers, RULE_SET, today=TODAY, birth_date=ADULT_BIRTH_DATE)
 
     assert result.treatments[treatment].outcome == Outcome.REVIEW

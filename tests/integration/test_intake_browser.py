@@ -1,0 +1,239 @@
+"""The consultation questionnaire in real headless Chromium, on a phone, in both languages.
+
+A person gives consent, answers the five steps with taps and typing, opens a follow-up
+question by answering "yes", meets the server's error messages and fixes them, sends
+the answers and lands on the page that tells them what happens next.
+"""
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.utils import translation
+from playwright.sync_api import Locator, Page, Response, expect
+from pytest_django.fixtures import Settings
+from pytest_django.live_server_helper import LiveServer
+
+from tests.factories import LocationFactory
+from tests.intake.conftest import complete_answers
+from tests.integration.browser_support import (
+    PageWatch,
+    fits_the_screen,
+    screenshot,
+    watch_on_a_phone,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+STEPS = 5
+NEXT = 'button[name="action"][value="next"]'
+# The step's own form: the page also has a "save and finish later" form with an email.
+STEP_FORM = "form[data-intake-form]"
+NEXT_STEPS = ", ".join(
+    f"section.next-{kind}" for kind in ("book", "review", "deferred", "not_offered")
+)
+
+
+@pytest.fixture
+def published(transactional_db: None) -> None:
+    """The shipped questionnaire and rules, published as `make run` does."""
+    LocationFactory.create(slug="nisantasi", name="Nişantaşı Clinic")
+    call_command("load_intake_definitions", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _no_minimum_time_and_fresh_rate_limits(
+    settings: Settings,
+) -> Iterator[None]:
+    # The live server runs in this process, so it sees these settings and this cache.
+    settings.INTAKE_MIN_FILL_SECONDS = 0
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def patient(
+    page: Page, live_server: LiveServer, published: None
+) -> tuple[Page, PageWatch, str]:
+    """A phone showing the live server, watched for anything a patient should not meet."""
+    return page, watch_on_a_phone(page, live_server.url), live_server.url
+
+
+def person_answers() -> dict[str, Any]:
+    """Every question, low risk, but with a recent weight loss to open its branch."""
+    answers = complete_answers(
+        weight_loss=True,
+        weight_loss_kg="8",
+        weight_loss_months=10,
+        glp1_medication="none",
+        bariatric_surgery=False,
+    )
+    del answers["consent_health"]  # given on the start page, not asked again
+    return answers
+
+
+def answer_step(page: Page, answers: dict[str, Any]) -> set[str]:
+    """Answer, in the given order, every question of `answers` this step asks.
+
+    Radios and checkboxes are tapped by their value (the option code, or "yes"/"no"
+    for a yes/no question); text is typed key by key. Returns the names answered.
+    """
+    answered = set()
+    for name, value in answers.items():
+        if field(page, name).count():
+            answer(page, name, value)
+            answered.add(name)
+    return answered
+
+
+def field(page: Page, name: str) -> Locator:
+    """The inputs of one question of the step (several for radios and checkboxes)."""
+    return page.locator(STEP_FORM).locator(f'[name="{name}"]')
+
+
+def answer(page: Page, name: str, value: Any) -> None:
+    inputs = field(page, name)
+    kind = inputs.first.evaluate("input => input.type")
+    if isinstance(value, list):
+        for code in value:
+            inputs.and_(page.locator(f'[value="{code}"]')).check()
+    elif kind == "radio":
+        code = ("yes" if value else "no") if isinstance(value, bool) else str(value)
+        inputs.and_(page.locator(f'[value="{code}"]')).check()
+    elif kind == "checkbox":
+        inputs.set_checked(bool(value))
+    elif kind == "date":
+        inputs.fill(str(value))  # the date picker's own text box
+    else:
+        type_into(page, name, str(value))
+
+
+def type_into(page: Page, name: str, text: str) -> None:
+    box = field(page, name)
+    box.click()
+    box.clear()
+    box.press_sequentially(text)
+
+
+def press_next(page: Page) -> Response:
+    """Tap "Next" (or "Send") and return the server's answer to the form."""
+    with page.expect_response(
+        lambda response: response.request.method == "POST"
+    ) as posted:
+        page.locator(STEP_FORM).locator(NEXT).click()
+    page.wait_for_load_state()
+    return posted.value
+
+
+def expect_step(page: Page, base: str, language: str, number: int) -> None:
+    expect(page).to_have_url(f"{base}/{language}/consultation/step/{number}/")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    expect(page.locator(".progress-steps [aria-current=step]")).to_have_count(1)
+    assert fits_the_screen(page)
+
+
+def expect_error_at(page: Page, name: str, message: str) -> None:
+    """The server's message sits at the question, and the summary has the focus."""
+    summary = page.locator("#errors-summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
+    errors = page.locator(f"#q-{name} ul.errors#{name}-errors")
+    expect(errors).to_be_visible()
+    expect(errors).to_have_text(message)
+    expect(page.locator("ul.errors")).to_have_count(1)
+
+
+def message(language: str, english: str) -> str:
+    with translation.override(language):
+        return translation.gettext(english)
+
+
+@pytest.mark.parametrize("language", ["en", "tr"])
+def test_a_patient_fills_the_whole_questionnaire_on_a_phone(
+    patient: tuple[Page, PageWatch, str], language: str
+) -> None:
+    page, watch, base = patient
+    answers = person_answers()
+    answered: set[str] = set()
+    shot = f"intake-{language}"
+
+    # The start page: what this is, the privacy notice, consent.
+    page.goto(f"{base}/{language}/consultation/")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    expect(page.locator("section.privacy")).to_be_visible()
+    assert fits_the_screen(page)
+    screenshot(page, f"{shot}-0-start")
+    page.locator("#id_consent_health").check()
+    page.locator("form.step-form button[type=submit]").click()
+
+    # Step 1, the concern.
+    expect_step(page, base, language, 1)
+    answered |= answer_step(page, answers)
+    screenshot(page, f"{shot}-1")
+    assert press_next(page).status == 302
+
+    # Step 2: "yes" to weight loss opens its follow-up questions on the spot.
+    expect_step(page, base, language, 2)
+    kilograms = page.locator("#q-weight_loss_kg")
+    expect(kilograms).to_be_hidden()
+    answer(page, "weight_loss", True)
+    expect(kilograms).to_be_visible()
+    expect(field(page, "weight_loss_kg")).to_be_enabled()
+    # The person forgets the kilograms, and the server says so beside the question.
+    forgot = {k: v for k, v in answers.items() if k != "weight_loss_kg"}
+    answered |= answer_step(page, forgot)
+    assert press_next(page).status == 400
+    expect_step(page, base, language, 2)
+    expect_error_at(
+        page, "weight_loss_kg", message(language, "Please answer this question.")
+    )
+    expect(field(page, "weight_loss").and_(page.locator("[value=yes]"))).to_be_checked()
+    screenshot(page, f"{shot}-2-error")
+    answered |= answer_step(page, {"weight_loss_kg": answers["weight_loss_kg"]})
+    assert press_next(page).status == 302
+
+    # Steps 3 and 4, health and skin.
+    for number in (3, 4):
+        expect_step(page, base, language, number)
+        answered |= answer_step(page, answers)
+        screenshot(page, f"{shot}-{number}")
+        assert press_next(page).status == 302
+
+    # Step 5, about you: a mistyped email address comes back with its message.
+    expect_step(page, base, language, 5)
+    answered |= answer_step(page, {**answers, "email": "ayse.yilmaz.example.com"})
+    assert press_next(page).status == 400
+    expect_step(page, base, language, 5)
+    expect_error_at(
+        page,
+        "email",
+        message(language, "Please enter an email address like name@example.com."),
+    )
+    screenshot(page, f"{shot}-5-error")
+    type_into(page, "email", answers["email"])
+    screenshot(page, f"{shot}-5")
+    assert press_next(page).status == 302
+
+    # What happens next.
+    expect(page).to_have_url(
+        re.compile(
+            rf"^{re.escape(base)}/{language}/consultation/done/[0-9a-f-]{{36}}/$"
+        )
+    )
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    expect(page.locator(NEXT_STEPS).first).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert fits_the_screen(page)
+    screenshot(page, f"{shot}-6-done")
+    assert answered == set(answers), "some answers were never asked for"
+    # The two answers sent back with their errors, and nothing else went wrong.
+    watch.assert_clean(
+        expected_failures=[
+            f"400 POST /{language}/consultation/step/2/",
+            f"400 POST /{language}/consultation/step/5/",
+        ]
+    )
