@@ -11,7 +11,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.utils.html import format_html, format_html_join
+from django.template.loader import render_to_string
+from django.utils.html import format_html
 
 from core.errors import BusinessError
 from intake import selectors
@@ -184,12 +185,13 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.display(description="Screening (effective outcome per treatment)")
+    @admin.display(description="Screening, with the answers behind each outcome")
     def screening(self, submission: Submission) -> str:
-        outcomes = selectors.screening_effective_outcomes(submission)
-        return (
-            format_html_join(", ", "{}: <strong>{}</strong>", sorted(outcomes.items()))
-            or "not screened"
+        explained = selectors.screening_explain(submission)
+        if not explained:
+            return "Not screened: every treatment needs a physician's review."
+        return render_to_string(
+            "admin/intake/screening.html", {"treatments": explained}
         )
 
     @admin.display(description="Health answers")

@@ -256,3 +256,81 @@ def screening_rule_set_version_get_published() -> ScreeningRuleSetVersion | None
     return ScreeningRuleSetVersion.objects.filter(
         rule_set__slug=SHIPPED_RULE_SET, status=VersionStatus.PUBLISHED
     ).first()
+
+
+@dataclass(frozen=True)
+class RuleExplanation:
+    """One fired rule in words: why, from which answers, on what authority."""
+
+    outcome: str
+    reason: str
+    answers: tuple[str, ...]  # "Question: answer", in the questionnaire's words
+    missing: tuple[str, ...]  # questions left unanswered that the rule needed
+    source: str
+    reconsider_on: dt.date | None
+
+
+@dataclass(frozen=True)
+class TreatmentExplanation:
+    treatment: str
+    outcome: str  # as the rules decided
+    effective: str  # after physician decisions
+    rules: tuple[RuleExplanation, ...]
+
+
+def screening_explain(submission: Submission) -> list[TreatmentExplanation]:
+    """The stored result of a submission in words, for staff (the caller audits)."""
+    current = screening_result_get_current(submission)
+    if current is None:
+        return []
+    definition = questionnaire_definition(submission.questionnaire_version)
+    result = screening_result_from_dict(health_data_decrypt(current.detail_ciphertext))
+    effective = screening_effective_outcomes(submission)
+    return [
+        TreatmentExplanation(
+            treatment=code,
+            outcome=treated.outcome.value,
+            effective=effective.get(code, treated.outcome.value),
+            rules=tuple(
+                RuleExplanation(
+                    outcome=rule.outcome.value,
+                    reason=rule.reason,
+                    answers=tuple(
+                        answer_in_words(definition, link_id, value)
+                        for link_id, value in rule.evidence
+                    ),
+                    missing=tuple(
+                        question_in_words(definition, link_id)
+                        for link_id in rule.missing
+                    ),
+                    source=rule.source,
+                    reconsider_on=rule.reconsider_on,
+                )
+                for rule in treated.fired
+            ),
+        )
+        for code, treated in result.treatments.items()
+    ]
+
+
+def question_in_words(definition: Definition, link_id: str) -> str:
+    """A question's text in English (staff read English), or its linkId if unknown."""
+    try:
+        return definition.item(link_id).text.en
+    except KeyError:
+        return link_id
+
+
+def answer_in_words(definition: Definition, link_id: str, value: Any) -> str:
+    """ "Question: answer" with option codes shown as the options' English text."""
+    try:
+        item = definition.item(link_id)
+    except KeyError:
+        return f"{link_id}: {value}"
+    displays = {option.code: option.display.en for option in item.options}
+    values = value if isinstance(value, list | tuple) else [value]
+    words = [
+        "yes" if one is True else "no" if one is False else displays.get(one, str(one))
+        for one in values
+    ]
+    return f"{item.text.en}: {', '.join(words)}"

@@ -75,11 +75,30 @@ class OverrideSerializer(serializers.Serializer):  # type: ignore[type-arg]
     decided_at = serializers.DateTimeField()
 
 
+class RuleExplanationSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    outcome = serializers.CharField()
+    reason = serializers.CharField()
+    answers = serializers.ListField(child=serializers.CharField())
+    missing = serializers.ListField(child=serializers.CharField())
+    source = serializers.CharField()
+    reconsider_on = serializers.DateField(allow_null=True)
+
+
+class TreatmentExplanationSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    treatment = serializers.CharField()
+    outcome = serializers.CharField()
+    effective = serializers.CharField()
+    rules = RuleExplanationSerializer(many=True)
+
+
 class SubmissionScreeningOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
     submission = serializers.UUIDField()
     rule_set_version = serializers.CharField(allow_null=True)
     evaluated_on = serializers.DateField(allow_null=True)
     effective_outcomes = serializers.DictField(child=serializers.CharField())
+    explanations = TreatmentExplanationSerializer(
+        many=True, help_text="Each outcome with the answers that caused it, in words."
+    )
     result = serializers.JSONField(allow_null=True)
     overrides = OverrideSerializer(many=True)
 

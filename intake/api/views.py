@@ -219,6 +219,7 @@ class SubmissionScreeningApi(APIView):
             "rule_set_version": str(current.rule_set_version) if current else None,
             "evaluated_on": current.evaluated_on if current else None,
             "effective_outcomes": selectors.screening_effective_outcomes(submission),
+            "explanations": selectors.screening_explain(submission),
             "result": health_data_decrypt(current.detail_ciphertext)
             if current
             else None,

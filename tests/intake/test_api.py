@@ -232,6 +232,9 @@ def test_staff_read_a_submissions_screening_with_the_reasons(
         rule["reason"] for rule in body["result"]["treatments"]["mesotherapy"]["fired"]
     ]
     assert any("warfarin" in reason.lower() for reason in reasons)
+    meso = next(t for t in body["explanations"] if t["treatment"] == "mesotherapy")
+    answers = [answer for rule in meso["rules"] for answer in rule["answers"]]
+    assert "Do you take any blood thinners?: Warfarin (Coumadin)" in answers
     assert HealthDataAccess.objects.get().what == "screening"
 
 

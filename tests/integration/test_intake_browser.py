@@ -1,4 +1,4 @@
-"""The consultation questionnaire in real headless Chromium, on a phone, in both languages.
+"""The consultation questionnaire in headless Chromium, on a phone, in two languages.
 
 A person gives consent, answers the five steps with taps and typing, opens a follow-up
 question by answering "yes", meets the server's error messages and fixes them, sends
@@ -29,7 +29,7 @@ from tests.integration.browser_support import (
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 STEPS = 5
-NEXT = 'button[name="action"][value="next"]'
+NEXT = '.actions button[name="action"][value="next"]'
 # The step's own form: the page also has a "save and finish later" form with an email.
 STEP_FORM = "form[data-intake-form]"
 NEXT_STEPS = ", ".join(
@@ -59,7 +59,7 @@ def _no_minimum_time_and_fresh_rate_limits(
 def patient(
     page: Page, live_server: LiveServer, published: None
 ) -> tuple[Page, PageWatch, str]:
-    """A phone showing the live server, watched for anything a patient should not meet."""
+    """A phone on the live server, watched for what a patient should never meet."""
     return page, watch_on_a_phone(page, live_server.url), live_server.url
 
 
@@ -119,12 +119,17 @@ def type_into(page: Page, name: str, text: str) -> None:
     box.press_sequentially(text)
 
 
-def press_next(page: Page) -> Response:
-    """Tap "Next" (or "Send") and return the server's answer to the form."""
+def press_next(page: Page, *, key_in: str | None = None) -> Response:
+    """Tap "Next" (or "Send"), or press Enter in the field `key_in` as a phone's "Go"
+    key does; return the server's answer to the form.
+    """
     with page.expect_response(
         lambda response: response.request.method == "POST"
     ) as posted:
-        page.locator(STEP_FORM).locator(NEXT).click()
+        if key_in is None:
+            page.locator(STEP_FORM).locator(NEXT).click()
+        else:
+            field(page, key_in).press("Enter")
     page.wait_for_load_state()
     return posted.value
 
@@ -216,7 +221,8 @@ def test_a_patient_fills_the_whole_questionnaire_on_a_phone(
     screenshot(page, f"{shot}-5-error")
     type_into(page, "email", answers["email"])
     screenshot(page, f"{shot}-5")
-    assert press_next(page).status == 302
+    # "Go" on the keyboard sends the answers (it must not mean "Back").
+    assert press_next(page, key_in="email").status == 302
 
     # What happens next.
     expect(page).to_have_url(
