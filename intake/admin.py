@@ -6,17 +6,20 @@ the draft's definition, check it (for rules: a dry run), then publish.
 
 import json
 from typing import Any
+from uuid import UUID
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
-from django.utils.html import format_html
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
 
 from core.errors import BusinessError
 from intake import selectors
-from intake.encryption import health_data_decrypt
+from intake.encryption import health_bytes_decrypt, health_data_decrypt
 from intake.models import (
     HealthDataAccess,
     ImmutableOncePublished,
@@ -24,6 +27,7 @@ from intake.models import (
     ScreeningOverride,
     ScreeningRuleSetVersion,
     Submission,
+    SubmissionPhoto,
     VersionStatus,
 )
 from intake.services.audit import health_data_access_record
@@ -161,6 +165,7 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
         "idempotency_key",
         "screening",
         "health_answers",
+        "photos",
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -192,6 +197,60 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
             return "Not screened: every treatment needs a physician's review."
         return render_to_string(
             "admin/intake/screening.html", {"treatments": explained}
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        photo = path(
+            "<int:submission_id>/photo/<uuid:code>/",
+            self.admin_site.admin_view(self.photo_view),
+            name="intake_submission_photo",
+        )
+        return [photo, *super().get_urls()]
+
+    def photo_view(
+        self, request: HttpRequest, submission_id: int, code: UUID
+    ) -> HttpResponse:
+        """One photo, decrypted for a staff member who may view submissions; audited."""
+        photo = (
+            SubmissionPhoto.objects.filter(submission_id=submission_id, code=code)
+            .select_related("submission")
+            .first()
+        )
+        if photo is None or photo.submission is None:
+            raise Http404
+        if not self.has_view_permission(request, photo.submission):
+            raise PermissionDenied
+        health_data_access_record(
+            submission=photo.submission,
+            user=request.user,
+            what=HealthDataAccess.What.PHOTO,
+        )
+        response = HttpResponse(
+            health_bytes_decrypt(bytes(photo.content_ciphertext)),
+            content_type=photo.content_type,
+        )
+        response["Cache-Control"] = "private, no-store"
+        response["Content-Disposition"] = "inline"
+        return response
+
+    @admin.display(description="Photos")
+    def photos(self, submission: Submission) -> str:
+        links = [
+            (
+                reverse(
+                    "admin:intake_submission_photo", args=[submission.pk, photo.code]
+                ),
+                photo.width,
+                photo.height,
+            )
+            for photo in submission.photos.all()
+        ]
+        if not links:
+            return "none"
+        return format_html_join(
+            " ",
+            '<a href="{0}"><img src="{0}" alt="Photo, {1} by {2} pixels" width="160"></a>',
+            links,
         )
 
     @admin.display(description="Health answers")

@@ -259,6 +259,22 @@ def _source(request: HttpRequest) -> dict[str, str]:
     return {**stored, **source}
 
 
+def _describe(form: StepForm, item: Item) -> None:
+    """Tie the input to its hint and its errors, for screen readers.
+
+    Radio and checkbox groups get this on their fieldset, in the template.
+    """
+    if item.type in {"choice", "boolean"} and not item.link_id.startswith("consent_"):
+        return
+    ids = []
+    if item.help:
+        ids.append(f"{item.link_id}-help")
+    if item.link_id in form.errors:
+        ids.append(f"{item.link_id}-errors")
+    if ids:
+        form.fields[item.link_id].widget.attrs["aria-describedby"] = " ".join(ids)
+
+
 def _step_titles(definition: Definition) -> list[str]:
     return [localised(step.text) for step in definition.steps]
 
@@ -275,6 +291,7 @@ def _questions(
             continue
         if item.link_id not in form.fields:
             continue
+        _describe(form, item)
         gate_here = any(c.question in form.fields for c in item.enable_when)
         enabled = item_is_enabled(item, current)
         if not enabled and not gate_here:

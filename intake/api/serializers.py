@@ -18,7 +18,8 @@ class SubmissionCreateInputSerializer(serializers.Serializer):  # type: ignore[t
         help_text="Answers by question linkId, contact and consent items included; "
         "see GET /api/v1/questionnaires/{slug}."
     )
-    # The metaclass takes declared fields off the class; the name only looks clashing.
+    # A field named "source" clashes only in the stubs: the metaclass takes declared
+    # fields off the class.
     source = serializers.DictField(  # type: ignore[assignment]
         child=serializers.CharField(max_length=300), required=False
     )
@@ -80,7 +81,7 @@ class RuleExplanationSerializer(serializers.Serializer):  # type: ignore[type-ar
     reason = serializers.CharField()
     answers = serializers.ListField(child=serializers.CharField())
     missing = serializers.ListField(child=serializers.CharField())
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
     reconsider_on = serializers.DateField(allow_null=True)
 
 

@@ -113,3 +113,60 @@ def test_a_file_that_is_not_a_photo_is_refused_with_a_reason() -> None:
         photo_prepare(io.BytesIO(b"%PDF-1.7 not an image"), size=20)
     with pytest.raises(PhotoInvalid, match="10 MB"):
         photo_prepare(_photo(), size=11 * 1024 * 1024)
+
+
+@pytest.mark.django_db
+def test_photos_sent_with_the_form_are_shown_to_staff_only_and_audited(
+    client: Client, published: QuestionnaireVersion
+) -> None:
+    from tests.intake.test_form import STEPS, start, step_data
+
+    answers = complete_answers()
+    start(client)
+    for number in range(1, len(STEPS)):
+        client.post(f"/en/consultation/step/{number}/", step_data(number, answers))
+    last = step_data(len(STEPS), answers)
+    upload = _photo()
+    upload.name = "cheek.jpg"
+    response = client.post(
+        f"/en/consultation/step/{len(STEPS)}/", {**last, "photos": [upload]}
+    )
+    assert response.status_code == 302
+    submission = Submission.objects.get()
+    photo = submission.photos.get()
+    assert b"PhoneMaker" not in bytes(photo.content_ciphertext)
+    url = f"/admin/intake/submission/{submission.pk}/photo/{photo.code}/"
+
+    assert Client().get(url).status_code == 302  # to the sign-in page
+    boss = User.objects.create_superuser("boss", "boss@clinic.example", "pw")
+    staff = Client()
+    staff.force_login(boss)
+    shown = staff.get(url)
+
+    assert shown.status_code == 200
+    assert shown["Content-Type"] == "image/jpeg"
+    assert b"PhoneMaker" not in shown.content
+    assert HealthDataAccess.objects.get().what == "photo"
+
+
+@pytest.mark.django_db
+def test_a_file_that_is_not_a_photo_gets_a_message_by_the_upload_field(
+    client: Client, published: QuestionnaireVersion
+) -> None:
+    from tests.intake.test_form import STEPS, start, step_data
+
+    answers = complete_answers()
+    start(client)
+    for number in range(1, len(STEPS)):
+        client.post(f"/en/consultation/step/{number}/", step_data(number, answers))
+    upload = io.BytesIO(b"%PDF-1.7")
+    upload.name = "scan.pdf"
+
+    response = client.post(
+        f"/en/consultation/step/{len(STEPS)}/",
+        {**step_data(len(STEPS), answers), "photos": [upload]},
+    )
+
+    assert response.status_code == 400
+    assert 'id="photos-errors"' in response.content.decode()
+    assert Submission.objects.count() == 0
