@@ -60,5 +60,5 @@ clean:  ## Remove the virtual environments and local data under var/
 	rm -rf $(VENV) $(TOOLS) var
 
 messages: install  ## Update the Turkish catalogue from the code, then compile it (needs gettext)
-	$(PY) manage.py makemessages -l tr --no-location --ignore ".venv/*" --ignore ".tools/*" --ignore "tests/*"
+	$(PY) manage.py makemessages -l tr --no-location --no-wrap --ignore ".venv/*" --ignore ".tools/*" --ignore "tests/*"
 	$(PY) manage.py compilemessages --ignore ".venv/*" --ignore ".tools/*"

@@ -249,7 +249,7 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
             return "none"
         return format_html_join(
             " ",
-            '<a href="{0}"><img src="{0}" alt="Photo, {1} by {2} pixels" width="160"></a>',
+            '<a href="{0}"><img src="{0}" alt="Photo, {1} by {2} px" width="160"></a>',
             links,
         )
 

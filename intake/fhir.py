@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any, Final
 
 from intake.questionnaires.definition import (
+    CONTACT_LINK_IDS,
     Definition,
     EnableWhen,
     Item,
@@ -20,19 +21,6 @@ from intake.questionnaires.definition import (
     is_number,
 )
 
-# Contact items live in submission columns, not in the health answers.
-CONTACT_LINK_IDS: Final = (
-    "full_name",
-    "birth_date",
-    "email",
-    "phone",
-    "preferred_language",
-    "location",
-    "contact_channel",
-    "contact_times",
-    "consent_health",
-    "consent_marketing",
-)
 CONSENT_LINK_ID: Final = "consent_health"
 
 _EXT: Final = "http://hl7.org/fhir/StructureDefinition/"

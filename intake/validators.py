@@ -25,22 +25,6 @@ from intake.questionnaires.definition import (
     item_is_enabled,
 )
 
-# Items of the "About you" step that are kept in plain columns, not health answers.
-CONTACT_LINK_IDS = frozenset(
-    {
-        "full_name",
-        "birth_date",
-        "email",
-        "phone",
-        "preferred_language",
-        "location",
-        "contact_channel",
-        "contact_times",
-        "photos",
-        "consent_health",
-        "consent_marketing",
-    }
-)
 OLDEST_AGE_YEARS = 120
 PHONE_DEFAULT_REGION = "TR"
 

@@ -19,7 +19,7 @@ from intake import selectors
 from intake.api import serializers as s
 from intake.encryption import health_data_decrypt
 from intake.fhir import questionnaire_response_build
-from intake.models import HealthDataAccess
+from intake.models import HealthDataAccess, Submission
 from intake.screening import evaluate
 from intake.services.audit import health_data_access_record
 from intake.services.screening import screening_override_record, screening_reevaluate
@@ -27,6 +27,13 @@ from intake.services.submissions import AnswersInvalid, submission_create
 from intake.throttling import submission_rate_limit_check
 
 ERROR = OpenApiResponse(description="The error body: message, code, fields.")
+
+
+def _submission_or_404(code: str) -> Submission:
+    submission = selectors.submission_get(code=code)
+    if submission is None:
+        raise NotFound("No such submission.")
+    return submission
 
 
 def _answer_errors(error: BusinessError) -> BusinessError:
@@ -123,9 +130,7 @@ class SubmissionFhirApi(APIView):
         responses={200: OpenApiResponse(description="FHIR R4 QuestionnaireResponse")}
     )
     def get(self, request: Request, code: str) -> Response:
-        submission = selectors.submission_get(code=code)
-        if submission is None:
-            raise NotFound("No such submission.")
+        submission = _submission_or_404(code)
         health_data_access_record(
             submission=submission,
             user=request.user,
@@ -205,9 +210,7 @@ class SubmissionScreeningApi(APIView):
 
     @extend_schema(responses={200: s.SubmissionScreeningOutputSerializer, 404: ERROR})
     def get(self, request: Request, code: str) -> Response:
-        submission = selectors.submission_get(code=code)
-        if submission is None:
-            raise NotFound("No such submission.")
+        submission = _submission_or_404(code)
         health_data_access_record(
             submission=submission,
             user=request.user,
@@ -251,9 +254,7 @@ class ScreeningOverrideCreateApi(APIView):
         responses={201: s.OverrideSerializer, 400: ERROR, 404: ERROR},
     )
     def post(self, request: Request, code: str) -> Response:
-        submission = selectors.submission_get(code=code)
-        if submission is None:
-            raise NotFound("No such submission.")
+        submission = _submission_or_404(code)
         data = s.OverrideInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         override = screening_override_record(
@@ -274,8 +275,6 @@ class ScreeningReevaluateApi(APIView):
 
     @extend_schema(request=None, responses={201: s.SubmissionScreeningOutputSerializer})
     def post(self, request: Request, code: str) -> Response:
-        submission = selectors.submission_get(code=code)
-        if submission is None:
-            raise NotFound("No such submission.")
+        submission = _submission_or_404(code)
         screening_reevaluate(submission_id=submission.pk)
         return SubmissionScreeningApi().get(request, code)

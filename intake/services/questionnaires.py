@@ -3,11 +3,13 @@
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import transaction
-
-from intake.models import Questionnaire, QuestionnaireVersion, VersionStatus
+from intake.models import Questionnaire, QuestionnaireVersion
 from intake.questionnaires.definition import definition_load
-from intake.services.versions import version_create, version_draft_copy, version_publish
+from intake.services.versions import (
+    version_draft_copy,
+    version_import,
+    version_publish,
+)
 
 
 def questionnaire_definition_import(
@@ -18,21 +20,13 @@ def questionnaire_definition_import(
     Idempotent: importing the same file again changes nothing and returns False.
     """
     definition = definition_load(data)
-    with transaction.atomic():
-        questionnaire, _created = (
-            Questionnaire.objects.select_for_update().get_or_create(
-                slug=definition.slug
-            )
-        )
-        current = questionnaire.versions.filter(status=VersionStatus.PUBLISHED).first()
-        if current is not None and current.definition == data:
-            return current, False
-        version = version_create(
-            QuestionnaireVersion,
-            parent={"questionnaire": questionnaire},
-            definition=dict(data),
-        )
-        return questionnaire_version_publish(version_id=version.pk), True
+    questionnaire, _created = Questionnaire.objects.get_or_create(slug=definition.slug)
+    return version_import(
+        QuestionnaireVersion,
+        parent_field="questionnaire",
+        parent=questionnaire,
+        data=data,
+    )
 
 
 def questionnaire_version_publish(*, version_id: int) -> QuestionnaireVersion:

@@ -17,7 +17,6 @@ from intake.models import (
     ScreeningRuleSet,
     ScreeningRuleSetVersion,
     Submission,
-    VersionStatus,
 )
 from intake.screening import evaluate
 from intake.selectors import (
@@ -28,7 +27,11 @@ from intake.selectors import (
     rule_set_of,
     screening_rule_set_version_get_published,
 )
-from intake.services.versions import version_create, version_draft_copy, version_publish
+from intake.services.versions import (
+    version_draft_copy,
+    version_import,
+    version_publish,
+)
 
 
 class TreatmentUnknown(BusinessError):
@@ -40,19 +43,10 @@ def rule_set_definition_import(
 ) -> tuple[ScreeningRuleSetVersion, bool]:
     """Publish `data` as the rule set's newest version unless it already is."""
     _rule_set_check(data)
-    with transaction.atomic():
-        rule_set, _created = ScreeningRuleSet.objects.select_for_update().get_or_create(
-            slug=slug
-        )
-        current = rule_set.versions.filter(status=VersionStatus.PUBLISHED).first()
-        if current is not None and current.definition == data:
-            return current, False
-        version = version_create(
-            ScreeningRuleSetVersion,
-            parent={"rule_set": rule_set},
-            definition=dict(data),
-        )
-        return rule_set_version_publish(version_id=version.pk), True
+    rule_set, _created = ScreeningRuleSet.objects.get_or_create(slug=slug)
+    return version_import(
+        ScreeningRuleSetVersion, parent_field="rule_set", parent=rule_set, data=data
+    )
 
 
 def rule_set_version_publish(*, version_id: int) -> ScreeningRuleSetVersion:

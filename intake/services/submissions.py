@@ -24,7 +24,7 @@ from intake.models import (
     SubmissionPhoto,
 )
 from intake.photos import PreparedPhoto
-from intake.questionnaires.definition import answers_prune
+from intake.questionnaires.definition import CONTACT_LINK_IDS, answers_prune
 from intake.selectors import (
     intake_draft_answers,
     location_list_active,
@@ -33,7 +33,7 @@ from intake.selectors import (
 )
 from intake.services.screening import screening_result_record
 from intake.tasks import intake_draft_resume_email_task
-from intake.validators import CONTACT_LINK_IDS, answers_clean, consent_message
+from intake.validators import answers_clean, consent_message
 
 RESUME_SALT = "intake.resume"
 

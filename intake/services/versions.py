@@ -1,8 +1,9 @@
 """Draft -> published -> retired, shared by questionnaire and rule-set versions."""
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -23,6 +24,33 @@ def version_create(model: type[V], *, parent: dict[str, Any], definition: Any) -
     return model._default_manager.create(
         **parent, number=last + 1, definition=definition
     )
+
+
+def version_import(
+    model: type[V],
+    *,
+    parent_field: str,
+    parent: models.Model,
+    data: Mapping[str, Any],
+) -> tuple[V, bool]:
+    """Publish `data` as the parent's newest version unless it already is.
+
+    Idempotent: the same data again changes nothing and returns (published, False).
+    The caller has checked `data`.
+    """
+    with transaction.atomic():
+        type(parent)._default_manager.select_for_update().get(pk=parent.pk)
+        current = model._default_manager.filter(
+            **{parent_field: parent, "status": VersionStatus.PUBLISHED}
+        ).first()
+        if current is not None and current.definition == data:
+            return current, False
+        version = version_create(
+            model, parent={parent_field: parent}, definition=dict(data)
+        )
+        return version_publish(
+            model, version_id=version.pk, parent_field=parent_field
+        ), True
 
 
 def version_publish(model: type[V], *, version_id: int, parent_field: str) -> V:

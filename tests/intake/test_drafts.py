@@ -13,7 +13,7 @@ from intake.models import IntakeDraft, QuestionnaireVersion
 from intake.services.submissions import intake_draft_purge_expired
 from intake.tasks import intake_draft_resume_email_task
 from tests.intake.conftest import complete_answers
-from tests.intake.test_form import start, step_data
+from tests.intake.form_steps import start, step_data
 
 
 @pytest.mark.django_db
@@ -36,7 +36,7 @@ def test_an_emailed_link_resumes_the_questionnaire_on_another_device(
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["ayse@example.com"]
-    link = re.search(r"https?://\S+/resume/\S+/", message.body)
+    link = re.search(r"https?://\S+/resume/\S+/", str(message.body))
     assert link is not None
     other_device = Client()
     response = other_device.get(urlsplit(link.group(0)).path)

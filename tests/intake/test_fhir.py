@@ -15,13 +15,13 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from intake.fhir import (
-    CONTACT_LINK_IDS,
     OPTION_EXCLUSIVE_URL,
     TRANSLATION_URL,
     questionnaire_build,
     questionnaire_response_build,
 )
 from intake.questionnaires.definition import (
+    CONTACT_LINK_IDS,
     Definition,
     Item,
     answers_prune,

@@ -1,52 +1,13 @@
 """The patient form, through Django's test client (the browser test is separate)."""
 
-from typing import Any
-
 import pytest
 from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from intake.encryption import health_data_decrypt
-from intake.forms import step_questions
 from intake.models import IntakeDraft, QuestionnaireVersion, Submission
-from intake.questionnaires.definition import definition_load_shipped
 from tests.intake.conftest import complete_answers
-
-DEFINITION = definition_load_shipped()
-STEPS = DEFINITION.steps
-
-
-def step_data(number: int, answers: dict[str, Any]) -> dict[str, Any]:
-    """What a browser posts for step `number` given these answers."""
-    data: dict[str, Any] = {"action": "next"}
-    for item in step_questions(STEPS[number - 1]):
-        if item.link_id not in answers:
-            continue
-        value = answers[item.link_id]
-        if item.type == "boolean" and not item.link_id.startswith("consent_"):
-            value = "yes" if value else "no"
-        elif item.link_id.startswith("consent_"):
-            if not value:
-                continue
-            value = "on"
-        data[item.link_id] = value
-    return data
-
-
-def start(client: Client, language: str = "en") -> None:
-    response = client.post(f"/{language}/consultation/", {"consent_health": "on"})
-    assert response.status_code == 302
-
-
-def fill_all(client: Client, answers: dict[str, Any], language: str = "en") -> Any:
-    start(client, language)
-    response = None
-    for number in range(1, len(STEPS) + 1):
-        response = client.post(
-            f"/{language}/consultation/step/{number}/", step_data(number, answers)
-        )
-        assert response.status_code == 302, response.content.decode()[:3000]
-    return response
+from tests.intake.form_steps import STEPS, fill_all, fill_until_last, start, step_data
 
 
 @pytest.mark.django_db
@@ -138,10 +99,7 @@ def test_a_double_click_on_send_makes_one_submission(
     client: Client, published: QuestionnaireVersion
 ) -> None:
     answers = complete_answers()
-    start(client)
-    for number in range(1, len(STEPS)):
-        client.post(f"/en/consultation/step/{number}/", step_data(number, answers))
-    last = f"/en/consultation/step/{len(STEPS)}/"
+    last = fill_until_last(client, answers)
 
     first = client.post(last, step_data(len(STEPS), answers))
     second = client.post(last, step_data(len(STEPS), answers))
@@ -173,13 +131,9 @@ def test_a_questionnaire_sent_too_fast_is_refused_and_kept(
 ) -> None:
     settings.INTAKE_MIN_FILL_SECONDS = 3600
     answers = complete_answers()
-    start(client)
-    for number in range(1, len(STEPS)):
-        client.post(f"/en/consultation/step/{number}/", step_data(number, answers))
+    last = fill_until_last(client, answers)
 
-    response = client.post(
-        f"/en/consultation/step/{len(STEPS)}/", step_data(len(STEPS), answers)
-    )
+    response = client.post(last, step_data(len(STEPS), answers))
 
     assert response.status_code == 400
     assert "Your answers are kept" in response.content.decode()
@@ -196,12 +150,8 @@ def test_past_the_rate_limit_a_person_is_told_to_come_back_and_keeps_the_answers
 
     other = Client()
     answers = complete_answers(email="other@example.com")
-    start(other)
-    for number in range(1, len(STEPS)):
-        other.post(f"/en/consultation/step/{number}/", step_data(number, answers))
-    response = other.post(
-        f"/en/consultation/step/{len(STEPS)}/", step_data(len(STEPS), answers)
-    )
+    last = fill_until_last(other, answers)
+    response = other.post(last, step_data(len(STEPS), answers))
 
     assert response.status_code == 429
     assert "Your answers are kept" in response.content.decode()

@@ -16,6 +16,7 @@ from intake.encryption import HealthDataUnreadable, health_data_decrypt
 from intake.models import HealthDataAccess, QuestionnaireVersion, Submission
 from intake.photos import PhotoInvalid, photo_prepare
 from tests.intake.conftest import complete_answers
+from tests.intake.form_steps import STEPS, fill_until_last, step_data
 
 
 def submit(api_client: APIClient, **overrides: object) -> str:
@@ -119,18 +120,12 @@ def test_a_file_that_is_not_a_photo_is_refused_with_a_reason() -> None:
 def test_photos_sent_with_the_form_are_shown_to_staff_only_and_audited(
     client: Client, published: QuestionnaireVersion
 ) -> None:
-    from tests.intake.test_form import STEPS, start, step_data
-
     answers = complete_answers()
-    start(client)
-    for number in range(1, len(STEPS)):
-        client.post(f"/en/consultation/step/{number}/", step_data(number, answers))
+    last_step = fill_until_last(client, answers)
     last = step_data(len(STEPS), answers)
     upload = _photo()
     upload.name = "cheek.jpg"
-    response = client.post(
-        f"/en/consultation/step/{len(STEPS)}/", {**last, "photos": [upload]}
-    )
+    response = client.post(last_step, {**last, "photos": [upload]})
     assert response.status_code == 302
     submission = Submission.objects.get()
     photo = submission.photos.get()
@@ -153,18 +148,13 @@ def test_photos_sent_with_the_form_are_shown_to_staff_only_and_audited(
 def test_a_file_that_is_not_a_photo_gets_a_message_by_the_upload_field(
     client: Client, published: QuestionnaireVersion
 ) -> None:
-    from tests.intake.test_form import STEPS, start, step_data
-
     answers = complete_answers()
-    start(client)
-    for number in range(1, len(STEPS)):
-        client.post(f"/en/consultation/step/{number}/", step_data(number, answers))
+    last_step = fill_until_last(client, answers)
     upload = io.BytesIO(b"%PDF-1.7")
     upload.name = "scan.pdf"
 
     response = client.post(
-        f"/en/consultation/step/{len(STEPS)}/",
-        {**step_data(len(STEPS), answers), "photos": [upload]},
+        last_step, {**step_data(len(STEPS), answers), "photos": [upload]}
     )
 
     assert response.status_code == 400

@@ -11,6 +11,7 @@ from intake.questionnaires.definition.loader import (
     definition_read,
 )
 from intake.questionnaires.definition.model import (
+    CONTACT_LINK_IDS,
     ITEM_TYPES,
     LANGUAGES,
     NO_ANSWER_TYPES,
@@ -29,6 +30,7 @@ from intake.questionnaires.definition.model import (
 )
 
 __all__ = [
+    "CONTACT_LINK_IDS",
     "ITEM_TYPES",
     "LANGUAGES",
     "NO_ANSWER_TYPES",

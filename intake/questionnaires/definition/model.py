@@ -119,3 +119,20 @@ def _walk(items: Iterable[Item]) -> Iterator[Item]:
     for item in items:
         yield item
         yield from _walk(item.items)
+
+
+# The "About you" items: kept in plain submission columns (coordinators search them),
+# never among the encrypted health answers.
+CONTACT_LINK_IDS: Final = (
+    "full_name",
+    "birth_date",
+    "email",
+    "phone",
+    "preferred_language",
+    "location",
+    "contact_channel",
+    "contact_times",
+    "photos",
+    "consent_health",
+    "consent_marketing",
+)
