@@ -129,12 +129,14 @@ def screening_result_get_current(submission: Submission) -> ScreeningResult | No
     return submission.screening_results.filter(is_current=True).first()
 
 
-def screening_effective_outcomes(submission: Submission) -> dict[str, str]:
-    """Outcome per treatment after physician decisions (the newest decision wins).
+def screening_effective_outcomes(
+    submission: Submission, *, current: ScreeningResult | None
+) -> dict[str, str]:
+    """Outcome per treatment of the `current` result after physician decisions.
 
-    With no stored result every treatment needs review: nothing is bookable unseen.
+    The newest decision wins. With no stored result every treatment needs review:
+    nothing is bookable unseen.
     """
-    current = screening_result_get_current(submission)
     outcomes = dict(current.outcomes) if current else {}
     decided: set[str] = set()
     for override in submission.screening_overrides.order_by("-decided_at", "-id"):
@@ -169,7 +171,7 @@ def next_steps_for(submission: Submission) -> list[NextStep]:
         if current
         else None
     )
-    effective = screening_effective_outcomes(submission)
+    effective = screening_effective_outcomes(submission, current=current)
     language = submission.language
     steps: list[NextStep] = []
     for code in wanted:
@@ -278,14 +280,20 @@ class TreatmentExplanation:
     rules: tuple[RuleExplanation, ...]
 
 
-def screening_explain(submission: Submission) -> list[TreatmentExplanation]:
-    """The stored result of a submission in words, for staff (the caller audits)."""
-    current = screening_result_get_current(submission)
+def screening_explain(
+    submission: Submission,
+    *,
+    current: ScreeningResult | None,
+    effective: dict[str, str],
+) -> list[TreatmentExplanation]:
+    """The `current` result of a submission in words, for staff (the caller audits).
+
+    `effective` is screening_effective_outcomes' answer for the same result.
+    """
     if current is None:
         return []
     definition = questionnaire_definition(submission.questionnaire_version)
     result = screening_result_from_dict(health_data_decrypt(current.detail_ciphertext))
-    effective = screening_effective_outcomes(submission)
     return [
         TreatmentExplanation(
             treatment=code,

@@ -217,12 +217,15 @@ class SubmissionScreeningApi(APIView):
             what=HealthDataAccess.What.SCREENING,
         )
         current = selectors.screening_result_get_current(submission)
+        effective = selectors.screening_effective_outcomes(submission, current=current)
         data = {
             "submission": submission.code,
             "rule_set_version": str(current.rule_set_version) if current else None,
             "evaluated_on": current.evaluated_on if current else None,
-            "effective_outcomes": selectors.screening_effective_outcomes(submission),
-            "explanations": selectors.screening_explain(submission),
+            "effective_outcomes": effective,
+            "explanations": selectors.screening_explain(
+                submission, current=current, effective=effective
+            ),
             "result": health_data_decrypt(current.detail_ciphertext)
             if current
             else None,

@@ -104,11 +104,12 @@ def submission_create(
         return SubmissionOutcome(existing, created=False)
 
     definition = questionnaire_definition(version)
+    locations = {location.slug: location for location in location_list_active()}
     today = timezone.localdate()
     cleaned = answers_clean(
         definition,
         answers,
-        location_codes=list(location_list_active().values_list("slug", flat=True)),
+        location_codes=list(locations),
         today=today,
     )
     if cleaned.errors:
@@ -129,7 +130,7 @@ def submission_create(
                 email=values["email"],
                 phone=values["phone"],
                 preferred_language=values["preferred_language"],
-                location=location_list_active().get(slug=values["location"]),
+                location=locations[values["location"]],
                 contact_channel=values["contact_channel"],
                 contact_times=values["contact_times"],
                 health_answers_ciphertext=health_data_encrypt(health),
