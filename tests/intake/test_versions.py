@@ -3,6 +3,7 @@
 import copy
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -175,3 +176,16 @@ def test_rules_reading_a_question_the_questionnaire_lacks_are_not_published(
 
     draft.refresh_from_db()
     assert draft.status == "draft"
+
+
+@pytest.mark.django_db
+def test_the_database_itself_refuses_a_bulk_change_to_a_published_version(
+    published: QuestionnaireVersion,
+) -> None:
+    with pytest.raises(IntegrityError, match="cannot change"), transaction.atomic():
+        QuestionnaireVersion.objects.filter(pk=published.pk).update(definition={})
+
+    QuestionnaireVersion.objects.filter(pk=published.pk).update(status="retired")
+    published.refresh_from_db()
+    assert published.status == "retired"
+    assert published.definition["slug"] == "redness-intake"

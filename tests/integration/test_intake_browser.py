@@ -149,6 +149,7 @@ def expect_error_at(page: Page, name: str, message: str) -> None:
     errors = page.locator(f"#q-{name} ul.errors#{name}-errors")
     expect(errors).to_be_visible()
     expect(errors).to_have_text(message)
+    expect(field(page, name)).to_have_attribute("aria-invalid", "true")
     expect(page.locator("ul.errors")).to_have_count(1)
 
 
