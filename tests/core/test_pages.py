@@ -1,5 +1,4 @@
 import gettext
-import re
 from pathlib import Path
 
 import pytest
@@ -28,21 +27,33 @@ def test_the_start_page_speaks_turkish_under_tr(client: Client) -> None:
 
 
 def _unescape(po_string: str) -> str:
-    return po_string.replace('\\"', '"')
+    return po_string.replace('\\"', '"').replace("\\n", "\n")
+
+
+def _po_entries(po: str) -> list[tuple[str, str]]:
+    """(msgid, msgstr) of each singular entry, continuation lines joined."""
+    entries = []
+    for block in po.split("\n\n"):
+        fields: dict[str, str] = {}
+        key = ""
+        for line in block.splitlines():
+            if line.startswith(("msgid ", "msgstr ", "msgid_plural ")):
+                key, _space, rest = line.partition(" ")
+                fields[key] = rest[1:-1]
+            elif line.startswith('"') and key:
+                fields[key] += line[1:-1]
+        if fields.get("msgid") and "msgid_plural" not in fields:
+            entries.append((_unescape(fields["msgid"]), _unescape(fields["msgstr"])))
+    return entries
 
 
 def test_every_turkish_message_is_translated_and_compiled() -> None:
     po = (TURKISH / "django.po").read_text()
     with (TURKISH / "django.mo").open("rb") as mo:
         catalog = gettext.GNUTranslations(mo)
-    entries = [
-        (_unescape(msgid), _unescape(msgstr))
-        for msgid, msgstr in re.findall(
-            r'^msgid "(.+)"\nmsgstr "(.*)"$', po, flags=re.MULTILINE
-        )
-    ]
+    entries = _po_entries(po)
 
-    assert entries
+    assert len(entries) > 100
     assert [msgid for msgid, msgstr in entries if not msgstr] == []
     assert [
         msgid for msgid, msgstr in entries if catalog.gettext(msgid) != msgstr

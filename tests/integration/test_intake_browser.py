@@ -28,7 +28,6 @@ from tests.integration.browser_support import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-STEPS = 5
 NEXT = '.actions button[name="action"][value="next"]'
 # The step's own form: the page also has a "save and finish later" form with an email.
 STEP_FORM = "form[data-intake-form]"
