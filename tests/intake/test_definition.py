@@ -342,7 +342,11 @@ def test_about_step_items_read_as_the_brief_asks(shipped: Definition) -> None:
     photos = shipped.item("photos")
     assert photos.max_attachments == 3
     assert photos.help is not None
-    assert "HEIC" in photos.help.en
+    # The help names exactly the kinds of photo the upload accepts.
+    for kind in ("JPEG", "PNG", "WebP"):
+        assert kind in photos.help.en
+        assert kind in photos.help.tr
+    assert "HEIC" not in photos.help.en
     assert "only clinic staff" in photos.help.en
     birth_date = shipped.item("birth_date")
     assert birth_date.help is not None
