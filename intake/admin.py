@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -30,6 +31,7 @@ from intake.models import (
     SubmissionPhoto,
     VersionStatus,
 )
+from intake.rule_forms import RuleFormSet, rule_from_form, rule_initial
 from intake.services.audit import health_data_access_record
 from intake.services.questionnaires import (
     questionnaire_version_draft_create,
@@ -39,6 +41,7 @@ from intake.services.screening import (
     rule_set_dry_run,
     rule_set_version_draft_create,
     rule_set_version_publish,
+    rule_set_version_rules_replace,
 )
 
 
@@ -98,6 +101,79 @@ class ScreeningRuleSetVersionAdmin(VersionAdmin):
     version_publish = staticmethod(rule_set_version_publish)
     actions = [*VersionAdmin.actions, "dry_run"]
     list_select_related = ["rule_set"]
+
+    list_display = [*VersionAdmin.list_display, "rules_link"]
+
+    @admin.display(description="Rules")
+    def rules_link(self, version: ScreeningRuleSetVersion) -> str:
+        url = reverse("admin:intake_rules_edit", args=[version.pk])
+        label = "edit" if version.status == VersionStatus.DRAFT else "view"
+        count = len(version.definition.get("rules", []))
+        return format_html('<a href="{}">{} {} rules</a>', url, label, count)
+
+    def get_urls(self) -> list[URLPattern]:
+        rules = path(
+            "<int:version_id>/rules/",
+            self.admin_site.admin_view(self.rules_view),
+            name="intake_rules_edit",
+        )
+        return [rules, *super().get_urls()]
+
+    def rules_view(self, request: HttpRequest, version_id: int) -> HttpResponse:
+        """A draft's rules, one form each; a published version's are read-only."""
+        version = ScreeningRuleSetVersion.objects.filter(pk=version_id).first()
+        if version is None:
+            raise Http404
+        editable = version.status == VersionStatus.DRAFT and self.has_change_permission(
+            request, version
+        )
+        if not self.has_view_permission(request, version):
+            raise PermissionDenied
+        definition = selectors.questionnaire_definition(
+            selectors.questionnaire_version_get_published()
+        )
+        options = {
+            "treatments": version.definition.get("treatments", []),
+            "date_items": [i.link_id for i in definition.items() if i.type == "date"],
+        }
+        formset = RuleFormSet(
+            request.POST if request.method == "POST" and editable else None,
+            initial=[
+                rule_initial(rule) for rule in version.definition.get("rules", [])
+            ],
+            form_kwargs=options,
+        )
+        problems: list[str] = []
+        if request.method == "POST" and editable and formset.is_valid():
+            rules = [
+                rule_from_form(form.cleaned_data)
+                for form in formset.forms
+                if form.has_changed() or form.initial
+                if form.cleaned_data and not form.cleaned_data.get("DELETE")
+            ]
+            try:
+                rule_set_version_rules_replace(version_id=version.pk, rules=rules)
+            except BusinessError as error:
+                problems = error.fields.get("definition", [error.message])
+            else:
+                self.message_user(
+                    request,
+                    f"Saved {len(rules)} rules in {version}. Run a dry run, then "
+                    "publish it.",
+                )
+                return redirect("admin:intake_screeningrulesetversion_changelist")
+        return TemplateResponse(
+            request,
+            "admin/intake/rules.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Rules of {version}",
+                "version": version,
+                "formset": formset,
+                "editable": editable,
+                "problems": problems,
+            },
+        )
 
     @admin.action(description="Dry run: which stored outcomes would change")
     def dry_run(

@@ -17,6 +17,7 @@ from intake.models import (
     ScreeningRuleSet,
     ScreeningRuleSetVersion,
     Submission,
+    VersionStatus,
 )
 from intake.screening import evaluate
 from intake.selectors import (
@@ -28,6 +29,7 @@ from intake.selectors import (
     screening_rule_set_version_get_published,
 )
 from intake.services.versions import (
+    VersionNotDraft,
     version_draft_copy,
     version_import,
     version_publish,
@@ -70,6 +72,23 @@ def _rule_set_check(data: Mapping[str, Any]) -> None:
             if item.options
         },
     )
+
+
+def rule_set_version_rules_replace(
+    *, version_id: int, rules: list[dict[str, Any]]
+) -> ScreeningRuleSetVersion:
+    """Save edited rules into a draft, checked as a whole; a published one refuses."""
+    with transaction.atomic():
+        version = ScreeningRuleSetVersion.objects.select_for_update().get(pk=version_id)
+        if version.status != VersionStatus.DRAFT:
+            raise VersionNotDraft(
+                f"{version} is {version.status}: copy it into a draft."
+            )
+        definition = {**version.definition, "rules": rules}
+        _rule_set_check(definition)
+        version.definition = definition
+        version.save(update_fields=["definition"])
+    return version
 
 
 def rule_set_version_draft_create(*, from_version_id: int) -> ScreeningRuleSetVersion:

@@ -1,0 +1,117 @@
+"""The admin's rule editor: one small form per rule of a draft rule-set version.
+
+A rule's condition stays JSON (docs/screening.md has the grammar); everything a medical
+director changes most (class, wording, sources, deferral) is a plain field.
+"""
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+from django import forms
+
+OUTCOMES = [
+    ("contraindicated", "contraindicated: not offered"),
+    ("deferred", "deferred: not now, offered again later"),
+    ("review", "review: a physician clears it first"),
+    ("info", "info: no effect on eligibility"),
+]
+TEXTAREA = forms.Textarea(attrs={"rows": 2, "cols": 80})
+
+
+class RuleForm(forms.Form):
+    rule_id = forms.RegexField(
+        regex=r"^[a-z][a-z0-9_]*$",
+        label="Id",
+        help_text="Stable: stored results refer to it. Never reuse one for a new rule.",
+    )
+    treatments = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
+    outcome = forms.ChoiceField(choices=OUTCOMES)
+    when = forms.JSONField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text='The condition: {"item": "blood_thinners", "any_of": ["warfarin"]}',
+    )
+    reason = forms.CharField(widget=TEXTAREA, help_text="For staff.")
+    patient_en = forms.CharField(widget=TEXTAREA, label="Patient text (English)")
+    patient_tr = forms.CharField(widget=TEXTAREA, label="Patient text (Turkish)")
+    defer_after = forms.ChoiceField(
+        required=False, label="Deferred until some time after the date answered to"
+    )
+    defer_days = forms.IntegerField(required=False, min_value=0, label="plus days")
+    defer_months = forms.IntegerField(required=False, min_value=0, label="plus months")
+    until_en = forms.CharField(required=False, label="Until, in words (English)")
+    until_tr = forms.CharField(required=False, label="Until, in words (Turkish)")
+    source = forms.CharField(widget=TEXTAREA)
+
+    def __init__(
+        self,
+        *args: Any,
+        treatments: Sequence[str] = (),
+        date_items: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        choices = cast(forms.ChoiceField, self.fields["treatments"])
+        choices.choices = [(code, code) for code in treatments]
+        after = cast(forms.ChoiceField, self.fields["defer_after"])
+        after.choices = [("", "(no date)"), *((i, i) for i in date_items)]
+
+
+class BaseRuleFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+    def clean(self) -> None:
+        super().clean()
+        ids = [
+            form.cleaned_data.get("rule_id")
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1 and i})
+        if duplicates:
+            raise forms.ValidationError(f"Rule ids used twice: {', '.join(duplicates)}")
+
+
+RuleFormSet = forms.formset_factory(
+    RuleForm, formset=BaseRuleFormSet, extra=1, can_delete=True
+)
+
+
+def rule_initial(rule: dict[str, Any]) -> dict[str, Any]:
+    """A rule of the definition as the form's initial values."""
+    defer = rule.get("defer") or {}
+    until = rule.get("until") or {}
+    return {
+        "rule_id": rule["id"],
+        "treatments": rule["treatments"],
+        "outcome": rule["outcome"],
+        "when": rule["when"],
+        "reason": rule["reason"],
+        "patient_en": rule["patient"]["en"],
+        "patient_tr": rule["patient"]["tr"],
+        "defer_after": defer.get("after", ""),
+        "defer_days": defer.get("days"),
+        "defer_months": defer.get("months"),
+        "until_en": until.get("en", ""),
+        "until_tr": until.get("tr", ""),
+        "source": rule["source"],
+    }
+
+
+def rule_from_form(data: dict[str, Any]) -> dict[str, Any]:
+    """A form's cleaned data as a rule of the definition; the engine checks the rest."""
+    rule: dict[str, Any] = {
+        "id": data["rule_id"],
+        "treatments": list(data["treatments"]),
+        "when": data["when"],
+        "outcome": data["outcome"],
+        "reason": data["reason"].strip(),
+        "patient": {"en": data["patient_en"].strip(), "tr": data["patient_tr"].strip()},
+        "source": data["source"].strip(),
+    }
+    if data["outcome"] == "deferred" and data.get("defer_after"):
+        defer: dict[str, Any] = {"after": data["defer_after"]}
+        for unit in ("days", "months"):
+            if data.get(f"defer_{unit}"):
+                defer[unit] = data[f"defer_{unit}"]
+        rule["defer"] = defer
+    if data.get("until_en") or data.get("until_tr"):
+        rule["until"] = {"en": data["until_en"], "tr": data["until_tr"]}
+    return rule

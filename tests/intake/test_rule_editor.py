@@ -1,0 +1,101 @@
+"""The admin's rule editor: a draft's rules edited one by one, checked as a whole."""
+
+import json
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from intake.models import QuestionnaireVersion, ScreeningRuleSetVersion
+from intake.rule_forms import rule_initial
+from intake.services.screening import rule_set_version_draft_create
+
+
+def post_data(rules: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the editor page posts for these rules, unchanged, plus an empty new rule."""
+    data: dict[str, Any] = {
+        "form-TOTAL_FORMS": len(rules) + 1,
+        "form-INITIAL_FORMS": len(rules),
+    }
+    for index, rule in enumerate(rules):
+        for name, value in rule_initial(rule).items():
+            if value in (None, ""):
+                continue
+            if name == "when":
+                value = json.dumps(value)
+            data[f"form-{index}-{name}"] = value
+    return data
+
+
+@pytest.fixture
+def admin_client(client: Client, db: None) -> Client:
+    client.force_login(User.objects.create_superuser("boss", "b@clinic.example", "pw"))
+    return client
+
+
+@pytest.fixture
+def draft(published: QuestionnaireVersion) -> ScreeningRuleSetVersion:
+    current = ScreeningRuleSetVersion.objects.get(status="published")
+    return rule_set_version_draft_create(from_version_id=current.pk)
+
+
+def test_saving_unchanged_rules_keeps_the_definition_as_it_was(
+    admin_client: Client, draft: ScreeningRuleSetVersion
+) -> None:
+    before = draft.definition
+    url = f"/admin/intake/screeningrulesetversion/{draft.pk}/rules/"
+    assert admin_client.get(url).status_code == 200
+
+    response = admin_client.post(url, post_data(before["rules"]))
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    draft.refresh_from_db()
+    assert draft.definition == before
+
+
+def test_a_medical_director_changes_a_rules_class_without_touching_json(
+    admin_client: Client, draft: ScreeningRuleSetVersion
+) -> None:
+    rules = draft.definition["rules"]
+    index = next(i for i, r in enumerate(rules) if r["outcome"] == "review")
+    data = post_data(rules)
+    data[f"form-{index}-outcome"] = "contraindicated"
+
+    admin_client.post(f"/admin/intake/screeningrulesetversion/{draft.pk}/rules/", data)
+
+    draft.refresh_from_db()
+    assert draft.definition["rules"][index]["outcome"] == "contraindicated"
+
+
+def test_a_rule_reading_an_unknown_question_is_refused_with_its_id(
+    admin_client: Client, draft: ScreeningRuleSetVersion
+) -> None:
+    rules = draft.definition["rules"]
+    data = post_data(rules)
+    data["form-0-when"] = json.dumps({"item": "blod_thinners", "equals": True})
+
+    response = admin_client.post(
+        f"/admin/intake/screeningrulesetversion/{draft.pk}/rules/", data
+    )
+
+    assert response.status_code == 200
+    assert "blod_thinners" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.definition["rules"] == rules
+
+
+def test_a_published_versions_rules_are_shown_but_cannot_be_saved(
+    admin_client: Client, published: QuestionnaireVersion
+) -> None:
+    current = ScreeningRuleSetVersion.objects.get(status="published")
+    url = f"/admin/intake/screeningrulesetversion/{current.pk}/rules/"
+    data = post_data(current.definition["rules"])
+    data["form-0-outcome"] = "info"
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    assert "cannot change" in response.content.decode()
+    current.refresh_from_db()
+    assert current.definition["rules"][0]["outcome"] != "info"
