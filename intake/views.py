@@ -52,7 +52,11 @@ SOURCE_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_co
 @require_http_methods(["GET", "POST"])
 def intake_start(request: HttpRequest) -> HttpResponse:
     """The first page: what this is, the privacy notice, and consent."""
-    version = selectors.questionnaire_version_get_published()
+    try:
+        version = selectors.questionnaire_version_get_published()
+    except selectors.QuestionnaireUnavailable:
+        # Only before the first `manage.py load_intake_definitions` of a deployment.
+        return render(request, "intake/unavailable.html", status=503)
     definition = selectors.questionnaire_definition(version)
     form = StartForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

@@ -176,3 +176,13 @@ def test_the_done_page_is_only_for_the_person_who_sent_it(
     response = fill_all(client, complete_answers())
 
     assert Client().get(response["Location"]).status_code == 404
+
+
+@pytest.mark.django_db
+def test_before_any_questionnaire_is_published_the_start_page_says_so_kindly(
+    client: Client,
+) -> None:
+    response = client.get("/en/consultation/")
+
+    assert response.status_code == 503
+    assert "The questionnaire is not open yet" in response.content.decode()
