@@ -268,14 +268,7 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
 
     @admin.display(description="Screening, with the answers behind each outcome")
     def screening(self, submission: Submission) -> str:
-        current = selectors.screening_result_get_current(submission)
-        explained = selectors.screening_explain(
-            submission,
-            current=current,
-            effective=selectors.screening_effective_outcomes(
-                submission, current=current
-            ),
-        )
+        explained = selectors.submission_screening_get(submission).explanations
         if not explained:
             return "Not screened: every treatment needs a physician's review."
         return render_to_string(

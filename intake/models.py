@@ -38,6 +38,9 @@ class ImmutableOncePublished(models.Model):
     definition = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # SHA-256 of the shipped file this version was loaded from; empty when an admin
+    # made it. The loader never replaces an admin's published version on its own.
+    imported_digest = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
         abstract = True
@@ -120,6 +123,9 @@ class IntakeDraft(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     resume_email = models.EmailField(blank=True)
+    # Part of the signed resume link; a new one is drawn when a link is used, so an
+    # emailed link opens the draft once.
+    resume_nonce = models.UUIDField(default=uuid.uuid4)
     resume_email_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -139,6 +145,9 @@ class Submission(models.Model):
     # A form submit uses its draft's code, an API client its Idempotency-Key: a
     # second request with the same key finds this row instead of making another.
     idempotency_key = models.CharField(max_length=100, unique=True)
+    # SHA-256 of what an API client sent with its key: the same key with other answers
+    # is refused instead of returning this submission.
+    request_digest = models.CharField(max_length=64, blank=True)
     language = models.CharField(max_length=8)
     full_name = models.CharField(max_length=200)
     birth_date = models.DateField()
@@ -210,9 +219,14 @@ class HealthDataAccess(models.Model):
         SCREENING = "screening", _("Screening result")
         PHOTO = "photo", _("Photo")
 
+    # Kept when the submission is erased: the trail of who read it outlives it.
     submission = models.ForeignKey(
-        Submission, on_delete=models.CASCADE, related_name="health_data_accesses"
+        Submission,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="health_data_accesses",
     )
+    submission_code = models.UUIDField()
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -305,6 +319,10 @@ class ScreeningOverride(models.Model):
 
     submission = models.ForeignKey(
         Submission, on_delete=models.CASCADE, related_name="screening_overrides"
+    )
+    # The result decided on: a re-evaluation starts afresh, without old decisions.
+    screening_result = models.ForeignKey(
+        ScreeningResult, on_delete=models.PROTECT, related_name="overrides"
     )
     treatment = models.CharField(max_length=40)
     decision = models.CharField(max_length=10, choices=Decision.choices)

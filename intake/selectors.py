@@ -134,12 +134,15 @@ def screening_effective_outcomes(
 ) -> dict[str, str]:
     """Outcome per treatment of the `current` result after physician decisions.
 
-    The newest decision wins. With no stored result every treatment needs review:
-    nothing is bookable unseen.
+    The newest decision on this result wins; decisions on an earlier result do not
+    carry over to a re-evaluation. With no stored result every treatment needs
+    review: nothing is bookable unseen.
     """
-    outcomes = dict(current.outcomes) if current else {}
+    if current is None:
+        return {}
+    outcomes = dict(current.outcomes)
     decided: set[str] = set()
-    for override in submission.screening_overrides.order_by("-decided_at", "-id"):
+    for override in current.overrides.order_by("-decided_at", "-id"):
         if override.treatment in decided:
             continue
         decided.add(override.treatment)
@@ -342,3 +345,37 @@ def answer_in_words(definition: Definition, link_id: str, value: Any) -> str:
         for one in values
     ]
     return f"{item.text.en}: {', '.join(words)}"
+
+
+@dataclass(frozen=True)
+class SubmissionScreening:
+    """Everything staff see of a submission's screening (the caller audits the read)."""
+
+    submission: Any  # the submission's public code
+    rule_set_version: str | None
+    evaluated_on: dt.date | None
+    effective_outcomes: dict[str, str]
+    explanations: list[TreatmentExplanation]
+    result: dict[str, Any] | None
+    overrides: list[ScreeningOverride]
+
+
+def submission_screening_get(submission: Submission) -> SubmissionScreening:
+    """The current result, the decisions on it, and each outcome in words."""
+    current = screening_result_get_current(submission)
+    effective = screening_effective_outcomes(submission, current=current)
+    return SubmissionScreening(
+        submission=submission.code,
+        rule_set_version=str(current.rule_set_version) if current else None,
+        evaluated_on=current.evaluated_on if current else None,
+        effective_outcomes=effective,
+        explanations=screening_explain(
+            submission, current=current, effective=effective
+        ),
+        result=health_data_decrypt(current.detail_ciphertext) if current else None,
+        overrides=list(
+            current.overrides.select_related("decided_by").order_by("-decided_at")
+        )
+        if current
+        else [],
+    )

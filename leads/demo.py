@@ -63,6 +63,10 @@ def demo_clinic_load() -> list[DemoLogin]:
     view_permissions = Permission.objects.filter(
         content_type__app_label="leads", codename__startswith="view_"
     )
+    # Physicians read submissions and their health answers; coordinators, for now, not.
+    submission_reading = Permission.objects.filter(
+        content_type__app_label="intake", codename="view_submission"
+    )
     logins = []
     for role, username, password, full_name, is_superuser in _LOGINS:
         first_name, last_name = full_name.rsplit(" ", 1)
@@ -78,7 +82,10 @@ def demo_clinic_load() -> list[DemoLogin]:
         )
         user.set_password(password)
         user.save(update_fields=["password"])
-        user.user_permissions.set(view_permissions)
+        user.user_permissions.set(
+            [*view_permissions]
+            + ([*submission_reading] if role == StaffMember.Role.PHYSICIAN else [])
+        )
         member, _ = StaffMember.objects.update_or_create(
             user=user, defaults={"role": role, "languages": ["en", "tr"]}
         )

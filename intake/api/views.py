@@ -8,7 +8,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.permissions import AllowAny, BasePermission, IsAdminUser
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from core.errors import BusinessError
 from intake import selectors
 from intake.api import serializers as s
+from intake.api.permissions import CanViewSubmissions, IsPhysician
 from intake.encryption import health_data_decrypt
 from intake.fhir import questionnaire_response_build
 from intake.models import HealthDataAccess, Submission
@@ -34,6 +35,15 @@ def _submission_or_404(code: str) -> Submission:
     if submission is None:
         raise NotFound("No such submission.")
     return submission
+
+
+def _screening_response(request: Request, submission: Submission) -> Response:
+    """A submission's screening for staff, audited before it is read."""
+    health_data_access_record(
+        submission=submission, user=request.user, what=HealthDataAccess.What.SCREENING
+    )
+    screening = selectors.submission_screening_get(submission)
+    return Response(s.SubmissionScreeningOutputSerializer(screening).data)
 
 
 def _answer_errors(error: BusinessError) -> BusinessError:
@@ -124,7 +134,7 @@ class SubmissionCreateApi(APIView):
 class SubmissionFhirApi(APIView):
     """A submission as a FHIR R4 QuestionnaireResponse (staff; each read is audited)."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = [CanViewSubmissions]
 
     @extend_schema(
         responses={200: OpenApiResponse(description="FHIR R4 QuestionnaireResponse")}
@@ -206,45 +216,12 @@ class RuleSetDetailApi(APIView):
 class SubmissionScreeningApi(APIView):
     """A submission's screening result and physician decisions (staff, audited)."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = [CanViewSubmissions]
 
     @extend_schema(responses={200: s.SubmissionScreeningOutputSerializer, 404: ERROR})
     def get(self, request: Request, code: str) -> Response:
         submission = _submission_or_404(code)
-        health_data_access_record(
-            submission=submission,
-            user=request.user,
-            what=HealthDataAccess.What.SCREENING,
-        )
-        current = selectors.screening_result_get_current(submission)
-        effective = selectors.screening_effective_outcomes(submission, current=current)
-        data = {
-            "submission": submission.code,
-            "rule_set_version": str(current.rule_set_version) if current else None,
-            "evaluated_on": current.evaluated_on if current else None,
-            "effective_outcomes": effective,
-            "explanations": selectors.screening_explain(
-                submission, current=current, effective=effective
-            ),
-            "result": health_data_decrypt(current.detail_ciphertext)
-            if current
-            else None,
-            "overrides": submission.screening_overrides.select_related("decided_by"),
-        }
-        return Response(s.SubmissionScreeningOutputSerializer(data).data)
-
-
-class IsPhysician(BasePermission):
-    """A signed-in physician (by staff role) or a superuser."""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        if not user.is_authenticated:
-            return False
-        if user.is_superuser:
-            return True
-        member = getattr(user, "staff_member", None)
-        return member is not None and member.role == "physician"
+        return _screening_response(request, submission)
 
 
 class ScreeningOverrideCreateApi(APIView):
@@ -272,12 +249,12 @@ class ScreeningOverrideCreateApi(APIView):
 
 
 class ScreeningReevaluateApi(APIView):
-    """Evaluate a submission again under today's published rules (on purpose only)."""
+    """Evaluate a submission again under today's published rules (physicians only)."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsPhysician]
 
-    @extend_schema(request=None, responses={201: s.SubmissionScreeningOutputSerializer})
+    @extend_schema(request=None, responses={200: s.SubmissionScreeningOutputSerializer})
     def post(self, request: Request, code: str) -> Response:
         submission = _submission_or_404(code)
         screening_reevaluate(submission_id=submission.pk)
-        return SubmissionScreeningApi().get(request, code)
+        return _screening_response(request, submission)

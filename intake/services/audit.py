@@ -11,4 +11,6 @@ def health_data_access_record(
     """Write who read which health data of a submission, now. Call before showing it."""
     if not user.is_authenticated:
         raise PermissionError("Health data is read by signed-in staff only.")
-    return HealthDataAccess.objects.create(submission=submission, user=user, what=what)
+    return HealthDataAccess.objects.create(
+        submission=submission, submission_code=submission.code, user=user, what=what
+    )

@@ -6,6 +6,7 @@ from typing import Any
 from intake.models import Questionnaire, QuestionnaireVersion
 from intake.questionnaires.definition import definition_load
 from intake.services.versions import (
+    Imported,
     version_draft_copy,
     version_import,
     version_publish,
@@ -14,11 +15,9 @@ from intake.services.versions import (
 
 def questionnaire_definition_import(
     *, data: Mapping[str, Any]
-) -> tuple[QuestionnaireVersion, bool]:
-    """Publish `data` as its questionnaire's newest version unless it already is.
-
-    Idempotent: importing the same file again changes nothing and returns False.
-    """
+) -> tuple[QuestionnaireVersion, Imported]:
+    """Load a shipped questionnaire file (see version_import: idempotent, and an
+    admin's published version is never replaced without review)."""
     definition = definition_load(data)
     questionnaire, _created = Questionnaire.objects.get_or_create(slug=definition.slug)
     return version_import(

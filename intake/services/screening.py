@@ -19,7 +19,7 @@ from intake.models import (
     Submission,
     VersionStatus,
 )
-from intake.screening import evaluate
+from intake.screening import Outcome, evaluate
 from intake.selectors import (
     SHIPPED_RULE_SET,
     questionnaire_definition,
@@ -29,6 +29,7 @@ from intake.selectors import (
     screening_rule_set_version_get_published,
 )
 from intake.services.versions import (
+    Imported,
     VersionNotDraft,
     version_draft_copy,
     version_import,
@@ -40,10 +41,19 @@ class TreatmentUnknown(BusinessError):
     code = "treatment_unknown"
 
 
+class NotScreened(BusinessError):
+    code = "not_screened"
+
+
+class DeferralNotClearable(BusinessError):
+    code = "deferral_not_clearable"
+
+
 def rule_set_definition_import(
     *, data: Mapping[str, Any], slug: str = SHIPPED_RULE_SET
-) -> tuple[ScreeningRuleSetVersion, bool]:
-    """Publish `data` as the rule set's newest version unless it already is."""
+) -> tuple[ScreeningRuleSetVersion, Imported]:
+    """Load a shipped rule file (see version_import: idempotent, and an admin's
+    published version is never replaced without review)."""
     _rule_set_check(data)
     rule_set, _created = ScreeningRuleSet.objects.get_or_create(slug=slug)
     return version_import(
@@ -187,16 +197,28 @@ def screening_override_record(
     note: str,
     physician: User,
 ) -> ScreeningOverride:
-    """A physician clears or declines one treatment; the newest decision wins.
+    """A physician clears or declines one treatment of the current result.
 
-    Every decision is kept beside the rule outcome it overrides.
+    The newest decision wins, and every decision is kept beside the rule outcome it
+    overrides. A deferral cannot be cleared: it ends on its date or condition.
     """
     submission = Submission.objects.get(pk=submission_id)
     current = submission.screening_results.filter(is_current=True).first()
-    if current is not None and treatment not in current.outcomes:
+    if current is None:
+        raise NotScreened(
+            "This submission has no screening result to decide on; re-evaluate it."
+        )
+    if treatment not in current.outcomes:
         raise TreatmentUnknown(
             f"“{treatment}” is not a treatment of this screening.",
             fields={"treatment": [f"Choose one of: {', '.join(current.outcomes)}."]},
+        )
+    cleared = decision == ScreeningOverride.Decision.CLEARED
+    if cleared and current.outcomes[treatment] == Outcome.DEFERRED:
+        raise DeferralNotClearable(
+            "A deferral ends on its date or once its condition has passed; it cannot "
+            "be cleared early.",
+            fields={"decision": ["Decline it, or wait for the deferral to end."]},
         )
     if not note.strip():
         raise BusinessError(
@@ -204,6 +226,7 @@ def screening_override_record(
         )
     return ScreeningOverride.objects.create(
         submission=submission,
+        screening_result=current,
         treatment=treatment,
         decision=decision,
         note=note.strip(),

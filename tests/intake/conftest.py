@@ -2,13 +2,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Permission, User
 from django.core.cache import cache
 from django.core.management import call_command
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from intake.models import QuestionnaireVersion
 from leads.models import Location
-from tests.factories import LocationFactory
+from tests.factories import LocationFactory, StaffUserFactory
 from tests.intake.screening.contract import baseline_answers
 
 
@@ -58,3 +59,11 @@ def complete_answers(**overrides: Any) -> dict[str, Any]:
         else:
             answers[link_id] = value
     return answers
+
+
+@pytest.fixture
+def clinic_staff(db: None) -> User:
+    """A staff login whose role may read submissions (physicians, clinic admins)."""
+    user = StaffUserFactory.create()
+    user.user_permissions.add(Permission.objects.get(codename="view_submission"))
+    return user

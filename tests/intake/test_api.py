@@ -146,7 +146,7 @@ def test_past_the_rate_limit_the_api_answers_429(
 
 @pytest.mark.django_db
 def test_the_fhir_export_is_a_valid_questionnaire_response_and_is_audited(
-    api_client: APIClient, published: QuestionnaireVersion, staff_user: User
+    api_client: APIClient, published: QuestionnaireVersion, clinic_staff: User
 ) -> None:
     code = submit(
         api_client,
@@ -158,7 +158,7 @@ def test_the_fhir_export_is_a_valid_questionnaire_response_and_is_audited(
             bariatric_surgery=False,
         ),
     ).json()["id"]
-    api_client.force_authenticate(staff_user)
+    api_client.force_authenticate(clinic_staff)
 
     response = api_client.get(f"{SUBMISSIONS}/{code}/fhir")
 
@@ -168,7 +168,7 @@ def test_the_fhir_export_is_a_valid_questionnaire_response_and_is_audited(
     assert resource.id == code
     assert str(resource.questionnaire).endswith(f"redness-intake|{published.number}")
     access = HealthDataAccess.objects.get()
-    assert (access.user, access.what) == (staff_user, "fhir_export")
+    assert (access.user, access.what) == (clinic_staff, "fhir_export")
 
 
 @pytest.mark.django_db
@@ -216,12 +216,12 @@ def test_the_published_rule_set_can_be_read_with_its_sources(
 
 @pytest.mark.django_db
 def test_staff_read_a_submissions_screening_with_the_reasons(
-    api_client: APIClient, published: QuestionnaireVersion, staff_user: User
+    api_client: APIClient, published: QuestionnaireVersion, clinic_staff: User
 ) -> None:
     code = submit(api_client, complete_answers(blood_thinners=["warfarin"])).json()[
         "id"
     ]
-    api_client.force_authenticate(staff_user)
+    api_client.force_authenticate(clinic_staff)
 
     response = api_client.get(f"{SUBMISSIONS}/{code}/screening")
 
@@ -240,13 +240,13 @@ def test_staff_read_a_submissions_screening_with_the_reasons(
 
 @pytest.mark.django_db
 def test_a_physician_clears_a_treatment_and_the_effective_outcome_follows(
-    api_client: APIClient, published: QuestionnaireVersion, staff_user: User
+    api_client: APIClient, published: QuestionnaireVersion, clinic_staff: User
 ) -> None:
     code = submit(api_client, complete_answers(blood_thinners=["apixaban"])).json()[
         "id"
     ]
-    StaffMember.objects.create(user=staff_user, role="physician")
-    api_client.force_authenticate(staff_user)
+    StaffMember.objects.create(user=clinic_staff, role="physician")
+    api_client.force_authenticate(clinic_staff)
 
     response = api_client.post(
         f"{SUBMISSIONS}/{code}/screening/overrides",
@@ -263,11 +263,11 @@ def test_a_physician_clears_a_treatment_and_the_effective_outcome_follows(
 
 @pytest.mark.django_db
 def test_only_a_physician_may_override_a_screening_outcome(
-    api_client: APIClient, published: QuestionnaireVersion, staff_user: User
+    api_client: APIClient, published: QuestionnaireVersion, clinic_staff: User
 ) -> None:
     code = submit(api_client, complete_answers()).json()["id"]
-    StaffMember.objects.create(user=staff_user, role="coordinator")
-    api_client.force_authenticate(staff_user)
+    StaffMember.objects.create(user=clinic_staff, role="coordinator")
+    api_client.force_authenticate(clinic_staff)
 
     response = api_client.post(
         f"{SUBMISSIONS}/{code}/screening/overrides",
@@ -277,3 +277,59 @@ def test_only_a_physician_may_override_a_screening_outcome(
 
     assert response.status_code == 403
     assert ScreeningOverride.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_deferral_cannot_be_cleared_and_stays_unbookable(
+    api_client: APIClient, published: QuestionnaireVersion, clinic_staff: User
+) -> None:
+    code = submit(api_client, complete_answers(pregnancy_status="pregnant")).json()[
+        "id"
+    ]
+    StaffMember.objects.create(user=clinic_staff, role="physician")
+    api_client.force_authenticate(clinic_staff)
+
+    response = api_client.post(
+        f"{SUBMISSIONS}/{code}/screening/overrides",
+        {"treatment": "mesotherapy", "decision": "cleared", "note": "seems fine"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "deferral_not_clearable"
+    screening = api_client.get(f"{SUBMISSIONS}/{code}/screening").json()
+    assert screening["effective_outcomes"]["mesotherapy"] == "deferred"
+
+
+@pytest.mark.django_db
+def test_a_re_evaluation_starts_without_the_decisions_on_the_old_result(
+    api_client: APIClient, published: QuestionnaireVersion, clinic_staff: User
+) -> None:
+    code = submit(api_client, complete_answers(blood_thinners=["apixaban"])).json()[
+        "id"
+    ]
+    StaffMember.objects.create(user=clinic_staff, role="physician")
+    api_client.force_authenticate(clinic_staff)
+    api_client.post(
+        f"{SUBMISSIONS}/{code}/screening/overrides",
+        {"treatment": "mesotherapy", "decision": "cleared", "note": "INR stable"},
+        format="json",
+    )
+
+    response = api_client.post(f"{SUBMISSIONS}/{code}/screening/reevaluate")
+
+    assert response.status_code == 200
+    assert response.json()["effective_outcomes"]["mesotherapy"] == "review"
+    assert ScreeningOverride.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_staff_without_the_right_to_read_submissions_get_403_and_nothing_is_read(
+    api_client: APIClient, published: QuestionnaireVersion, staff_user: User
+) -> None:
+    code = submit(api_client, complete_answers()).json()["id"]
+    api_client.force_authenticate(staff_user)
+
+    assert api_client.get(f"{SUBMISSIONS}/{code}/fhir").status_code == 403
+    assert api_client.get(f"{SUBMISSIONS}/{code}/screening").status_code == 403
+    assert HealthDataAccess.objects.count() == 0

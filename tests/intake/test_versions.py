@@ -66,15 +66,15 @@ def test_editing_starts_a_new_draft_and_publishing_it_retires_the_old(
 def test_loading_the_shipped_files_again_changes_nothing(
     published: QuestionnaireVersion,
 ) -> None:
-    version, created = questionnaire_definition_import(data=published.definition)
+    version, imported = questionnaire_definition_import(data=published.definition)
 
-    assert (version, created) == (published, False)
+    assert (version, imported) == (published, "unchanged")
     assert QuestionnaireVersion.objects.count() == 1
 
 
 @pytest.mark.django_db
 def test_a_submission_still_renders_after_a_newer_version_changes_the_questions(
-    published: QuestionnaireVersion, api_client: APIClient, staff_user: object
+    published: QuestionnaireVersion, api_client: APIClient, clinic_staff: object
 ) -> None:
     code = api_client.post(
         "/api/v1/submissions", {"answers": complete_answers()}, format="json"
@@ -85,7 +85,7 @@ def test_a_submission_still_renders_after_a_newer_version_changes_the_questions(
     ]
     questionnaire_definition_import(data=newer)
 
-    api_client.force_authenticate(staff_user)  # type: ignore[arg-type]
+    api_client.force_authenticate(clinic_staff)  # type: ignore[arg-type]
     export = api_client.get(f"/api/v1/submissions/{code}/fhir").json()
 
     concern = export["item"][0]
@@ -189,3 +189,21 @@ def test_the_database_itself_refuses_a_bulk_change_to_a_published_version(
     published.refresh_from_db()
     assert published.status == "retired"
     assert published.definition["slug"] == "redness-intake"
+
+
+@pytest.mark.django_db
+def test_loading_a_changed_file_never_replaces_rules_an_admin_published(
+    published: QuestionnaireVersion,
+) -> None:
+    shipped = ScreeningRuleSetVersion.objects.get(status="published")
+    edited = rule_set_version_draft_create(from_version_id=shipped.pk)
+    rule_set_version_publish(version_id=edited.pk)
+    changed = copy.deepcopy(shipped_rule_set_data())
+    changed["title"] = "A developer's update"
+
+    again, unchanged = rule_set_definition_import(data=shipped_rule_set_data())
+    draft, imported = rule_set_definition_import(data=changed)
+
+    assert (again, unchanged) == (shipped, "unchanged")
+    assert (draft.status, imported) == ("draft", "drafted")
+    assert ScreeningRuleSetVersion.objects.get(status="published") == edited

@@ -9,6 +9,7 @@ from intake.questionnaires.definition import DefinitionInvalid
 from intake.screening import shipped_rule_set_data
 from intake.services.questionnaires import questionnaire_definition_import
 from intake.services.screening import rule_set_definition_import
+from intake.services.versions import Imported
 
 QUESTIONNAIRES = Path(__file__).resolve().parents[2] / "questionnaires"
 
@@ -24,16 +25,23 @@ class Command(BaseCommand):
         try:
             for path in sorted(QUESTIONNAIRES.glob("*.yaml")):
                 data = yaml.safe_load(path.read_text(encoding="utf-8"))
-                version, created = questionnaire_definition_import(data=data)
-                self._report(str(version), created)
-            rules, created = rule_set_definition_import(data=shipped_rule_set_data())
-            self._report(f"screening rules {rules}", created)
+                version, imported = questionnaire_definition_import(data=data)
+                self._report(str(version), imported)
+            rules, imported = rule_set_definition_import(data=shipped_rule_set_data())
+            self._report(f"screening rules {rules}", imported)
         except DefinitionInvalid as error:
             raise CommandError("\n".join(error.messages)) from error
         except BusinessError as error:
             raise CommandError(error.message) from error
 
-    def _report(self, what: str, created: bool) -> None:
-        if self.verbosity:
-            verb = "Published" if created else "Unchanged:"
+    def _report(self, what: str, imported: Imported) -> None:
+        if imported == Imported.DRAFTED:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Saved {what} as a draft: the published version was edited in "
+                    "the admin. Review the draft there and publish it if it is right."
+                )
+            )
+        elif self.verbosity:
+            verb = "Published" if imported == Imported.PUBLISHED else "Unchanged:"
             self.stdout.write(f"{verb} {what}")
