@@ -242,6 +242,23 @@ def rule_set_compile(
         ) from error
 
 
+def rule_set_compile_for(data: Mapping[str, Any], definition: Definition) -> RuleSet:
+    """Compile rules that may read only the questions and options of `definition`.
+
+    A rule on a renamed option would silently never fire: refused instead.
+    """
+    questions = [item for item in definition.items() if item.is_question]
+    return rule_set_compile(
+        data,
+        known_link_ids={item.link_id for item in questions},
+        known_options={
+            item.link_id: {option.code for option in item.options}
+            for item in questions
+            if item.options
+        },
+    )
+
+
 # Compiled rules of published and retired versions, whose content never changes.
 _frozen_rule_sets: dict[int, RuleSet] = {}
 

@@ -24,7 +24,7 @@ from intake.selectors import (
     SHIPPED_RULE_SET,
     questionnaire_definition,
     questionnaire_version_get_published,
-    rule_set_compile,
+    rule_set_compile_for,
     rule_set_of,
     screening_rule_set_version_get_published,
 )
@@ -71,16 +71,8 @@ def rule_set_version_publish(*, version_id: int) -> ScreeningRuleSetVersion:
 
 def _rule_set_check(data: Mapping[str, Any]) -> None:
     """Rules to publish may only read questions and options the questionnaire has."""
-    definition = questionnaire_definition(questionnaire_version_get_published())
-    questions = [item for item in definition.items() if item.is_question]
-    rule_set_compile(
-        data,
-        known_link_ids={item.link_id for item in questions},
-        known_options={
-            item.link_id: {option.code for option in item.options}
-            for item in questions
-            if item.options
-        },
+    rule_set_compile_for(
+        data, questionnaire_definition(questionnaire_version_get_published())
     )
 
 

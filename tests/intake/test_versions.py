@@ -1,6 +1,7 @@
 """Questionnaire and rule-set versions: published content never changes."""
 
 import copy
+from typing import Any
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -17,6 +18,7 @@ from intake.models import (
 from intake.screening import shipped_rule_set_data
 from intake.selectors import RuleSetRejected
 from intake.services.questionnaires import (
+    QuestionnaireRejected,
     questionnaire_definition_import,
     questionnaire_version_draft_create,
     questionnaire_version_publish,
@@ -207,3 +209,39 @@ def test_loading_a_changed_file_never_replaces_rules_an_admin_published(
     assert (again, unchanged) == (shipped, "unchanged")
     assert (draft.status, imported) == ("draft", "drafted")
     assert ScreeningRuleSetVersion.objects.get(status="published") == edited
+
+
+def _item(definition: dict[str, Any], link_id: str) -> dict[str, Any]:
+    for step in definition["item"]:
+        for item in step["item"]:
+            if item["linkId"] == link_id:
+                return item
+    raise KeyError(link_id)
+
+
+@pytest.mark.django_db
+def test_a_questionnaire_with_optional_health_consent_cannot_be_published(
+    published: QuestionnaireVersion,
+) -> None:
+    draft = questionnaire_version_draft_create(from_version_id=published.pk)
+    _item(draft.definition, "consent_health")["required"] = False
+    draft.save()
+
+    with pytest.raises(QuestionnaireRejected, match="consent_health"):
+        questionnaire_version_publish(version_id=draft.pk)
+
+
+@pytest.mark.django_db
+def test_renaming_an_option_the_rules_read_is_refused_at_publishing(
+    published: QuestionnaireVersion,
+) -> None:
+    draft = questionnaire_version_draft_create(from_version_id=published.pk)
+    for option in _item(draft.definition, "blood_thinners")["answerOption"]:
+        if option["code"] == "warfarin":
+            option["code"] = "coumadin"
+    draft.save()
+
+    with pytest.raises(QuestionnaireRejected, match="warfarin"):
+        questionnaire_version_publish(version_id=draft.pk)
+    draft.refresh_from_db()
+    assert draft.status == "draft"

@@ -5,7 +5,6 @@ import yaml
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import BusinessError
-from intake.questionnaires.definition import DefinitionInvalid
 from intake.screening import shipped_rule_set_data
 from intake.services.questionnaires import questionnaire_definition_import
 from intake.services.screening import rule_set_definition_import
@@ -16,21 +15,24 @@ QUESTIONNAIRES = Path(__file__).resolve().parents[2] / "questionnaires"
 
 class Command(BaseCommand):
     help = (
-        "Publish the shipped questionnaire and screening rules as new versions when "
-        "they differ from the published ones. Repeatable."
+        "Load the shipped questionnaire and screening rules: a changed file is "
+        "published, or kept as a draft for review when an admin published their own "
+        "version. Repeatable."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = options["verbosity"]
         try:
+            rules = shipped_rule_set_data()
             for path in sorted(QUESTIONNAIRES.glob("*.yaml")):
                 data = yaml.safe_load(path.read_text(encoding="utf-8"))
-                version, imported = questionnaire_definition_import(data=data)
+                # Checked against the shipped rules, which are loaded next.
+                version, imported = questionnaire_definition_import(
+                    data=data, rules=rules
+                )
                 self._report(str(version), imported)
-            rules, imported = rule_set_definition_import(data=shipped_rule_set_data())
-            self._report(f"screening rules {rules}", imported)
-        except DefinitionInvalid as error:
-            raise CommandError("\n".join(error.messages)) from error
+            rule_set, imported = rule_set_definition_import(data=rules)
+            self._report(f"screening rules {rule_set}", imported)
         except BusinessError as error:
             raise CommandError(error.message) from error
 

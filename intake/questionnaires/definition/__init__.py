@@ -26,6 +26,7 @@ from intake.questionnaires.definition.model import (
     Option,
     Scalar,
     Text,
+    essential_item_problems,
     is_number,
 )
 
@@ -50,6 +51,7 @@ __all__ = [
     "definition_load",
     "definition_load_shipped",
     "definition_read",
+    "essential_item_problems",
     "is_number",
     "item_is_enabled",
 ]

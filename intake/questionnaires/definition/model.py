@@ -136,3 +136,35 @@ CONTACT_LINK_IDS: Final = (
     "consent_health",
     "consent_marketing",
 )
+
+# Items every questionnaire must have, required and never hidden, with their types:
+# submissions store them in columns, consent gates everything, and the next steps
+# are worked out per wanted treatment.
+ESSENTIAL_ITEMS: Final = {
+    "full_name": "string",
+    "birth_date": "date",
+    "email": "string",
+    "phone": "string",
+    "preferred_language": "choice",
+    "location": "choice",
+    "contact_channel": "choice",
+    "contact_times": "choice",
+    "consent_health": "boolean",
+    "treatments_wanted": "choice",
+}
+
+
+def essential_item_problems(definition: Definition) -> list[str]:
+    """What keeps a valid definition from serving as the clinic's questionnaire."""
+    problems = []
+    for link_id, kind in ESSENTIAL_ITEMS.items():
+        try:
+            item = definition.item(link_id)
+        except KeyError:
+            problems.append(f"{link_id}: this item is needed in every questionnaire")
+            continue
+        if item.type != kind:
+            problems.append(f"{link_id}: must be of type {kind}")
+        elif not item.required or item.enable_when:
+            problems.append(f"{link_id}: must be required and never hidden")
+    return problems
