@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.errors import BusinessError
 from intake.questionnaires.definition import Definition, Item
 from intake.validators import answers_clean, consent_message, localised
 
@@ -97,6 +98,8 @@ class StepForm(forms.Form):
         self.location_codes = [code for code, _name in locations]
         self.today = today
         self.answers: dict[str, Any] = {}
+        # Why sending the finished questionnaire was refused, shown above the form.
+        self.submit_error: BusinessError | None = None
         self.files_uploaded: list[UploadedFile] = []
         for item in step_questions(step):
             self.fields[item.link_id] = _field_for(item, locations)

@@ -34,13 +34,13 @@ from intake.photos import PhotoInvalid, photo_prepare
 from intake.questionnaires.definition import Definition, Item, item_is_enabled
 from intake.services.submissions import (
     RESUME_SALT,
+    DraftGone,
     intake_draft_answers_save,
     intake_draft_photos_replace,
     intake_draft_resume_link_send,
     intake_draft_start,
     submission_submit_draft,
 )
-from intake.throttling import submission_rate_limit_check
 from intake.validators import localised
 
 DRAFT_SESSION_KEY = "intake_draft"
@@ -90,11 +90,8 @@ def intake_step(request: HttpRequest, number: int) -> HttpResponse:
     """One step: shows its questions, validates them, moves back or on."""
     draft = _session_draft(request)
     if draft is None:
-        submitted = request.session.get(SUBMITTED_SESSION_KEY)
-        if submitted:
-            # A second click on "Send" arrives after the first made the submission.
-            return redirect("intake:done", code=submitted[-1])
-        return redirect("intake:start")
+        # Also a second click on "Send" that arrives after the first one finished.
+        return _already_sent(request)
     definition = selectors.questionnaire_definition(draft.questionnaire_version)
     steps = definition.steps
     if not 1 <= number <= len(steps) or number > draft.step_reached:
@@ -115,30 +112,13 @@ def intake_step(request: HttpRequest, number: int) -> HttpResponse:
     )
     status = 200
     if request.method == "POST":
-        going_back = request.POST.get("action") == "back"
-        valid = form.is_valid()
-        if going_back:
-            if HONEYPOT not in form.errors:
-                intake_draft_answers_save(
-                    draft=draft, answers=form.partial_answers(), step_reached=number
-                )
-            return redirect("intake:step", number=max(number - 1, 1))
-        if valid:
-            valid = _keep_photos(form, draft)
-        if valid:
-            last = number == len(steps)
-            intake_draft_answers_save(
-                draft=draft, answers=form.answers, step_reached=number + 1
-            )
-            if not last:
-                return redirect("intake:step", number=number + 1)
-            try:
-                return _submit(request, draft)
-            except BusinessError as error:
-                form.add_error(None, error.message)
-                status = error.status_code
-        else:
-            status = 400
+        try:
+            response = _step_post(request, form, draft, number, len(steps))
+        except DraftGone:
+            return _already_sent(request)
+        if response is not None:
+            return response
+        status = form.submit_error.status_code if form.submit_error else 400
     return render(
         request,
         "intake/step.html",
@@ -155,6 +135,49 @@ def intake_step(request: HttpRequest, number: int) -> HttpResponse:
         },
         status=status,
     )
+
+
+def _step_post(
+    request: HttpRequest, form: StepForm, draft: IntakeDraft, number: int, last: int
+) -> HttpResponse | None:
+    """Save the step and move on; None means: show the step again with its errors."""
+    if request.POST.get("action") == "back":
+        form.is_valid()
+        if HONEYPOT not in form.errors:
+            intake_draft_answers_save(
+                draft=draft, answers=form.partial_answers(), step_reached=number
+            )
+        return redirect("intake:step", number=max(number - 1, 1))
+    if not (form.is_valid() and _keep_photos(form, draft)):
+        return None
+    intake_draft_answers_save(
+        draft=draft, answers=form.answers, step_reached=number + 1
+    )
+    if number < last:
+        return redirect("intake:step", number=number + 1)
+    try:
+        outcome = submission_submit_draft(
+            draft=draft, client_address=request.META.get("REMOTE_ADDR", "")
+        )
+    except DraftGone:
+        raise  # not a message for the form: the caller redirects
+    except BusinessError as error:
+        form.submit_error = error
+        form.add_error(None, error.message)
+        return None
+    code = str(outcome.submission.code)
+    submitted = [*request.session.get(SUBMITTED_SESSION_KEY, []), code][-5:]
+    request.session[SUBMITTED_SESSION_KEY] = submitted
+    request.session.pop(DRAFT_SESSION_KEY, None)
+    return redirect("intake:done", code=code)
+
+
+def _already_sent(request: HttpRequest) -> HttpResponse:
+    """Where a request for a finished draft goes: its next steps, else the start."""
+    submitted = request.session.get(SUBMITTED_SESSION_KEY)
+    if submitted:
+        return redirect("intake:done", code=submitted[-1])
+    return redirect("intake:start")
 
 
 def _keep_photos(form: StepForm, draft: IntakeDraft) -> bool:
@@ -174,25 +197,6 @@ def _keep_photos(form: StepForm, draft: IntakeDraft) -> bool:
         return False
     intake_draft_photos_replace(draft=draft, photos=prepared)
     return True
-
-
-def _submit(request: HttpRequest, draft: IntakeDraft) -> HttpResponse:
-    elapsed = timezone.now() - draft.created_at
-    if elapsed < dt.timedelta(seconds=settings.INTAKE_MIN_FILL_SECONDS):
-        raise BusinessError(
-            _(
-                "That was quicker than we expected anyone could read the questions. "
-                "Your answers are kept: please check them and send again."
-            ),
-            code="too_fast",
-        )
-    submission_rate_limit_check(address=request.META.get("REMOTE_ADDR", ""))
-    outcome = submission_submit_draft(draft=draft)
-    code = str(outcome.submission.code)
-    submitted = [*request.session.get(SUBMITTED_SESSION_KEY, []), code][-5:]
-    request.session[SUBMITTED_SESSION_KEY] = submitted
-    request.session.pop(DRAFT_SESSION_KEY, None)
-    return redirect("intake:done", code=code)
 
 
 @never_cache

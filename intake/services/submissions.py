@@ -33,6 +33,7 @@ from intake.selectors import (
 )
 from intake.services.screening import screening_result_record
 from intake.tasks import intake_draft_resume_email_task
+from intake.throttling import submission_rate_limit_check
 from intake.validators import answers_clean, consent_message
 
 RESUME_SALT = "intake.resume"
@@ -40,6 +41,14 @@ RESUME_SALT = "intake.resume"
 
 class AnswersInvalid(BusinessError):
     code = "invalid"
+
+
+class DraftGone(BusinessError):
+    code = "draft_gone"
+
+
+class SubmittedTooFast(BusinessError):
+    code = "too_fast"
 
 
 @dataclass(frozen=True)
@@ -75,12 +84,21 @@ def intake_draft_start(
 def intake_draft_answers_save(
     *, draft: IntakeDraft, answers: Mapping[str, Any], step_reached: int
 ) -> None:
-    """Merge one step's answers into the draft (re-encrypted as a whole)."""
+    """Merge one step's answers into the draft (re-encrypted as a whole).
+
+    DraftGone when the draft was submitted meanwhile (a second click on "Send").
+    """
     definition = questionnaire_definition(draft.questionnaire_version)
     merged = {**intake_draft_answers(draft), **answers}
     draft.answers_ciphertext = health_data_encrypt(answers_prune(definition, merged))
     draft.step_reached = max(draft.step_reached, step_reached)
-    draft.save(update_fields=["answers_ciphertext", "step_reached", "updated_at"])
+    saved = IntakeDraft.objects.filter(pk=draft.pk).update(
+        answers_ciphertext=draft.answers_ciphertext,
+        step_reached=draft.step_reached,
+        updated_at=timezone.now(),
+    )
+    if not saved:
+        raise DraftGone("This questionnaire was already sent.")
 
 
 def submission_create(
@@ -155,8 +173,26 @@ def submission_create(
     return SubmissionOutcome(submission, created=True)
 
 
-def submission_submit_draft(*, draft: IntakeDraft) -> SubmissionOutcome:
-    """Turn a finished draft into its submission; a second call finds the first."""
+def submission_submit_draft(
+    *, draft: IntakeDraft, client_address: str
+) -> SubmissionOutcome:
+    """Turn a finished draft into its submission; a second call finds the first.
+
+    Refuses, keeping the draft, a questionnaire finished faster than a person reads
+    (INTAKE_MIN_FILL_SECONDS) and an address past its rate limit.
+    """
+    existing = Submission.objects.filter(idempotency_key=f"draft:{draft.code}").first()
+    if existing is not None:
+        return SubmissionOutcome(existing, created=False)
+    elapsed = timezone.now() - draft.created_at
+    if elapsed < dt.timedelta(seconds=settings.INTAKE_MIN_FILL_SECONDS):
+        raise SubmittedTooFast(
+            _(
+                "That was quicker than we expected anyone could read the questions. "
+                "Your answers are kept: please check them and send again."
+            )
+        )
+    submission_rate_limit_check(address=client_address)
     answers = {**intake_draft_answers(draft), "consent_health": True}
     return submission_create(
         version=draft.questionnaire_version,
@@ -191,6 +227,8 @@ def intake_draft_photos_replace(
 ) -> None:
     """The draft's photos become these (a new upload replaces the earlier ones)."""
     with transaction.atomic():
+        if not IntakeDraft.objects.select_for_update().filter(pk=draft.pk).exists():
+            raise DraftGone("This questionnaire was already sent.")
         draft.photos.all().delete()
         for photo in photos:
             photo_store(draft=draft, photo=photo)

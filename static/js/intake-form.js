@@ -74,6 +74,19 @@
     refresh();
   });
   form.addEventListener("input", refresh);
+  // A second tap while the first is on its way sends nothing more (the server also
+  // makes one submission of a draft, whatever arrives).
+  form.addEventListener("submit", function (event) {
+    if (form.getAttribute("data-sending")) {
+      event.preventDefault();
+      return;
+    }
+    form.setAttribute("data-sending", "true");
+  });
+  // Coming back with the browser's Back button restores the page as it was sent.
+  window.addEventListener("pageshow", function () {
+    form.removeAttribute("data-sending");
+  });
   refresh();
 
   var summary = document.getElementById("errors-summary");

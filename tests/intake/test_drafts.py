@@ -10,10 +10,16 @@ from django.test import Client
 from django.utils import timezone
 
 from intake.models import IntakeDraft, QuestionnaireVersion
-from intake.services.submissions import intake_draft_purge_expired
+from intake.services.submissions import (
+    DraftGone,
+    intake_draft_answers_save,
+    intake_draft_photos_replace,
+    intake_draft_purge_expired,
+    submission_submit_draft,
+)
 from intake.tasks import intake_draft_resume_email_task
 from tests.intake.conftest import complete_answers
-from tests.intake.form_steps import start, step_data
+from tests.intake.form_steps import STEPS, fill_until_last, start, step_data
 
 
 @pytest.mark.django_db
@@ -70,3 +76,20 @@ def test_abandoned_drafts_are_deleted_after_the_promised_days(
 
     assert intake_draft_purge_expired() == 1
     assert IntakeDraft.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_second_send_racing_the_first_finds_the_draft_gone_not_an_error(
+    client: Client, published: QuestionnaireVersion
+) -> None:
+    answers = complete_answers()
+    last = fill_until_last(client, answers)
+    stale = IntakeDraft.objects.get()  # what the second request loaded
+    client.post(last, step_data(len(STEPS), answers))
+
+    with pytest.raises(DraftGone):
+        intake_draft_answers_save(draft=stale, answers={}, step_reached=6)
+    with pytest.raises(DraftGone):
+        intake_draft_photos_replace(draft=stale, photos=[])
+    outcome = submission_submit_draft(draft=stale, client_address="127.0.0.1")
+    assert outcome.created is False
