@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.addresses import client_address
 from core.errors import BusinessError
 from intake import selectors
 from intake.forms import (
@@ -157,7 +158,7 @@ def _step_post(
         return redirect("intake:step", number=number + 1)
     try:
         outcome = submission_submit_draft(
-            draft=draft, client_address=request.META.get("REMOTE_ADDR", "")
+            draft=draft, client_address=client_address(request)
         )
     except DraftGone:
         raise  # not a message for the form: the caller redirects

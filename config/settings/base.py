@@ -163,6 +163,9 @@ HEALTH_DATA_KEYS = env.list("HEALTH_DATA_KEYS", default=[])
 INTAKE_DRAFT_DAYS = env.int("INTAKE_DRAFT_DAYS", default=30)
 INTAKE_MIN_FILL_SECONDS = env.int("INTAKE_MIN_FILL_SECONDS", default=20)
 INTAKE_RATE_LIMIT = env.str("INTAKE_RATE_LIMIT", default="5/hour")
+# How many proxies in front of the web process append to X-Forwarded-For; 0 trusts
+# none and uses the connection's address. Rate limits key on the address found.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # Only development and test settings may load the demo clinic and its known passwords.
 DEMO_DATA_ALLOWED = False
@@ -221,6 +224,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_RATES": {"screening_evaluate": "60/minute"},
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Clinic intake and leads API",

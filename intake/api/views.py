@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from core.addresses import client_address
 from core.errors import BusinessError
 from intake import selectors
 from intake.api import serializers as s
@@ -25,6 +26,7 @@ from intake.screening import evaluate
 from intake.services.audit import health_data_access_record
 from intake.services.screening import screening_override_record, screening_reevaluate
 from intake.services.submissions import AnswersInvalid, submission_create
+from intake.services.versions import definition_digest
 from intake.throttling import submission_rate_limit_check
 
 ERROR = OpenApiResponse(description="The error body: message, code, fields.")
@@ -95,6 +97,7 @@ class SubmissionCreateApi(APIView):
             201: s.SubmissionCreatedSerializer,
             200: s.SubmissionCreatedSerializer,
             400: ERROR,
+            409: ERROR,
             429: ERROR,
         },
     )
@@ -108,7 +111,7 @@ class SubmissionCreateApi(APIView):
             raise ValidationError({"Idempotency-Key": ["Use at most 80 characters."]})
         version = selectors.questionnaire_version_get_published()
         if not key or not selectors.submission_exists(idempotency_key=f"api:{key}"):
-            submission_rate_limit_check(address=request.META.get("REMOTE_ADDR", ""))
+            submission_rate_limit_check(address=client_address(request))
         try:
             outcome = submission_create(
                 version=version,
@@ -116,6 +119,7 @@ class SubmissionCreateApi(APIView):
                 answers=data.validated_data["answers"],
                 idempotency_key=f"api:{key}" if key else f"api:{uuid4()}",
                 source=data.validated_data.get("source", {}),
+                request_digest=definition_digest(data.validated_data),
             )
         except AnswersInvalid as error:
             raise _answer_errors(error) from error

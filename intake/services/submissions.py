@@ -47,6 +47,11 @@ class DraftGone(BusinessError):
     code = "draft_gone"
 
 
+class IdempotencyKeyReused(BusinessError):
+    code = "idempotency_key_reused"
+    status_code = 409
+
+
 class SubmittedTooFast(BusinessError):
     code = "too_fast"
 
@@ -111,6 +116,7 @@ def submission_create(
     consent_health_at: dt.datetime | None = None,
     photos: Sequence[PreparedPhoto] = (),
     draft: IntakeDraft | None = None,
+    request_digest: str = "",
 ) -> SubmissionOutcome:
     """Store a complete questionnaire once per idempotency key.
 
@@ -119,7 +125,7 @@ def submission_create(
     """
     existing = Submission.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
-        return SubmissionOutcome(existing, created=False)
+        return _replayed(existing, request_digest)
 
     definition = questionnaire_definition(version)
     locations = {location.slug: location for location in location_list_active()}
@@ -157,6 +163,7 @@ def submission_create(
                 consent_marketing=bool(values.get("consent_marketing")),
                 consent_marketing_at=now if values.get("consent_marketing") else None,
                 source=dict(source),
+                request_digest=request_digest,
             )
             if draft is not None:
                 draft.photos.update(draft=None, submission=submission)
@@ -169,8 +176,18 @@ def submission_create(
         existing = Submission.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
             raise
-        return SubmissionOutcome(existing, created=False)
+        return _replayed(existing, request_digest)
     return SubmissionOutcome(submission, created=True)
+
+
+def _replayed(existing: Submission, request_digest: str) -> SubmissionOutcome:
+    """The first submission made with a key, for a repeat of the same request only."""
+    if existing.request_digest != request_digest:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was used for different answers. Use a new key for "
+            "a new submission."
+        )
+    return SubmissionOutcome(existing, created=False)
 
 
 def submission_submit_draft(

@@ -333,3 +333,21 @@ def test_staff_without_the_right_to_read_submissions_get_403_and_nothing_is_read
     assert api_client.get(f"{SUBMISSIONS}/{code}/fhir").status_code == 403
     assert api_client.get(f"{SUBMISSIONS}/{code}/screening").status_code == 403
     assert HealthDataAccess.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_reused_idempotency_key_with_other_answers_is_refused_not_replayed(
+    api_client: APIClient, published: QuestionnaireVersion
+) -> None:
+    first = submit(api_client, complete_answers(), **{"Idempotency-Key": "k-1"})
+    other = submit(
+        api_client,
+        complete_answers(email="someone.else@example.com"),
+        **{"Idempotency-Key": "k-1"},
+    )
+
+    assert first.status_code == 201
+    assert other.status_code == 409
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert "next_steps" not in other.json()
+    assert Submission.objects.count() == 1
