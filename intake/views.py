@@ -4,13 +4,11 @@ The draft lives server-side; the browser holds only its session cookie, or the
 signed link from the resume email. No health answer ever goes into a URL.
 """
 
-import datetime as dt
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
-from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -34,11 +32,11 @@ from intake.models import IntakeDraft
 from intake.photos import PhotoInvalid, photo_prepare
 from intake.questionnaires.definition import Definition, Item, item_is_enabled
 from intake.services.submissions import (
-    RESUME_SALT,
     DraftGone,
     intake_draft_answers_save,
     intake_draft_photos_replace,
     intake_draft_resume_link_send,
+    intake_draft_resume_open,
     intake_draft_start,
     submission_submit_draft,
 )
@@ -209,26 +207,25 @@ def intake_save(request: HttpRequest) -> HttpResponse:
         return redirect("intake:start")
     form = ResumeEmailForm(request.POST)
     if form.is_valid():
-        intake_draft_resume_link_send(draft=draft, email=form.cleaned_data["email"])
-        messages.success(
-            request,
-            _("We have emailed you a link to continue. It works for %(days)d days.")
-            % {"days": settings.INTAKE_DRAFT_DAYS},
-        )
+        try:
+            intake_draft_resume_link_send(draft=draft, email=form.cleaned_data["email"])
+        except BusinessError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _("We have emailed you a link to continue. It works for %(days)d days.")
+                % {"days": settings.INTAKE_DRAFT_DAYS},
+            )
     else:
         messages.error(request, " ".join(str(e) for e in form.errors["email"]))
-    return redirect("intake:step", number=min(draft.step_reached, 5))
+    return redirect("intake:step", number=draft.step_reached)
 
 
 @never_cache
 def intake_resume(request: HttpRequest, token: str) -> HttpResponse:
     """Open a draft from its emailed link, then continue where the person left off."""
-    max_age = dt.timedelta(days=settings.INTAKE_DRAFT_DAYS)
-    try:
-        code = signing.loads(token, salt=RESUME_SALT, max_age=max_age)
-    except signing.BadSignature:
-        return render(request, "intake/resume_expired.html", status=410)
-    draft = selectors.intake_draft_get(code=code)
+    draft = intake_draft_resume_open(token=token)
     if draft is None:
         return render(request, "intake/resume_expired.html", status=410)
     request.session.cycle_key()

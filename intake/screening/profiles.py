@@ -6,6 +6,7 @@ unreadable answers count as "not reported".
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from intake.screening.conditions import Answers
@@ -109,9 +110,10 @@ def _lifestyle(answers: Answers) -> tuple[str, ...]:
 def _kg_per_month(answers: Answers) -> float | None:
     kg = _number(answers.get("weight_loss_kg"))
     months = _number(answers.get("weight_loss_months"))
-    if kg is None or months is None or months <= 0:
+    if kg is None or months is None or months < 1:
         return None
-    return round(kg / months, 2)
+    rate = kg / months
+    return round(rate, 2) if math.isfinite(rate) else None
 
 
 def _codes(answer: Any) -> tuple[str, ...]:
@@ -121,9 +123,14 @@ def _codes(answer: Any) -> tuple[str, ...]:
 
 
 def _number(answer: Any) -> float | None:
+    """A finite number, or None (an API client may send anything, 10**400 included)."""
     if isinstance(answer, bool) or not isinstance(answer, int | float):
         return None
-    return float(answer)
+    try:
+        number = float(answer)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _str(answer: Any) -> str:

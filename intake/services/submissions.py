@@ -1,6 +1,7 @@
 """Drafts and submissions: consent first, validated answers, once per key."""
 
 import datetime as dt
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -8,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -37,6 +39,7 @@ from intake.throttling import submission_rate_limit_check
 from intake.validators import answers_clean, consent_message
 
 RESUME_SALT = "intake.resume"
+RESUME_EMAIL_INTERVAL = 300  # seconds between two resume emails for one draft
 
 
 class AnswersInvalid(BusinessError):
@@ -50,6 +53,11 @@ class DraftGone(BusinessError):
 class IdempotencyKeyReused(BusinessError):
     code = "idempotency_key_reused"
     status_code = 409
+
+
+class ResumeEmailTooSoon(BusinessError):
+    code = "resume_email_too_soon"
+    status_code = 429
 
 
 class SubmittedTooFast(BusinessError):
@@ -252,12 +260,47 @@ def intake_draft_photos_replace(
 
 
 def intake_draft_resume_link_send(*, draft: IntakeDraft, email: str) -> None:
-    """Email the person a link to resume the draft, once per request, after commit."""
+    """Email the person a link to resume the draft, once per request, after commit.
+
+    One email per draft every few minutes: the form cannot be used to flood an inbox.
+    """
+    if not cache.add(f"intake:resume:{draft.pk}", 1, timeout=RESUME_EMAIL_INTERVAL):
+        raise ResumeEmailTooSoon(
+            _("We have just sent you a link. Please check your inbox, and spam folder.")
+        )
     with transaction.atomic():
         draft.resume_email = email
         draft.resume_email_sent_at = None
         draft.save(update_fields=["resume_email", "resume_email_sent_at", "updated_at"])
         transaction.on_commit(partial(intake_draft_resume_email_task.delay, draft.pk))
+
+
+def resume_token(draft: IntakeDraft) -> str:
+    """The signed, expiring token of a draft's resume link (no answers inside)."""
+    return signing.dumps(
+        {"draft": str(draft.code), "nonce": str(draft.resume_nonce)}, salt=RESUME_SALT
+    )
+
+
+def intake_draft_resume_open(*, token: str) -> IntakeDraft | None:
+    """The draft a resume link opens, once: opening it draws a new nonce.
+
+    None for a forged, expired, used or deleted link.
+    """
+    max_age = dt.timedelta(days=settings.INTAKE_DRAFT_DAYS)
+    try:
+        payload = signing.loads(token, salt=RESUME_SALT, max_age=max_age)
+    except signing.BadSignature:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    code, nonce = str(payload.get("draft")), str(payload.get("nonce"))
+    opened = IntakeDraft.objects.filter(code=code, resume_nonce=nonce).update(
+        resume_nonce=uuid.uuid4()
+    )
+    if not opened:
+        return None
+    return IntakeDraft.objects.get(code=code)
 
 
 def intake_draft_resume_email_send(*, draft_id: int) -> bool:
@@ -274,7 +317,7 @@ def intake_draft_resume_email_send(*, draft_id: int) -> bool:
     if not claimed:
         return False
     draft = IntakeDraft.objects.get(pk=draft_id)
-    token = signing.dumps(str(draft.code), salt=RESUME_SALT)
+    token = resume_token(draft)
     with translation.override(draft.language):
         link = settings.SITE_URL.rstrip("/") + reverse("intake:resume", args=[token])
         body = render_to_string(

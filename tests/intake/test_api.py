@@ -351,3 +351,20 @@ def test_a_reused_idempotency_key_with_other_answers_is_refused_not_replayed(
     assert other.json()["code"] == "idempotency_key_reused"
     assert "next_steps" not in other.json()
     assert Submission.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kg", [10**400, 1e308], ids=["huge-int", "huge-float"])
+def test_absurd_numbers_to_the_public_evaluator_get_an_answer_not_a_500(
+    api_client: APIClient, published: QuestionnaireVersion, kg: float
+) -> None:
+    answers = complete_answers(
+        weight_loss=True, weight_loss_kg=kg, weight_loss_months=1e-300
+    )
+
+    response = api_client.post(
+        "/api/v1/screening/evaluate", {"answers": answers}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["triggers"]["weight_loss_kg_per_month"] is None

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -47,6 +48,7 @@ def test_an_emailed_link_resumes_the_questionnaire_on_another_device(
     other_device = Client()
     response = other_device.get(urlsplit(link.group(0)).path)
     assert response.status_code == 302
+    assert Client().get(urlsplit(link.group(0)).path).status_code == 410  # used once
     assert response["Location"] == "/en/consultation/step/2/"
     page = other_device.get("/en/consultation/step/1/").content.decode()
     assert re.search(r'value="redness"[^>]*checked', page)
@@ -93,3 +95,20 @@ def test_a_second_send_racing_the_first_finds_the_draft_gone_not_an_error(
         intake_draft_photos_replace(draft=stale, photos=[])
     outcome = submission_submit_draft(draft=stale, client_address="127.0.0.1")
     assert outcome.created is False
+
+
+@pytest.mark.django_db
+def test_asking_for_the_link_again_at_once_sends_nothing_more(
+    client: Client,
+    published: QuestionnaireVersion,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    start(client)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.post("/en/consultation/save/", {"email": "ayse@example.com"})
+        response = client.post("/en/consultation/save/", {"email": "x@example.com"})
+
+    assert len(callbacks) == 1
+    page = client.get(response["Location"]).content.decode()
+    assert "We have just sent you a link" in page

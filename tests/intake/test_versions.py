@@ -215,7 +215,8 @@ def _item(definition: dict[str, Any], link_id: str) -> dict[str, Any]:
     for step in definition["item"]:
         for item in step["item"]:
             if item["linkId"] == link_id:
-                return item
+                found: dict[str, Any] = item
+                return found
     raise KeyError(link_id)
 
 
