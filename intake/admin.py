@@ -5,10 +5,11 @@ the draft's definition, check it (for rules: a dry run), then publish.
 """
 
 import json
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -69,15 +70,21 @@ class VersionAdmin(admin.ModelAdmin[Any]):
     def has_delete_permission(
         self, request: HttpRequest, obj: ImmutableOncePublished | None = None
     ) -> bool:
-        return obj is not None and obj.status == VersionStatus.DRAFT
+        return (
+            super().has_delete_permission(request, obj)
+            and obj is not None
+            and obj.status == VersionStatus.DRAFT
+        )
 
-    @admin.action(description="Copy into a new draft")
+    @admin.action(description="Copy into a new draft", permissions=["change"])
     def copy_into_draft(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for version in queryset:
             draft = type(self).draft_create(from_version_id=version.pk)
             self.message_user(request, f"Created {draft}: edit it, then publish it.")
 
-    @admin.action(description="Publish (the current version retires)")
+    @admin.action(
+        description="Publish (the current version retires)", permissions=["change"]
+    )
     def publish(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for version in queryset:
             try:
@@ -175,7 +182,10 @@ class ScreeningRuleSetVersionAdmin(VersionAdmin):
             },
         )
 
-    @admin.action(description="Dry run: which stored outcomes would change")
+    @admin.action(
+        description="Dry run: which stored outcomes would change",
+        permissions=["change"],
+    )
     def dry_run(
         self, request: HttpRequest, queryset: QuerySet[ScreeningRuleSetVersion]
     ) -> HttpResponse | None:
@@ -183,7 +193,9 @@ class ScreeningRuleSetVersionAdmin(VersionAdmin):
         if version is None:
             return None
         try:
-            checked, changes = rule_set_dry_run(version_id=version.pk)
+            checked, changes = rule_set_dry_run(
+                version_id=version.pk, user=cast(User, request.user)
+            )
         except BusinessError as error:
             self.message_user(request, error.message, level=messages.ERROR)
             return None

@@ -218,6 +218,7 @@ class HealthDataAccess(models.Model):
         FHIR_EXPORT = "fhir_export", _("FHIR export")
         SCREENING = "screening", _("Screening result")
         PHOTO = "photo", _("Photo")
+        DRY_RUN = "dry_run", _("Outcome change in a rule dry run")
 
     # Kept when the submission is erased: the trail of who read it outlives it.
     submission = models.ForeignKey(

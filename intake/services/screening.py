@@ -12,6 +12,7 @@ from django.utils import timezone
 from core.errors import BusinessError
 from intake.encryption import health_data_decrypt, health_data_encrypt
 from intake.models import (
+    HealthDataAccess,
     ScreeningOverride,
     ScreeningResult,
     ScreeningRuleSet,
@@ -150,12 +151,13 @@ class DryRunChange:
 
 
 def rule_set_dry_run(
-    *, version_id: int, limit: int = 5000
+    *, version_id: int, user: User, limit: int = 5000
 ) -> tuple[int, list[DryRunChange]]:
-    """Which stored outcomes a rule-set version would change; writes nothing.
+    """Which stored outcomes a rule-set version would change; changes no outcome.
 
     Compares each submission's current result with an evaluation under `version`
-    on the same evaluation date. Returns (submissions checked, changes).
+    on the same evaluation date. Returns (submissions checked, changes); `user` is
+    audited as having read the outcomes of each submission shown.
     """
     rules = rule_set_of(ScreeningRuleSetVersion.objects.get(pk=version_id))
     results = (
@@ -164,6 +166,7 @@ def rule_set_dry_run(
         .order_by("-submission__submitted_at")[:limit]
     )
     changes: list[DryRunChange] = []
+    shown: dict[int, Submission] = {}
     checked = 0
     for stored in results:
         checked += 1
@@ -178,6 +181,16 @@ def rule_set_dry_run(
                 changes.append(
                     DryRunChange(str(submission.code), code, current, outcome.outcome)
                 )
+                shown[submission.pk] = submission
+    HealthDataAccess.objects.bulk_create(
+        HealthDataAccess(
+            submission=submission,
+            submission_code=submission.code,
+            user=user,
+            what=HealthDataAccess.What.DRY_RUN,
+        )
+        for submission in shown.values()
+    )
     return checked, changes
 
 

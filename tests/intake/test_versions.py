@@ -4,11 +4,13 @@ import copy
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
 from intake.models import (
+    HealthDataAccess,
     PublishedVersionImmutable,
     QuestionnaireVersion,
     ScreeningResult,
@@ -124,7 +126,7 @@ def test_a_new_rule_set_version_leaves_stored_results_unchanged_and_explainable(
 
 @pytest.mark.django_db
 def test_a_dry_run_lists_the_outcomes_a_draft_would_change_and_writes_nothing(
-    published: QuestionnaireVersion, api_client: APIClient
+    published: QuestionnaireVersion, api_client: APIClient, clinic_staff: User
 ) -> None:
     api_client.post(
         "/api/v1/submissions",
@@ -138,13 +140,14 @@ def test_a_dry_run_lists_the_outcomes_a_draft_would_change_and_writes_nothing(
             rule["outcome"] = "contraindicated"
     draft.save()
 
-    checked, changes = rule_set_dry_run(version_id=draft.pk)
+    checked, changes = rule_set_dry_run(version_id=draft.pk, user=clinic_staff)
 
     assert checked == 1
     assert [(c.treatment, c.current, c.proposed) for c in changes] == [
         ("mesotherapy", "review", "contraindicated")
     ]
     assert ScreeningResult.objects.count() == 1
+    assert HealthDataAccess.objects.get().what == "dry_run"
     rule_set_version_publish(version_id=draft.pk)
     assert ScreeningResult.objects.get().outcomes["mesotherapy"] == "review"
 
