@@ -136,7 +136,7 @@ class ScreeningRuleSetVersionAdmin(VersionAdmin):
         )
         if not self.has_view_permission(request, version):
             raise PermissionDenied
-        definition = selectors.questionnaire_definition(
+        definition = selectors.questionnaire_definition_get(
             selectors.questionnaire_version_get_published()
         )
         options = {

@@ -62,7 +62,7 @@ def questionnaire_version_get_published(
 _frozen_definitions: dict[int, Definition] = {}
 
 
-def questionnaire_definition(version: QuestionnaireVersion) -> Definition:
+def questionnaire_definition_get(version: QuestionnaireVersion) -> Definition:
     """The parsed definition of a version (cached once it can no longer change)."""
     if version.status == VersionStatus.DRAFT:
         return definition_load(version.definition)
@@ -154,12 +154,12 @@ def screening_effective_outcomes(
     return outcomes
 
 
-def next_steps_for(submission: Submission) -> list[NextStep]:
+def next_step_list(submission: Submission, *, language: str) -> list[NextStep]:
     """The done page's answer: per wanted treatment, book, wait for review, or not.
 
     For the person who submitted only: it decrypts their own answers, unaudited.
     """
-    definition = questionnaire_definition(submission.questionnaire_version)
+    definition = questionnaire_definition_get(submission.questionnaire_version)
     answers = health_data_decrypt(submission.health_answers_ciphertext)
     wanted = [
         code for code in answers.get("treatments_wanted", []) if code != "not_sure"
@@ -175,7 +175,6 @@ def next_steps_for(submission: Submission) -> list[NextStep]:
         else None
     )
     effective = screening_effective_outcomes(submission, current=current)
-    language = submission.language
     steps: list[NextStep] = []
     for code in wanted:
         outcome = Outcome(effective.get(code, Outcome.REVIEW))
@@ -263,7 +262,7 @@ def rule_set_compile_for(data: Mapping[str, Any], definition: Definition) -> Rul
 _frozen_rule_sets: dict[int, RuleSet] = {}
 
 
-def rule_set_of(version: ScreeningRuleSetVersion) -> RuleSet:
+def rule_set_get_compiled(version: ScreeningRuleSetVersion) -> RuleSet:
     """The compiled rules of a version (cached once the version is frozen)."""
     if version.status == VersionStatus.DRAFT:
         return rule_set_compile(version.definition)
@@ -294,6 +293,8 @@ class RuleExplanation:
 
 @dataclass(frozen=True)
 class TreatmentExplanation:
+    """One treatment's outcome, before and after physician decisions, with its rules."""
+
     treatment: str
     outcome: str  # as the rules decided
     effective: str  # after physician decisions
@@ -312,7 +313,7 @@ def screening_explain(
     """
     if current is None:
         return []
-    definition = questionnaire_definition(submission.questionnaire_version)
+    definition = questionnaire_definition_get(submission.questionnaire_version)
     result = screening_result_from_dict(health_data_decrypt(current.detail_ciphertext))
     return [
         TreatmentExplanation(

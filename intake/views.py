@@ -56,7 +56,7 @@ def intake_start(request: HttpRequest) -> HttpResponse:
     except selectors.QuestionnaireUnavailable:
         # Only before the first `manage.py load_intake_definitions` of a deployment.
         return render(request, "intake/unavailable.html", status=503)
-    definition = selectors.questionnaire_definition(version)
+    definition = selectors.questionnaire_definition_get(version)
     form = StartForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         draft = intake_draft_start(
@@ -91,7 +91,7 @@ def intake_step(request: HttpRequest, number: int) -> HttpResponse:
     if draft is None:
         # Also a second click on "Send" that arrives after the first one finished.
         return _already_sent(request)
-    definition = selectors.questionnaire_definition(draft.questionnaire_version)
+    definition = selectors.questionnaire_definition_get(draft.questionnaire_version)
     steps = definition.steps
     if not 1 <= number <= len(steps) or number > draft.step_reached:
         return redirect("intake:step", number=min(draft.step_reached, len(steps)))
@@ -244,7 +244,12 @@ def intake_done(request: HttpRequest, code: UUID) -> HttpResponse:
     return render(
         request,
         "intake/done.html",
-        {"submission": submission, "next_steps": selectors.next_steps_for(submission)},
+        {
+            "submission": submission,
+            "next_steps": selectors.next_step_list(
+                submission, language=get_language() or submission.language
+            ),
+        },
     )
 
 

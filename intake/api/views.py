@@ -126,7 +126,10 @@ class SubmissionCreateApi(APIView):
         body = {
             "id": outcome.submission.code,
             "next_steps": [
-                vars(step) for step in selectors.next_steps_for(outcome.submission)
+                vars(step)
+                for step in selectors.next_step_list(
+                    outcome.submission, language=outcome.submission.language
+                )
             ],
         }
         return Response(
@@ -152,7 +155,7 @@ class SubmissionFhirApi(APIView):
         )
         version = submission.questionnaire_version
         resource = questionnaire_response_build(
-            definition=selectors.questionnaire_definition(version),
+            definition=selectors.questionnaire_definition_get(version),
             version=str(version.number),
             canonical_base=request.build_absolute_uri("/").rstrip("/") + "/fhir",
             response_id=str(submission.code),
@@ -190,7 +193,7 @@ class ScreeningEvaluateApi(APIView):
             raise NotFound("No screening rules are published.")
         result = evaluate(
             data.validated_data["answers"],
-            selectors.rule_set_of(version),
+            selectors.rule_set_get_compiled(version),
             today=timezone.localdate(),
             birth_date=data.validated_data["birth_date"],
         )

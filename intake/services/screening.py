@@ -23,10 +23,10 @@ from intake.models import (
 from intake.screening import Outcome, evaluate
 from intake.selectors import (
     SHIPPED_RULE_SET,
-    questionnaire_definition,
+    questionnaire_definition_get,
     questionnaire_version_get_published,
     rule_set_compile_for,
-    rule_set_of,
+    rule_set_get_compiled,
     screening_rule_set_version_get_published,
 )
 from intake.services.versions import (
@@ -73,7 +73,7 @@ def rule_set_version_publish(*, version_id: int) -> ScreeningRuleSetVersion:
 def _rule_set_check(data: Mapping[str, Any]) -> None:
     """Rules to publish may only read questions and options the questionnaire has."""
     rule_set_compile_for(
-        data, questionnaire_definition(questionnaire_version_get_published())
+        data, questionnaire_definition_get(questionnaire_version_get_published())
     )
 
 
@@ -115,7 +115,10 @@ def screening_result_record(
     if version is None:
         return None
     result = evaluate(
-        answers, rule_set_of(version), today=today, birth_date=submission.birth_date
+        answers,
+        rule_set_get_compiled(version),
+        today=today,
+        birth_date=submission.birth_date,
     )
     ScreeningResult.objects.filter(submission=submission, is_current=True).update(
         is_current=False
@@ -144,6 +147,8 @@ def screening_reevaluate(*, submission_id: int) -> ScreeningResult | None:
 
 @dataclass(frozen=True)
 class DryRunChange:
+    """One treatment of one submission whose outcome a draft would change."""
+
     submission_code: str
     treatment: str
     current: str
@@ -159,7 +164,7 @@ def rule_set_dry_run(
     on the same evaluation date. Returns (submissions checked, changes); `user` is
     audited as having read the outcomes of each submission shown.
     """
-    rules = rule_set_of(ScreeningRuleSetVersion.objects.get(pk=version_id))
+    rules = rule_set_get_compiled(ScreeningRuleSetVersion.objects.get(pk=version_id))
     results = (
         ScreeningResult.objects.filter(is_current=True)
         .select_related("submission")

@@ -30,7 +30,7 @@ from intake.questionnaires.definition import CONTACT_LINK_IDS, answers_prune
 from intake.selectors import (
     intake_draft_answers,
     location_list_active,
-    questionnaire_definition,
+    questionnaire_definition_get,
     questionnaire_version_get_published,
 )
 from intake.services.screening import screening_result_record
@@ -66,6 +66,8 @@ class SubmittedTooFast(BusinessError):
 
 @dataclass(frozen=True)
 class SubmissionOutcome:
+    """The submission a request made or found again, and which of the two."""
+
     submission: Submission
     created: bool
 
@@ -78,7 +80,7 @@ def intake_draft_start(
     Without consent nothing is stored: AnswersInvalid names the consent field.
     """
     version = questionnaire_version_get_published()
-    definition = questionnaire_definition(version)
+    definition = questionnaire_definition_get(version)
     if not consent_health:
         raise AnswersInvalid(
             _("Please give your consent to go on."),
@@ -101,7 +103,7 @@ def intake_draft_answers_save(
 
     DraftGone when the draft was submitted meanwhile (a second click on "Send").
     """
-    definition = questionnaire_definition(draft.questionnaire_version)
+    definition = questionnaire_definition_get(draft.questionnaire_version)
     merged = {**intake_draft_answers(draft), **answers}
     draft.answers_ciphertext = health_data_encrypt(answers_prune(definition, merged))
     draft.step_reached = max(draft.step_reached, step_reached)
@@ -135,7 +137,7 @@ def submission_create(
     if existing is not None:
         return _replayed(existing, request_digest)
 
-    definition = questionnaire_definition(version)
+    definition = questionnaire_definition_get(version)
     locations = {location.slug: location for location in location_list_active()}
     today = timezone.localdate()
     cleaned = answers_clean(
