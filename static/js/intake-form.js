@@ -30,10 +30,13 @@
     if (answer === undefined) return false;
     var values = Array.isArray(answer) ? answer : [answer];
     if (values.length === 0) return false;
+    // As on the server (FHIR): "!=" holds when no answer equals the value.
+    if (operator === "!=") {
+      return !values.some(function (value) { return String(value) === String(expected); });
+    }
     return values.some(function (value) {
       switch (operator) {
         case "=": return String(value) === String(expected);
-        case "!=": return String(value) !== String(expected);
         case ">": return Number(value) > Number(expected);
         case "<": return Number(value) < Number(expected);
         case ">=": return Number(value) >= Number(expected);
