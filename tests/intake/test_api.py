@@ -172,17 +172,6 @@ def test_the_fhir_export_is_a_valid_questionnaire_response_and_is_audited(
 
 
 @pytest.mark.django_db
-def test_the_fhir_export_is_for_staff_only(
-    api_client: APIClient, published: QuestionnaireVersion, user: User
-) -> None:
-    code = submit(api_client, complete_answers()).json()["id"]
-    api_client.force_authenticate(user)
-
-    assert api_client.get(f"{SUBMISSIONS}/{code}/fhir").status_code == 403
-    assert HealthDataAccess.objects.count() == 0
-
-
-@pytest.mark.django_db
 def test_answers_can_be_screened_without_storing_them(
     api_client: APIClient, published: QuestionnaireVersion
 ) -> None:
@@ -324,11 +313,15 @@ def test_a_re_evaluation_starts_without_the_decisions_on_the_old_result(
 
 
 @pytest.mark.django_db
-def test_staff_without_the_right_to_read_submissions_get_403_and_nothing_is_read(
-    api_client: APIClient, published: QuestionnaireVersion, staff_user: User
+@pytest.mark.parametrize("reader", ["user", "staff_user"])
+def test_logins_without_the_right_to_read_submissions_get_403_and_nothing_is_read(
+    api_client: APIClient,
+    published: QuestionnaireVersion,
+    request: pytest.FixtureRequest,
+    reader: str,
 ) -> None:
     code = submit(api_client, complete_answers()).json()["id"]
-    api_client.force_authenticate(staff_user)
+    api_client.force_authenticate(request.getfixturevalue(reader))
 
     assert api_client.get(f"{SUBMISSIONS}/{code}/fhir").status_code == 403
     assert api_client.get(f"{SUBMISSIONS}/{code}/screening").status_code == 403
