@@ -9,7 +9,8 @@ class AnswersField(serializers.DictField):
     """Answers by linkId; each value is checked against its question later."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(child=serializers.JSONField(), **kwargs)
+        # null is "not answered", as an absent key is.
+        super().__init__(child=serializers.JSONField(allow_null=True), **kwargs)
 
 
 class SubmissionCreateInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
