@@ -8,6 +8,7 @@ decided by the questionnaire itself (docs/questionnaire.md), and refused with 40
 """
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import schemathesis
@@ -44,7 +45,7 @@ def _keep_the_test_connection() -> Iterator[None]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_the_public_api_answers_every_request_as_its_schema_says(
-    case: schemathesis.Case, published: object
+    case: schemathesis.Case[Any], published: object
 ) -> None:
     cache.clear()  # the throttles would answer 429 after a few examples
     case.call_and_validate(excluded_checks=[positive_data_acceptance])
