@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from tests.factories import StaffUserFactory, UserFactory
 from tests.support import services
+from tests.support.smtp import SmtpServer, running_smtp_server
 from tests.support.worker import WorkerProcess, running_worker
 
 # Playwright's sync API runs an event loop in the test thread; Django would then refuse
@@ -57,16 +58,27 @@ def browser_type_launch_args(
 
 
 @pytest.fixture(scope="session")
+def smtp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpServer]:
+    """A real SMTP server process; what it receives lands in a Maildir."""
+    # A folder that does not exist yet: Maildir makes its cur/new/tmp only then.
+    with running_smtp_server(tmp_path_factory.mktemp("smtp") / "maildir") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def celery_worker(
     django_db_setup: None,
     django_db_blocker: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
+    smtp_server: SmtpServer,
 ) -> Iterator[WorkerProcess]:
-    """A real worker process on Redis, reading the test database."""
+    """A real worker process on Redis, reading the test database, mailing over SMTP."""
     require_service(services.REDIS)
     log_path = tmp_path_factory.mktemp("celery") / "worker.log"
     with running_worker(
-        database_name=connection.settings_dict["NAME"], log_path=log_path
+        database_name=connection.settings_dict["NAME"],
+        log_path=log_path,
+        email_url=smtp_server.url,
     ) as worker:
         yield worker
 

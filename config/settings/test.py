@@ -21,6 +21,8 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# Unit tests never reach a real mail server; integration tests opt back in.
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Unit tests never reach a real mail server; the integration tests' worker opts back
+# in and sends to their SMTP server process.
+if os.environ.get("TEST_EMAIL_OVER_SMTP") != "true":  # set by tests/support/worker.py
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DEMO_DATA_ALLOWED = True

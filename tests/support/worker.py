@@ -31,17 +31,22 @@ def _database_url(database_name: str) -> str:
 
 
 @contextmanager
-def running_worker(*, database_name: str, log_path: Path) -> Iterator[WorkerProcess]:
+def running_worker(
+    *, database_name: str, log_path: Path, email_url: str
+) -> Iterator[WorkerProcess]:
     """Start `celery worker` in its own process; yield it once it answers a ping.
 
     The worker uses the test settings against `database_name`, so what a test
-    commits is what the worker reads.
+    commits is what the worker reads, and sends email to the SMTP server at
+    `email_url`.
     """
     worker = WorkerProcess(f"tests-{os.getpid()}@localhost", log_path)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": _database_url(database_name),
+        "EMAIL_URL": email_url,
+        "TEST_EMAIL_OVER_SMTP": "true",
     }
     # Tasks left in the queue by an earlier, interrupted run must not reach it.
     celery_app.control.purge()

@@ -1,0 +1,67 @@
+"""A real SMTP server process (aiosmtpd) that keeps each message in a Maildir."""
+
+import mailbox
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email.message import Message
+from pathlib import Path
+
+READY_TIMEOUT_SECONDS = 20
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    port: int
+    maildir: Path
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def messages(self) -> list[Message]:
+        return [message for _key, message in mailbox.Maildir(self.maildir).items()]
+
+    def clear(self) -> None:
+        mailbox.Maildir(self.maildir).clear()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def running_smtp_server(maildir: Path) -> Iterator[SmtpServer]:
+    """Start aiosmtpd in its own process; yield it once it accepts connections."""
+    server = SmtpServer(_free_port(), maildir)
+    command = [
+        sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{server.port}",
+        "-c", "aiosmtpd.handlers.Mailbox", str(maildir),
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", server.port), 0.5).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        "the SMTP server did not start: "
+                        f"{process.stderr.read().decode() if process.stderr else ''}"
+                    ) from None
+                time.sleep(0.05)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
