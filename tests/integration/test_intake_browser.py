@@ -13,7 +13,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import translation
-from playwright.sync_api import Locator, Page, Response, expect
+from playwright.sync_api import Browser, Locator, Page, Response, expect
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
@@ -243,3 +243,31 @@ def test_a_patient_fills_the_whole_questionnaire_on_a_phone(
             f"400 POST /{language}/consultation/step/5/",
         ]
     )
+
+
+def test_without_javascript_every_question_can_still_be_answered_and_sent(
+    browser: Browser, live_server: LiveServer, published: None
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    watch = watch_on_a_phone(page, live_server.url)
+    base = live_server.url
+    answers = person_answers()
+    answered: set[str] = set()
+
+    page.goto(f"{base}/en/consultation/")
+    page.locator("#id_consent_health").check()
+    page.locator("form.step-form button[type=submit]").click()
+    for number in range(1, 6):
+        expect_step(page, base, "en", number)
+        if number == 2:
+            # Without the script, a follow-up question is on the page from the start.
+            expect(page.locator("#q-weight_loss_kg")).to_be_visible()
+        answered |= answer_step(page, answers)
+        assert press_next(page).status == 302
+
+    expect(page.locator(NEXT_STEPS).first).to_be_visible()
+    screenshot(page, "intake-no-javascript-done")
+    assert answered == set(answers)
+    watch.assert_clean()
+    context.close()
