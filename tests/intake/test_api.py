@@ -227,21 +227,29 @@ def test_staff_read_a_submissions_screening_with_the_reasons(
     assert HealthDataAccess.objects.get().what == "screening"
 
 
+def as_physician(api_client: APIClient, user: User, **answers: Any) -> str:
+    """Submit answers, then sign in as a physician; returns the submission's id."""
+    code: str = submit(api_client, complete_answers(**answers)).json()["id"]
+    StaffMember.objects.create(user=user, role="physician")
+    api_client.force_authenticate(user)
+    return code
+
+
+def decide(api_client: APIClient, code: str, decision: str, note: str) -> Any:
+    return api_client.post(
+        f"{SUBMISSIONS}/{code}/screening/overrides",
+        {"treatment": "mesotherapy", "decision": decision, "note": note},
+        format="json",
+    )
+
+
 @pytest.mark.django_db
 def test_a_physician_clears_a_treatment_and_the_effective_outcome_follows(
     api_client: APIClient, published: QuestionnaireVersion, clinic_staff: User
 ) -> None:
-    code = submit(api_client, complete_answers(blood_thinners=["apixaban"])).json()[
-        "id"
-    ]
-    StaffMember.objects.create(user=clinic_staff, role="physician")
-    api_client.force_authenticate(clinic_staff)
+    code = as_physician(api_client, clinic_staff, blood_thinners=["apixaban"])
 
-    response = api_client.post(
-        f"{SUBMISSIONS}/{code}/screening/overrides",
-        {"treatment": "mesotherapy", "decision": "cleared", "note": "INR stable"},
-        format="json",
-    )
+    response = decide(api_client, code, "cleared", "INR stable")
 
     assert response.status_code == 201
     screening = api_client.get(f"{SUBMISSIONS}/{code}/screening").json()
@@ -258,11 +266,7 @@ def test_only_a_physician_may_override_a_screening_outcome(
     StaffMember.objects.create(user=clinic_staff, role="coordinator")
     api_client.force_authenticate(clinic_staff)
 
-    response = api_client.post(
-        f"{SUBMISSIONS}/{code}/screening/overrides",
-        {"treatment": "mesotherapy", "decision": "cleared", "note": "ok"},
-        format="json",
-    )
+    response = decide(api_client, code, "cleared", "ok")
 
     assert response.status_code == 403
     assert ScreeningOverride.objects.count() == 0
@@ -272,17 +276,9 @@ def test_only_a_physician_may_override_a_screening_outcome(
 def test_a_deferral_cannot_be_cleared_and_stays_unbookable(
     api_client: APIClient, published: QuestionnaireVersion, clinic_staff: User
 ) -> None:
-    code = submit(api_client, complete_answers(pregnancy_status="pregnant")).json()[
-        "id"
-    ]
-    StaffMember.objects.create(user=clinic_staff, role="physician")
-    api_client.force_authenticate(clinic_staff)
+    code = as_physician(api_client, clinic_staff, pregnancy_status="pregnant")
 
-    response = api_client.post(
-        f"{SUBMISSIONS}/{code}/screening/overrides",
-        {"treatment": "mesotherapy", "decision": "cleared", "note": "seems fine"},
-        format="json",
-    )
+    response = decide(api_client, code, "cleared", "seems fine")
 
     assert response.status_code == 400
     assert response.json()["code"] == "deferral_not_clearable"
@@ -294,16 +290,8 @@ def test_a_deferral_cannot_be_cleared_and_stays_unbookable(
 def test_a_re_evaluation_starts_without_the_decisions_on_the_old_result(
     api_client: APIClient, published: QuestionnaireVersion, clinic_staff: User
 ) -> None:
-    code = submit(api_client, complete_answers(blood_thinners=["apixaban"])).json()[
-        "id"
-    ]
-    StaffMember.objects.create(user=clinic_staff, role="physician")
-    api_client.force_authenticate(clinic_staff)
-    api_client.post(
-        f"{SUBMISSIONS}/{code}/screening/overrides",
-        {"treatment": "mesotherapy", "decision": "cleared", "note": "INR stable"},
-        format="json",
-    )
+    code = as_physician(api_client, clinic_staff, blood_thinners=["apixaban"])
+    decide(api_client, code, "cleared", "INR stable")
 
     response = api_client.post(f"{SUBMISSIONS}/{code}/screening/reevaluate")
 
