@@ -1,6 +1,7 @@
 """Reads for the questionnaire, drafts and submissions."""
 
 import datetime as dt
+import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -369,7 +370,7 @@ def answer_in_words(definition: Definition, link_id: str, value: Any) -> str:
 class SubmissionScreening:
     """Everything staff see of a submission's screening (the caller audits the read)."""
 
-    submission: Any  # the submission's public code
+    submission: uuid.UUID  # the public code
     rule_set_version: str | None
     evaluated_on: dt.date | None
     effective_outcomes: dict[str, str]
