@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from leads.models import Location, Practitioner, StaffMember
+from leads.webhooks import admin as webhooks_admin  # noqa: F401  (registers its screens)
 
 
 @admin.register(Location)

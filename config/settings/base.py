@@ -212,6 +212,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "intake.tasks.intake_draft_purge_expired_task",
         "schedule": 3600.0,
     },
+    "lead-deadlines-escalate": {
+        "task": "leads.tasks.lead_deadlines_escalate_task",
+        "schedule": 60.0,
+    },
+    "staff-notifications-send-due": {
+        "task": "leads.tasks.staff_notification_send_due_task",
+        "schedule": 60.0,
+    },
+    "webhook-deliveries-send-due": {
+        "task": "leads.webhooks.tasks.webhook_delivery_send_due_task",
+        "schedule": 60.0,
+    },
 }
 
 REST_FRAMEWORK = {

@@ -11,6 +11,19 @@ def clinic_time_zone() -> str:
     return zone
 
 
+def default_opening_hours() -> dict[str, list[list[str]]]:
+    """Monday to Friday 09:00-18:00 and Saturday 10:00-14:00, until the admin says."""
+    weekday = [["09:00", "18:00"]]
+    return {
+        "mon": weekday,
+        "tue": weekday,
+        "wed": weekday,
+        "thu": weekday,
+        "fri": weekday,
+        "sat": [["10:00", "14:00"]],
+    }
+
+
 class Location(models.Model):
     """A clinic site: where patients are seen and whose coordinators see its leads."""
 
@@ -20,6 +33,13 @@ class Location(models.Model):
     address = models.TextField(blank=True)
     phone = models.CharField(max_length=32, blank=True)
     time_zone = models.CharField(max_length=64, default=clinic_time_zone)
+    opening_hours = models.JSONField(
+        default=default_opening_hours,
+        help_text=_(
+            'Working hours per weekday, e.g. {"mon": [["09:00", "18:00"]]}; a day '
+            "left out is closed. First-contact deadlines count only these hours."
+        ),
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -72,6 +92,8 @@ class StaffMember(models.Model):
     )
     languages = models.JSONField(default=list)
     is_on_duty = models.BooleanField(default=True)
+    # A lead coordinator reassigns leads and hears of leads 30 minutes overdue.
+    is_lead_coordinator = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["role", "is_on_duty"])]

@@ -1,0 +1,26 @@
+"""The leads app's models, one module per part, importable from `leads.models`."""
+
+from leads.models.assignment import AssignmentRule
+from leads.models.clinic import Location, Practitioner, StaffMember
+from leads.models.delivery import (
+    DeliveryStatus,
+    StaffNotification,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from leads.models.lead import Lead, LeadEvent, LeadTask, LeadTreatment
+
+__all__ = [
+    "AssignmentRule",
+    "DeliveryStatus",
+    "Lead",
+    "LeadEvent",
+    "LeadTask",
+    "LeadTreatment",
+    "Location",
+    "Practitioner",
+    "StaffMember",
+    "StaffNotification",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+]

@@ -1,0 +1,249 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from leads.models.clinic import Location
+
+
+class Lead(models.Model):
+    """One person's enquiry: contact, score, owner, status and first-contact deadline.
+
+    A person has at most one open lead; their later submissions join it.
+    """
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        CONTACTED = "contacted", _("Contacted")
+        QUALIFIED = "qualified", _("Qualified")
+        AWAITING_REVIEW = "awaiting_review", _("Awaiting physician review")
+        BOOKED = "booked", _("Booked")
+        IN_TREATMENT = "in_treatment", _("In treatment")
+        COMPLETED = "completed", _("Completed")
+        LOST = "lost", _("Lost")
+        DISQUALIFIED = "disqualified", _("Disqualified")
+
+    class Priority(models.TextChoices):
+        HIGH = "high", _("High")
+        NORMAL = "normal", _("Normal")
+        LOW = "low", _("Low")
+
+    class LostReason(models.TextChoices):
+        UNREACHABLE = "unreachable", _("Could not be reached")
+        NOT_INTERESTED = "not_interested", _("No longer interested")
+        PRICE = "price", _("Price")
+        TIMING = "timing", _("Timing does not suit")
+        OTHER_CLINIC = "other_clinic", _("Chose another clinic")
+        DISTANCE = "distance", _("Too far away")
+        OTHER = "other", _("Other")
+
+    class Escalation(models.IntegerChoices):
+        NONE = 0, _("On time")
+        OVERDUE = 1, _("Overdue: owner reminded")
+        LEAD_COORDINATOR = 2, _("Escalated to the lead coordinator")
+        CLINIC_ADMIN = 3, _("Escalated to the clinic admin")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="leads"
+    )
+    full_name = models.CharField(max_length=200)
+    email = models.EmailField()
+    # The email as matching sees it (see leads.matching.email_key).
+    email_key = models.CharField(max_length=254)
+    phone = models.CharField(max_length=20, help_text=_("E.164"))
+    preferred_language = models.CharField(max_length=8)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    lost_reason = models.CharField(
+        max_length=20, choices=LostReason.choices, blank=True
+    )
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    priority = models.CharField(
+        max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    score = models.SmallIntegerField(default=0)
+    # [{"factor": ..., "points": ..., "detail": ...}]: why the score is what it is.
+    score_parts = models.JSONField(default=list)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_leads",
+    )
+    first_contact_due_at = models.DateTimeField()
+    first_contacted_at = models.DateTimeField(null=True, blank=True)
+    escalation = models.SmallIntegerField(
+        choices=Escalation.choices, default=Escalation.NONE
+    )
+    # Same phone, other name: a coordinator decides whether to merge.
+    match_uncertain_with = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_leads",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_submitted_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Orderings the list offers, each unique with the id for keyset paging.
+            models.Index(fields=["created_at", "id"], name="lead_created_idx"),
+            models.Index(fields=["first_contact_due_at", "id"], name="lead_due_idx"),
+            models.Index(fields=["score", "id"], name="lead_score_idx"),
+            models.Index(fields=["status", "created_at"], name="lead_status_idx"),
+            models.Index(fields=["priority", "created_at"], name="lead_priority_idx"),
+            models.Index(
+                fields=["first_contact_due_at"],
+                condition=Q(first_contacted_at__isnull=True),
+                name="lead_awaiting_contact_idx",
+            ),
+            models.Index(fields=["email_key"], name="lead_email_key_idx"),
+            models.Index(fields=["phone"], name="lead_phone_idx"),
+            models.Index(
+                fields=["match_uncertain_with"],
+                condition=Q(match_uncertain_with__isnull=False),
+                name="lead_match_uncertain_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="lost", lost_reason__gt="")
+                | (~Q(status="lost") & Q(lost_reason="")),
+                name="lead_lost_has_reason",
+            ),
+        ]
+        permissions = [("export_lead", "Can export leads as CSV")]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.get_status_display()})"
+
+
+class LeadTreatment(models.Model):
+    """A treatment the person asked about and its screening outcome for this lead.
+
+    Kept in step with the newest submission's effective screening outcome, so that
+    the queue filters by treatment and outcome with an index.
+    """
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="treatments")
+    treatment = models.CharField(max_length=40)
+    outcome = models.CharField(max_length=20)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead", "treatment"], name="lead_treatment_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["treatment", "outcome", "lead"], name="lead_treatment_idx"
+            ),
+            models.Index(fields=["outcome", "lead"], name="lead_outcome_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.treatment}: {self.outcome}"
+
+
+class LeadEvent(models.Model):
+    """One line of a lead's timeline: who did what, when. Never edited."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", _("Questionnaire submitted")
+        CREATED = "created", _("Lead created")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        ASSIGNED = "assigned", _("Assigned")
+        NOTE = "note", _("Note")
+        CALL = "call", _("Call")
+        EMAIL_SENT = "email_sent", _("Email sent")
+        BOOKING = "booking", _("Booking")
+        PHYSICIAN_DECISION = "physician_decision", _("Physician decision")
+        MATCH_UNCERTAIN = "match_uncertain", _("Possible duplicate")
+        MERGED = "merged", _("Merged")
+        ESCALATED = "escalated", _("Escalated")
+        TASK = "task", _("Task for a coordinator")
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    submission = models.ForeignKey(
+        "intake.Submission",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lead_events",
+    )
+    # Words a person wrote (a note, a call summary); never the questionnaire's answers.
+    text = models.TextField(blank=True)
+    # Codes, not prose: {"from": "new", "to": "contacted"}, {"outcome": "reached"}.
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["lead", "created_at", "id"], name="lead_event_idx")
+        ]
+        constraints = [
+            # A submission joins one lead, once: handing it over twice is harmless.
+            models.UniqueConstraint(
+                fields=["submission"],
+                condition=Q(kind="submitted"),
+                name="lead_event_submission_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class LeadTask(models.Model):
+    """Something a coordinator must do for a lead, e.g. tell a patient kindly."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="tasks")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lead_tasks",
+    )
+    title = models.CharField(max_length=300)
+    due_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["assignee", "due_at"],
+                condition=Q(done_at__isnull=True),
+                name="lead_task_open_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title

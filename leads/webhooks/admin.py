@@ -1,0 +1,1 @@
+"""Admin screens for webhook endpoints and their deliveries."""
