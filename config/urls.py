@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from core import api as core_api
 from core import views as core_views
 from intake.api.urls import urlpatterns as intake_api_urls
+from leads.api.urls import urlpatterns as leads_api_urls
 
 admin.site.site_header = admin.site.site_title = settings.CLINIC_NAME
 admin.site.index_title = "Clinic administration"
@@ -17,6 +18,7 @@ handler500 = "config.api.server_error"
 
 api_v1 = [
     *intake_api_urls,
+    *leads_api_urls,
     path(
         "ops/worker-checks",
         core_api.WorkerCheckCreateApi.as_view(),

@@ -1,0 +1,1 @@
+"""The staff API for leads: queue, detail, actions, timeline, export."""
