@@ -1,6 +1,17 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from leads.models import Location, Practitioner, StaffMember
+from leads.models import (
+    AssignmentRule,
+    Lead,
+    LeadEvent,
+    LeadTreatment,
+    Location,
+    Practitioner,
+    StaffMember,
+    StaffNotification,
+)
 from leads.webhooks import admin as webhooks_admin  # noqa: F401  (registers its screens)
 
 
@@ -23,3 +34,89 @@ class StaffMemberAdmin(admin.ModelAdmin[StaffMember]):
     list_filter = ["role", "is_on_duty", "locations"]
     filter_horizontal = ["locations"]
     list_select_related = ["user"]
+
+
+@admin.register(AssignmentRule)
+class AssignmentRuleAdmin(admin.ModelAdmin[AssignmentRule]):
+    list_display = [
+        "name", "position", "location", "language", "treatment", "strategy",
+        "is_active",
+    ]  # fmt: skip
+    list_editable = ["position", "is_active"]
+    list_filter = ["is_active", "strategy", "location"]
+    filter_horizontal = ["coordinators"]
+    readonly_fields = ["last_assigned"]
+
+
+class LeadEventInline(admin.TabularInline[LeadEvent, Lead]):
+    model = LeadEvent
+    fk_name = "lead"
+    fields = ["created_at", "kind", "actor", "submission", "text", "data"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-created_at", "-id"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Lead | None = None) -> bool:
+        return False
+
+
+class LeadTreatmentInline(admin.TabularInline[LeadTreatment, Lead]):
+    model = LeadTreatment
+    fields = ["treatment", "outcome"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Lead | None = None) -> bool:
+        return False
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin[Lead]):
+    """Read-only: leads change through the staff API, where the pipeline is enforced.
+
+    Staff see the leads of their own locations; clinic admins and superusers all.
+    """
+
+    list_display = [
+        "full_name", "status", "priority", "score", "owner", "location",
+        "first_contact_due_at", "first_contacted_at", "created_at",
+    ]  # fmt: skip
+    list_filter = ["status", "priority", "location", "escalation"]
+    search_fields = ["full_name", "email", "phone"]
+    list_select_related = ["owner", "location"]
+    readonly_fields = [field.name for field in Lead._meta.fields]
+    inlines = [LeadTreatmentInline, LeadEventInline]
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Lead]:
+        leads = super().get_queryset(request)
+        user = request.user
+        member = getattr(user, "staff_member", None)
+        if user.is_superuser or (
+            member is not None and member.role == StaffMember.Role.CLINIC_ADMIN
+        ):
+            return leads
+        if member is None:
+            return leads.none()
+        return leads.filter(location__in=member.locations.all())
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: Lead | None = None
+    ) -> bool:
+        return False
+
+
+@admin.register(StaffNotification)
+class StaffNotificationAdmin(admin.ModelAdmin[StaffNotification]):
+    list_display = ["kind", "recipient", "lead", "status", "attempts", "created_at"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["recipient", "lead"]
+    readonly_fields = [field.name for field in StaffNotification._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -4,10 +4,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from rest_framework.test import APIClient
 
-from tests.factories import StaffUserFactory, UserFactory
+from intake.models import QuestionnaireVersion
+from leads.models import Location
+from tests.factories import LocationFactory, StaffUserFactory, UserFactory
 from tests.support import services
 from tests.support.smtp import SmtpServer, running_smtp_server
 from tests.support.worker import WorkerProcess, running_worker
@@ -96,3 +99,15 @@ def user(db: None) -> object:
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def location(db: None) -> Location:
+    return LocationFactory.create(slug="nisantasi", name="Nişantaşı Clinic")
+
+
+@pytest.fixture
+def published(db: None, location: Location) -> QuestionnaireVersion:
+    """The shipped questionnaire and rules, published as `make run` does."""
+    call_command("load_intake_definitions", verbosity=0)
+    return QuestionnaireVersion.objects.get(status="published")

@@ -9,6 +9,7 @@ from typing import Any
 
 import django_stubs_ext
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 # Lets admin and form classes be subscripted for the type checker (ModelAdmin[Lead]).
 django_stubs_ext.monkeypatch()
@@ -166,6 +167,36 @@ INTAKE_RATE_LIMIT = env.str("INTAKE_RATE_LIMIT", default="5/hour")
 # How many proxies in front of the web process append to X-Forwarded-For; 0 trusts
 # none and uses the connection's address. Rate limits key on the address found.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Outgoing webhooks: a failed delivery is tried again after the base, then twice as
+# long after each further failure, up to the maximum number of attempts.
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+
+# Leads. How emails match one person: lower case always; "plus_tags" drops "+tag",
+# "gmail_dots" drops dots in Gmail addresses, "all_dots" in every address.
+LEAD_EMAIL_MATCHING = env.list(
+    "LEAD_EMAIL_MATCHING", default=["plus_tags", "gmail_dots"]
+)
+if set(LEAD_EMAIL_MATCHING) - {"plus_tags", "gmail_dots", "all_dots"}:
+    raise ImproperlyConfigured(
+        "LEAD_EMAIL_MATCHING takes plus_tags, gmail_dots and all_dots only, "
+        f"not {LEAD_EMAIL_MATCHING}"
+    )
+# Working minutes (of the location's opening hours) to the first contact, by
+# priority, e.g. "high=5,normal=60,low=540"; a priority left out keeps its default.
+# Low's "one working day" is 540 minutes: 9 hours, a weekday of the default hours.
+_first_contact_minutes = env.dict("LEAD_FIRST_CONTACT_MINUTES", default={})
+if set(_first_contact_minutes) - {"high", "normal", "low"}:
+    raise ImproperlyConfigured(
+        "LEAD_FIRST_CONTACT_MINUTES takes high=, normal= and low= only, "
+        f"not {sorted(_first_contact_minutes)}"
+    )
+LEAD_FIRST_CONTACT_MINUTES: dict[str, int] = {
+    "high": 5,
+    "normal": 60,
+    "low": 540,
+    **{key: int(value) for key, value in _first_contact_minutes.items()},
+}
 
 # Only development and test settings may load the demo clinic and its known passwords.
 DEMO_DATA_ALLOWED = False

@@ -37,6 +37,7 @@ from intake.services.screening import screening_result_record
 from intake.tasks import intake_draft_resume_email_task
 from intake.throttling import submission_rate_limit_check
 from intake.validators import answers_clean, consent_message
+from leads.services.leads import lead_submission_add
 
 RESUME_SALT = "intake.resume"
 RESUME_EMAIL_INTERVAL = 300  # seconds between two resume emails for one draft
@@ -180,7 +181,12 @@ def submission_create(
                 draft.delete()
             for photo in photos:
                 photo_store(submission=submission, photo=photo)
-            screening_result_record(submission=submission, answers=health, today=today)
+            screening = screening_result_record(
+                submission=submission, answers=health, today=today
+            )
+            lead_submission_add(
+                submission=submission, answers=health, screening=screening
+            )
     except IntegrityError:
         # Another request with the same key won the race: that one is the submission.
         existing = Submission.objects.filter(idempotency_key=idempotency_key).first()

@@ -4,25 +4,10 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.cache import cache
-from django.core.management import call_command
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from intake.models import QuestionnaireVersion
-from leads.models import Location
-from tests.factories import LocationFactory, StaffUserFactory
+from tests.factories import StaffUserFactory
 from tests.intake.screening.contract import baseline_answers
-
-
-@pytest.fixture
-def location(db: None) -> Location:
-    return LocationFactory.create(slug="nisantasi", name="Nişantaşı Clinic")
-
-
-@pytest.fixture
-def published(db: None, location: Location) -> QuestionnaireVersion:
-    """The shipped questionnaire and rules, published as `make run` does."""
-    call_command("load_intake_definitions", verbosity=0)
-    return QuestionnaireVersion.objects.get(status="published")
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,51 @@
+"""The lead pipeline: which status may follow which. The one place that says so."""
+
+from leads.models import Lead
+
+Status = Lead.Status
+
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.NEW: frozenset(
+        {Status.CONTACTED, Status.AWAITING_REVIEW, Status.LOST, Status.DISQUALIFIED}
+    ),
+    Status.CONTACTED: frozenset(
+        {Status.QUALIFIED, Status.AWAITING_REVIEW, Status.LOST, Status.DISQUALIFIED}
+    ),
+    Status.QUALIFIED: frozenset(
+        {Status.AWAITING_REVIEW, Status.BOOKED, Status.LOST, Status.DISQUALIFIED}
+    ),
+    Status.AWAITING_REVIEW: frozenset(
+        {Status.QUALIFIED, Status.LOST, Status.DISQUALIFIED}
+    ),
+    # Back to qualified when a booking is cancelled without a new one.
+    Status.BOOKED: frozenset({Status.IN_TREATMENT, Status.QUALIFIED, Status.LOST}),
+    Status.IN_TREATMENT: frozenset({Status.COMPLETED, Status.LOST}),
+    Status.COMPLETED: frozenset(),
+    # A lost lead who answers again is picked up where contact stopped.
+    Status.LOST: frozenset({Status.CONTACTED}),
+    Status.DISQUALIFIED: frozenset(),
+}
+
+# A person with a lead in one of these statuses has an open enquiry: their next
+# submission joins it instead of starting a new lead.
+OPEN_STATUSES = frozenset(
+    {
+        Status.NEW,
+        Status.CONTACTED,
+        Status.QUALIFIED,
+        Status.AWAITING_REVIEW,
+        Status.BOOKED,
+        Status.IN_TREATMENT,
+    }
+)
+
+
+def transition_allowed(from_status: str, to_status: str) -> bool:
+    """True when the pipeline lets a lead go from `from_status` to `to_status`."""
+    return to_status in ALLOWED_TRANSITIONS.get(from_status, frozenset())
+
+
+def next_statuses(from_status: str) -> list[str]:
+    """The statuses a lead in `from_status` may move to, in pipeline order."""
+    allowed = ALLOWED_TRANSITIONS.get(from_status, frozenset())
+    return [status for status in Status.values if status in allowed]

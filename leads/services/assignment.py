@@ -1,0 +1,133 @@
+"""Who owns a lead: assignment rules for new leads, and reassignment by staff."""
+
+from collections.abc import Collection
+
+from django.contrib.auth.models import User
+from django.db.models import Count, Q, QuerySet
+
+from core.errors import BusinessError
+from leads.models import AssignmentRule, Lead, LeadEvent, StaffMember
+from leads.pipeline import OPEN_STATUSES
+from leads.services.notifications import staff_notification_queue
+
+
+class AssignmentNotAllowed(BusinessError):
+    code = "assign_not_allowed"
+    status_code = 403
+
+
+class OwnerNotEligible(BusinessError):
+    code = "owner_not_eligible"
+
+
+def _rule_matches(
+    rule: AssignmentRule, lead: Lead, treatments: Collection[str]
+) -> bool:
+    return (
+        (rule.location_id is None or rule.location_id == lead.location_id)
+        and (not rule.language or rule.language == lead.preferred_language)
+        and (not rule.treatment or rule.treatment in treatments)
+    )
+
+
+def _candidates(rule: AssignmentRule, lead: Lead) -> QuerySet[StaffMember]:
+    """The rule's coordinators who are on duty and work at the lead's location."""
+    members = (
+        rule.coordinators.all()
+        if rule.coordinators.exists()
+        else StaffMember.objects.filter(role=StaffMember.Role.COORDINATOR)
+    )
+    return members.filter(
+        is_on_duty=True, user__is_active=True, locations=lead.location_id
+    ).order_by("id")
+
+
+def _chosen(rule: AssignmentRule, candidates: list[StaffMember]) -> StaffMember:
+    if rule.strategy == AssignmentRule.Strategy.LEAST_LOADED:
+        loads = dict(
+            StaffMember.objects.filter(pk__in=[c.pk for c in candidates])
+            .annotate(
+                open_leads=Count(
+                    "user__owned_leads",
+                    filter=Q(
+                        user__owned_leads__status__in=OPEN_STATUSES,
+                        user__owned_leads__merged_into__isnull=True,
+                    ),
+                )
+            )
+            .values_list("pk", "open_leads")
+        )
+        return min(candidates, key=lambda member: (loads[member.pk], member.pk))
+    after = rule.last_assigned_id or 0
+    return next((c for c in candidates if c.pk > after), candidates[0])
+
+
+def lead_owner_choose(*, lead: Lead, treatments: Collection[str]) -> User | None:
+    """The owner the first matching rule with someone on duty gives; None leaves the
+    lead in the unassigned queue. Call inside the transaction that saves the lead:
+    a round-robin rule is locked so that two leads never take the same turn."""
+    for rule in AssignmentRule.objects.filter(is_active=True).select_for_update():
+        if not _rule_matches(rule, lead, treatments):
+            continue
+        candidates = list(_candidates(rule, lead).select_related("user"))
+        if not candidates:
+            continue
+        member = _chosen(rule, candidates)
+        if rule.strategy == AssignmentRule.Strategy.ROUND_ROBIN:
+            rule.last_assigned = member
+            rule.save(update_fields=["last_assigned"])
+        return member.user
+    return None
+
+
+def _may_reassign(actor: User) -> bool:
+    member = getattr(actor, "staff_member", None)
+    return actor.is_superuser or (
+        member is not None
+        and (member.role == StaffMember.Role.CLINIC_ADMIN or member.is_lead_coordinator)
+    )
+
+
+def lead_owner_set(*, lead: Lead, owner: User | None, actor: User | None) -> None:
+    """Give `lead` to `owner` (None: back to the unassigned queue), on the timeline,
+    and tell the new owner unless they took it themselves. No permission check."""
+    previous = lead.owner
+    lead.owner = owner
+    lead.save(update_fields=["owner", "updated_at"])
+    LeadEvent.objects.create(
+        lead=lead,
+        kind=LeadEvent.Kind.ASSIGNED,
+        actor=actor,
+        data={
+            "from": previous.get_username() if previous else None,
+            "to": owner.get_username() if owner else None,
+        },
+    )
+    if owner is not None and owner != actor:
+        staff_notification_queue(recipient=owner, lead=lead, kind="assigned")
+
+
+def lead_assign(*, lead: Lead, owner: User | None, actor: User) -> Lead:
+    """Reassign a lead: lead coordinators and clinic admins may give any lead to a
+    coordinator of its location; a coordinator may take an unassigned lead."""
+    taking_unassigned = lead.owner_id is None and owner == actor
+    if not (_may_reassign(actor) or taking_unassigned):
+        raise AssignmentNotAllowed(
+            "Only a lead coordinator or a clinic admin can reassign leads; you can "
+            "take a lead from the unassigned queue."
+        )
+    if owner is not None and not (
+        owner.is_active
+        and StaffMember.objects.filter(
+            user=owner,
+            role=StaffMember.Role.COORDINATOR,
+            locations=lead.location_id,
+        ).exists()
+    ):
+        raise OwnerNotEligible(
+            "This person cannot own the lead.",
+            fields={"owner": ["Choose an active coordinator of the lead's location."]},
+        )
+    if owner != lead.owner:
+        lead_owner_set(lead=lead, owner=owner, actor=actor)
+    return lead

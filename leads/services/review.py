@@ -1,0 +1,116 @@
+"""Physician review of a lead: clear or decline a treatment, then move the lead on."""
+
+import datetime as dt
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import BusinessError
+from intake.models import ScreeningOverride
+from intake.screening.results import Outcome
+from intake.selectors import screening_effective_outcomes, screening_result_get_current
+from intake.services.screening import screening_override_record
+from leads.models import Lead, LeadEvent, LeadTask, StaffMember
+from leads.services.leads import lead_transition, lead_treatments_sync
+from leads.services.notifications import staff_notification_queue
+
+# How long a coordinator has to tell a patient about a declined treatment.
+DECLINED_TASK_DUE = dt.timedelta(hours=24)
+
+
+class PhysicianOnly(BusinessError):
+    code = "physician_only"
+    status_code = 403
+
+
+class NothingToDecide(BusinessError):
+    code = "nothing_to_decide"
+
+
+def _is_physician(user: User) -> bool:
+    member = getattr(user, "staff_member", None)
+    return member is not None and member.role == StaffMember.Role.PHYSICIAN
+
+
+def lead_review_decide(
+    *, lead: Lead, treatment: str, decision: str, note: str, physician: User
+) -> Lead:
+    """A physician clears or declines one treatment the person asked about, on the
+    newest submission's screening. Cleared: bookable for this lead. Declined: the
+    lead's coordinator gets a task to tell the person kindly. When nothing is left
+    to review, a lead awaiting review moves to "qualified" if a treatment is bookable.
+    """
+    if not _is_physician(physician):
+        raise PhysicianOnly("Only a physician can decide on a treatment.")
+    if decision not in ScreeningOverride.Decision.values:
+        raise BusinessError(
+            "Say whether the treatment is cleared or declined.",
+            fields={"decision": ["Choose cleared or declined."]},
+        )
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        treatments = {t.treatment: t.outcome for t in lead.treatments.all()}
+        if treatment not in treatments:
+            raise NothingToDecide(
+                "The person did not ask about this treatment.",
+                fields={"treatment": ["Choose one of: " + ", ".join(treatments) + "."]},
+            )
+        submitted = (
+            lead.events.filter(kind=LeadEvent.Kind.SUBMITTED, submission__isnull=False)
+            .select_related("submission")
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if submitted is None or submitted.submission is None:
+            raise NothingToDecide("This lead has no questionnaire to decide on.")
+        submission = submitted.submission
+        screening_override_record(
+            submission_id=submission.pk,
+            treatment=treatment,
+            decision=decision,
+            note=note,
+            physician=physician,
+        )
+        effective = screening_effective_outcomes(
+            submission, current=screening_result_get_current(submission)
+        )
+        outcomes = {t: effective.get(t, outcome) for t, outcome in treatments.items()}
+        lead_treatments_sync(lead=lead, outcomes=outcomes)
+        LeadEvent.objects.create(
+            lead=lead,
+            kind=LeadEvent.Kind.PHYSICIAN_DECISION,
+            actor=physician,
+            submission=submission,
+            data={"treatment": treatment, "decision": decision},
+        )
+        if decision == ScreeningOverride.Decision.DECLINED:
+            _declined_task(lead, treatment)
+        still_in_review = Outcome.REVIEW in outcomes.values()
+        if (
+            lead.status == Lead.Status.AWAITING_REVIEW
+            and not still_in_review
+            and Outcome.ELIGIBLE in outcomes.values()
+        ):
+            lead = lead_transition(
+                lead=lead, to_status=Lead.Status.QUALIFIED, actor=physician
+            )
+    return lead
+
+
+def _declined_task(lead: Lead, treatment: str) -> None:
+    title = (
+        f"Tell {lead.full_name} kindly that {treatment.replace('_', ' ')} is not "
+        "offered to them, and what they can do instead."
+    )
+    task = LeadTask.objects.create(
+        lead=lead,
+        assignee=lead.owner,
+        title=title,
+        due_at=timezone.now() + DECLINED_TASK_DUE,
+    )
+    LeadEvent.objects.create(
+        lead=lead, kind=LeadEvent.Kind.TASK, data={"task": task.pk}, text=title
+    )
+    if lead.owner is not None:
+        staff_notification_queue(recipient=lead.owner, lead=lead, kind="task")

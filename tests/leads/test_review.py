@@ -1,0 +1,93 @@
+"""Physicians clear or decline treatments; the lead moves on."""
+
+import pytest
+from django.contrib.auth.models import User
+
+from core.errors import BusinessError
+from intake.models import QuestionnaireVersion, ScreeningOverride
+from leads.models import Lead, LeadEvent, LeadTask, Location, StaffMember
+from leads.services.leads import lead_transition
+from leads.services.review import lead_review_decide
+from tests.factories import StaffMemberFactory
+from tests.leads.submitting import lead_of, submit
+
+
+@pytest.fixture
+def physician(location: Location) -> User:
+    member = StaffMemberFactory.create(
+        role=StaffMember.Role.PHYSICIAN, locations=[location]
+    )
+    return member.user
+
+
+@pytest.fixture
+def coordinator(location: Location) -> User:
+    return StaffMemberFactory.create(locations=[location]).user
+
+
+def _awaiting_review(version: QuestionnaireVersion, coordinator: User) -> Lead:
+    lead = lead_of(submit(version, blood_thinners=["aspirin"]))
+    for status in (Lead.Status.CONTACTED, Lead.Status.AWAITING_REVIEW):
+        lead = lead_transition(lead=lead, to_status=status, actor=coordinator)
+    return lead
+
+
+def test_clearing_every_reviewed_treatment_qualifies_the_lead(
+    published: QuestionnaireVersion, physician: User, coordinator: User
+) -> None:
+    lead = _awaiting_review(published, coordinator)
+    assert set(lead.treatments.values_list("outcome", flat=True)) == {"review"}
+
+    for treatment in ("mesotherapy", "laser_ipl"):
+        lead = lead_review_decide(
+            lead=lead,
+            treatment=treatment,
+            decision="cleared",
+            note="Aspirin only; fine with care.",
+            physician=physician,
+        )
+
+    assert set(lead.treatments.values_list("outcome", flat=True)) == {"eligible"}
+    assert lead.status == Lead.Status.QUALIFIED
+    decisions = lead.events.filter(kind=LeadEvent.Kind.PHYSICIAN_DECISION)
+    assert decisions.count() == 2
+    assert ScreeningOverride.objects.filter(decided_by=physician).count() == 2
+
+
+def test_a_declined_treatment_gives_the_coordinator_a_task_to_tell_the_patient(
+    published: QuestionnaireVersion, physician: User, coordinator: User
+) -> None:
+    lead = _awaiting_review(published, coordinator)
+    Lead.objects.filter(pk=lead.pk).update(owner=coordinator)
+
+    lead = lead_review_decide(
+        lead=lead,
+        treatment="mesotherapy",
+        decision="declined",
+        note="Not with this history.",
+        physician=physician,
+    )
+
+    task = LeadTask.objects.get(lead=lead)
+    assert task.assignee == coordinator
+    assert "kindly" in task.title
+    assert lead.treatments.get(treatment="mesotherapy").outcome == "contraindicated"
+    assert lead.status == Lead.Status.AWAITING_REVIEW  # laser still needs a decision
+
+
+def test_only_a_physician_decides(
+    published: QuestionnaireVersion, coordinator: User
+) -> None:
+    lead = _awaiting_review(published, coordinator)
+
+    with pytest.raises(BusinessError) as refused:
+        lead_review_decide(
+            lead=lead,
+            treatment="mesotherapy",
+            decision="cleared",
+            note="I think it is fine",
+            physician=coordinator,
+        )
+
+    assert refused.value.code == "physician_only"
+    assert not ScreeningOverride.objects.exists()
