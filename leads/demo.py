@@ -1,4 +1,4 @@
-"""The demo clinic that `make run` loads: one location, two practitioners, three logins.
+"""The demo clinic for `make run`: a location, two practitioners, three logins, a rule.
 
 Loading is idempotent: a second run updates the same rows and resets the demo passwords
 so that the ones printed always work. Only settings with DEMO_DATA_ALLOWED may load it.
@@ -12,7 +12,7 @@ from django.contrib.auth.models import Permission
 from django.db import transaction
 
 from core.errors import BusinessError
-from leads.models import Location, Practitioner, StaffMember
+from leads.models import AssignmentRule, Location, Practitioner, StaffMember
 
 
 @dataclass(frozen=True)
@@ -86,13 +86,28 @@ def demo_clinic_load() -> list[DemoLogin]:
             [*view_permissions]
             + ([*submission_reading] if role == StaffMember.Role.PHYSICIAN else [])
         )
+        # The demo coordinator is also the lead coordinator: they may reassign.
         member, _ = StaffMember.objects.update_or_create(
-            user=user, defaults={"role": role, "languages": ["en", "tr"]}
+            user=user,
+            defaults={
+                "role": role,
+                "languages": ["en", "tr"],
+                "is_lead_coordinator": role == StaffMember.Role.COORDINATOR,
+            },
         )
         member.locations.set([location])
         logins.append(
             DemoLogin(role=str(role.label), username=username, password=password)
         )
+
+    rule, _ = AssignmentRule.objects.update_or_create(
+        name="Every new lead at Nişantaşı",
+        defaults={
+            "location": location,
+            "strategy": AssignmentRule.Strategy.ROUND_ROBIN,
+        },
+    )
+    rule.coordinators.set(StaffMember.objects.filter(user__username="coordinator"))
 
     physician_user = user_model.objects.get(username="physician")
     practitioners = [

@@ -3,7 +3,7 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from leads.models import Location, Practitioner, StaffMember
+from leads.models import AssignmentRule, Location, Practitioner, StaffMember
 
 pytestmark = pytest.mark.django_db
 
@@ -34,3 +34,12 @@ def test_production_settings_refuse_to_load_demo_logins() -> None:
         call_command("load_demo_clinic")
 
     assert not StaffMember.objects.exists()
+
+
+def test_demo_leads_go_to_the_demo_coordinator() -> None:
+    call_command("load_demo_clinic")
+    call_command("load_demo_clinic")
+
+    rule = AssignmentRule.objects.get()
+    assert [m.user.username for m in rule.coordinators.all()] == ["coordinator"]
+    assert StaffMember.objects.get(user__username="coordinator").is_lead_coordinator
