@@ -51,8 +51,14 @@ class AssignmentRuleAdmin(admin.ModelAdmin[AssignmentRule]):
 class LeadEventInline(admin.TabularInline[LeadEvent, Lead]):
     model = LeadEvent
     fk_name = "lead"
-    fields = ["created_at", "kind", "actor", "submission", "text", "data"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "created_at",
+        "kind",
+        "actor",
+        "submission",
+        "text",
+        "data",
+    )
     extra = 0
     can_delete = False
     ordering = ["-created_at", "-id"]
@@ -63,8 +69,7 @@ class LeadEventInline(admin.TabularInline[LeadEvent, Lead]):
 
 class LeadTreatmentInline(admin.TabularInline[LeadTreatment, Lead]):
     model = LeadTreatment
-    fields = ["treatment", "outcome"]
-    readonly_fields = fields
+    fields = readonly_fields = ("treatment", "outcome")
     extra = 0
     can_delete = False
 

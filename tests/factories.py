@@ -42,7 +42,7 @@ class StaffMemberFactory(factory.django.DjangoModelFactory[StaffMember]):
     role = StaffMember.Role.COORDINATOR
     languages = factory.LazyFunction(lambda: ["en", "tr"])
 
-    @factory.post_generation
+    @factory.post_generation  # type: ignore[untyped-decorator]
     def locations(self, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create and extracted:
             self.locations.set(extracted)
