@@ -1,1 +1,131 @@
-"""Admin screens for webhook endpoints and their deliveries."""
+"""Admin screens for webhook endpoints and their deliveries.
+
+Endpoints are configuration; deliveries are a read-only log with one action, "Retry
+now", which goes through the service like every other change.
+"""
+
+import json
+import secrets
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from leads.models import WebhookDelivery, WebhookEndpoint
+from leads.webhooks.events import EVENT_TYPES
+from leads.webhooks.services import webhook_delivery_retry
+
+
+def _new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class WebhookEndpointForm(forms.ModelForm[WebhookEndpoint]):
+    # Checkboxes of the registered event types: a typo cannot subscribe to nothing.
+    event_types = forms.MultipleChoiceField(
+        choices=[(name, f"{name}: {kind.label}") for name, kind in EVENT_TYPES.items()],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    url = forms.URLField(max_length=500, assume_scheme="https")
+    secret = forms.CharField(
+        initial=_new_secret,
+        min_length=16,
+        help_text=WebhookEndpoint._meta.get_field("secret").help_text,
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = [
+            "name",
+            "url",
+            "secret",
+            "event_types",
+            "may_receive_health_data",
+            "is_active",
+        ]
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin[WebhookEndpoint]):
+    form = WebhookEndpointForm
+    list_display = [
+        "name",
+        "url",
+        "subscribed_to",
+        "may_receive_health_data",
+        "is_active",
+    ]
+    list_filter = ["is_active", "may_receive_health_data"]
+
+    @admin.display(description="Event types")
+    def subscribed_to(self, endpoint: WebhookEndpoint) -> str:
+        return ", ".join(endpoint.event_types)
+
+
+DELIVERY_FIELDS = (
+    "code",
+    "endpoint",
+    "event_type",
+    "lead",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_status_code",
+    "last_error",
+    "created_at",
+    "delivered_at",
+    "body_json",
+)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin[WebhookDelivery]):
+    list_display = [
+        "code",
+        "event_type",
+        "endpoint",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "created_at",
+        "delivered_at",
+    ]
+    list_filter = ["status", "event_type", "endpoint"]
+    list_select_related = ["endpoint"]
+    fields = DELIVERY_FIELDS
+    readonly_fields = DELIVERY_FIELDS
+    actions = ["retry_now"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # Deliveries are written by the events that cause them.
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: WebhookDelivery | None = None
+    ) -> bool:
+        # The list's actions need "change"; a delivery itself is never edited.
+        return obj is None and super().has_change_permission(request)
+
+    @admin.display(description="Body (screening outcomes are added at sending)")
+    def body_json(self, delivery: WebhookDelivery) -> str:
+        return format_html(
+            "<pre>{}</pre>", json.dumps(delivery.body, indent=2, ensure_ascii=False)
+        )
+
+    @admin.action(description="Retry now", permissions=["change"])
+    def retry_now(
+        self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]
+    ) -> None:
+        retried = sum(
+            webhook_delivery_retry(delivery=delivery) for delivery in queryset
+        )
+        skipped = len(queryset) - retried
+        self.message_user(request, f"{retried} deliveries will be sent now.")
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} sent or being sent, left alone.",
+                level=messages.WARNING,
+            )

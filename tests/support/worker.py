@@ -13,6 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 from config.celery_app import app as celery_app
 
 READY_TIMEOUT_SECONDS = 60
+# Webhook retries a second apart, so that a test of three attempts takes seconds.
+WORKER_WEBHOOK_RETRY_BASE_SECONDS = 1
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ def running_worker(
         "DATABASE_URL": _database_url(database_name),
         "EMAIL_URL": email_url,
         "TEST_EMAIL_OVER_SMTP": "true",
+        "WEBHOOK_RETRY_BASE_SECONDS": str(WORKER_WEBHOOK_RETRY_BASE_SECONDS),
     }
     # Tasks left in the queue by an earlier, interrupted run must not reach it.
     celery_app.control.purge()
