@@ -1,4 +1,52 @@
 """Celery tasks of the leads app: thin, by id, safe to run twice."""
 
+import logging
+from typing import Any
+
+from celery import Task, shared_task
+from django.db import InterfaceError
+from django.db import OperationalError as DatabaseUnavailable
+from kombu.exceptions import OperationalError as BrokerUnavailable
+
 # The webhook tasks live with the webhooks; imported here so Celery registers them.
 from leads.webhooks import tasks as webhooks_tasks  # noqa: F401
+
+logger = logging.getLogger(__name__)
+
+# Worth retrying: the database or the broker was away for a moment. Mail errors are
+# not raised; staff_notification_send records them and retries from the database.
+UNAVAILABLE = (DatabaseUnavailable, InterfaceError, BrokerUnavailable)
+
+
+@shared_task
+def lead_deadlines_escalate_task() -> None:
+    """Escalate overdue leads; beat runs it each minute, and runs may overlap."""
+    from leads.services.deadlines import lead_deadlines_escalate
+
+    taken = lead_deadlines_escalate()
+    if taken:
+        logger.info("escalation steps taken: %s", taken)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=UNAVAILABLE,
+    retry_backoff=True,
+    max_retries=5,
+)
+def staff_notification_send_task(self: Task[Any, Any], notification_id: int) -> None:
+    """Send one staff email by id; a sent, claimed or deleted row sends nothing."""
+    from leads.services.notifications import staff_notification_send
+
+    staff_notification_send(notification_id=notification_id)
+
+
+@shared_task
+def staff_notification_send_due_task() -> None:
+    """Enqueue the staff emails that are due; beat runs it each minute."""
+    from leads.services.notifications import staff_notification_send_due
+
+    count = staff_notification_send_due()
+    if count:
+        logger.info("staff notifications due and enqueued: %s", count)

@@ -22,7 +22,7 @@ def compose() -> dict[str, Any]:
 
 def _settings_variables() -> set[str]:
     source = "\n".join(p.read_text() for p in (ROOT / "config/settings").glob("*.py"))
-    pattern = r'env\.(?:str|bool|int|list|path|db_url|email_url)\(\s*"([A-Z_]+)"'
+    pattern = r'env\.(?:str|bool|int|list|dict|path|db_url|email_url)\(\s*"([A-Z_]+)"'
     return set(re.findall(pattern, source))
 
 

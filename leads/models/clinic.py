@@ -1,8 +1,12 @@
 import uuid
+import zoneinfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from leads.workinghours import opening_hours_check
 
 
 def clinic_time_zone() -> str:
@@ -47,6 +51,16 @@ class Location(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        try:
+            opening_hours_check(self.opening_hours)
+        except (ValueError, TypeError, AttributeError) as problem:
+            raise ValidationError({"opening_hours": str(problem)}) from problem
+        if self.time_zone not in zoneinfo.available_timezones():
+            raise ValidationError(
+                {"time_zone": _("Use a time zone name such as Europe/Istanbul.")}
+            )
 
 
 class Practitioner(models.Model):

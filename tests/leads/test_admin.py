@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from leads.models import AssignmentRule, Location, StaffMember
@@ -71,3 +72,14 @@ def test_a_clinic_admin_sees_every_location_and_edits_assignment_rules(
     assert created.status_code == 302
     rule = AssignmentRule.objects.get(name="Turkish speakers")
     assert list(rule.coordinators.all()) == [coordinator]
+
+
+def test_opening_hours_that_cannot_count_a_deadline_are_refused_with_a_reason(
+    location: Location,
+) -> None:
+    location.opening_hours = {"monday": [["09:00", "18:00"]]}
+
+    with pytest.raises(ValidationError) as refused:
+        location.full_clean()
+
+    assert "unknown weekdays" in str(refused.value.message_dict["opening_hours"])

@@ -4,7 +4,7 @@ import pytest
 
 from intake.models import QuestionnaireVersion
 from leads.matching import email_key, names_agree
-from leads.models import Lead, LeadEvent
+from leads.models import Lead, LeadEvent, Location
 from leads.services.leads import lead_submission_add, lead_transition
 from tests.factories import StaffUserFactory
 from tests.leads.submitting import lead_of, submit
@@ -109,3 +109,14 @@ def test_a_new_lead_has_a_deadline_and_its_treatments_with_their_outcomes(
     assert lead.first_contact_due_at > lead.created_at
     outcomes = dict(lead.treatments.values_list("treatment", "outcome"))
     assert outcomes == {"mesotherapy": "contraindicated", "laser_ipl": "review"}
+
+
+def test_a_location_with_broken_opening_hours_still_takes_submissions(
+    published: QuestionnaireVersion, location: Location
+) -> None:
+    location.opening_hours = {}
+    location.save()
+
+    lead = lead_of(submit(published))
+
+    assert lead.first_contact_due_at > lead.created_at
