@@ -3,6 +3,7 @@ import shutil
 from collections.abc import Iterator
 from typing import Any
 
+import hypothesis
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -14,6 +15,11 @@ from tests.factories import LocationFactory, StaffUserFactory, UserFactory
 from tests.support import services
 from tests.support.smtp import SmtpServer, running_smtp_server
 from tests.support.worker import WorkerProcess, running_worker
+
+# A shared two-core machine makes single examples slow now and then: timing is for
+# bench/, not for property tests.
+hypothesis.settings.register_profile("project", deadline=None)
+hypothesis.settings.load_profile("project")
 
 # Playwright's sync API runs an event loop in the test thread; Django would then refuse
 # ORM calls made by the test itself between browser steps.

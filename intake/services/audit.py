@@ -1,5 +1,8 @@
 """The audit trail of staff reads of health data."""
 
+import uuid
+from collections.abc import Iterable
+
 from django.contrib.auth.models import AnonymousUser, User
 
 from intake.models import HealthDataAccess, Submission
@@ -13,4 +16,20 @@ def health_data_access_record(
         raise PermissionError("Health data is read by signed-in staff only.")
     return HealthDataAccess.objects.create(
         submission=submission, submission_code=submission.code, user=user, what=what
+    )
+
+
+def health_data_access_record_many(
+    *, submissions: Iterable[tuple[int, uuid.UUID]], user: User, what: str
+) -> None:
+    """Write one audit row per (submission id, code) read together, in one INSERT.
+    Call before showing what was read."""
+    HealthDataAccess.objects.bulk_create(
+        HealthDataAccess(
+            submission_id=submission_id,
+            submission_code=code,
+            user=user,
+            what=what,
+        )
+        for submission_id, code in submissions
     )

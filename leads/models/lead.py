@@ -105,6 +105,15 @@ class Lead(models.Model):
             models.Index(fields=["created_at", "id"], name="lead_created_idx"),
             models.Index(fields=["first_contact_due_at", "id"], name="lead_due_idx"),
             models.Index(fields=["score", "id"], name="lead_score_idx"),
+            # A coordinator's queue: their location, in the two usual orders.
+            models.Index(
+                fields=["location", "first_contact_due_at", "id"],
+                name="lead_location_due_idx",
+            ),
+            models.Index(
+                fields=["location", "created_at", "id"],
+                name="lead_location_created_idx",
+            ),
             models.Index(fields=["status", "created_at"], name="lead_status_idx"),
             models.Index(fields=["priority", "created_at"], name="lead_priority_idx"),
             models.Index(

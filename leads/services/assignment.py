@@ -3,11 +3,13 @@
 from collections.abc import Collection
 
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 
 from core.errors import BusinessError
 from leads.models import AssignmentRule, Lead, LeadEvent, StaffMember
 from leads.pipeline import OPEN_STATUSES
+from leads.services.locks import lead_lock_open
 from leads.services.notifications import staff_notification_queue
 
 
@@ -110,12 +112,21 @@ def lead_owner_set(*, lead: Lead, owner: User | None, actor: User | None) -> Non
 def lead_assign(*, lead: Lead, owner: User | None, actor: User) -> Lead:
     """Reassign a lead: lead coordinators and clinic admins may give any lead to a
     coordinator of its location; a coordinator may take an unassigned lead."""
-    taking_unassigned = lead.owner_id is None and owner == actor
-    if not (_may_reassign(actor) or taking_unassigned):
-        raise AssignmentNotAllowed(
-            "Only a lead coordinator or a clinic admin can reassign leads; you can "
-            "take a lead from the unassigned queue."
-        )
+    with transaction.atomic():
+        lead = lead_lock_open(lead)
+        taking_unassigned = lead.owner_id is None and owner == actor
+        if not (_may_reassign(actor) or taking_unassigned):
+            raise AssignmentNotAllowed(
+                "Only a lead coordinator or a clinic admin can reassign leads; you "
+                "can take a lead from the unassigned queue."
+            )
+        _owner_check(lead, owner)
+        if owner != lead.owner:
+            lead_owner_set(lead=lead, owner=owner, actor=actor)
+    return lead
+
+
+def _owner_check(lead: Lead, owner: User | None) -> None:
     if owner is not None and not (
         owner.is_active
         and StaffMember.objects.filter(
@@ -128,6 +139,3 @@ def lead_assign(*, lead: Lead, owner: User | None, actor: User) -> Lead:
             "This person cannot own the lead.",
             fields={"owner": ["Choose an active coordinator of the lead's location."]},
         )
-    if owner != lead.owner:
-        lead_owner_set(lead=lead, owner=owner, actor=actor)
-    return lead

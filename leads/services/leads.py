@@ -27,6 +27,7 @@ from leads.pipeline import OPEN_STATUSES, next_statuses, transition_allowed
 from leads.scoring import Score, lead_score
 from leads.services.assignment import lead_owner_choose, lead_owner_set
 from leads.services.deadlines import first_contact_due_at
+from leads.services.locks import lead_lock_open
 from leads.webhooks.services import webhook_event_record
 
 __all__ = ["OPEN_STATUSES"]
@@ -255,15 +256,6 @@ def _lead_join(lead: Lead, submission: Submission, *, key: str, score: Score) ->
     lead.save()
 
 
-def _locked(lead: Lead) -> Lead:
-    """The lead's row again, locked until the transaction ends."""
-    return (
-        Lead.objects.select_for_update(of=("self",))
-        .select_related("owner")
-        .get(pk=lead.pk)
-    )
-
-
 def lead_transition(
     *,
     lead: Lead,
@@ -275,7 +267,7 @@ def lead_transition(
     """Move a lead along the pipeline (leads.pipeline says where it may go), on the
     timeline and to webhooks. "lost" needs a reason from Lead.LostReason."""
     with transaction.atomic():
-        lead = _locked(lead)
+        lead = lead_lock_open(lead)
         from_status = lead.status
         if not transition_allowed(from_status, to_status):
             allowed = next_statuses(from_status)
@@ -340,9 +332,11 @@ def lead_note_add(*, lead: Lead, text: str, actor: User) -> LeadEvent:
         raise BusinessError(
             "A note needs some text.", fields={"text": ["Write the note."]}
         )
-    return LeadEvent.objects.create(
-        lead=lead, kind=LeadEvent.Kind.NOTE, actor=actor, text=text.strip()
-    )
+    with transaction.atomic():
+        lead = lead_lock_open(lead)
+        return LeadEvent.objects.create(
+            lead=lead, kind=LeadEvent.Kind.NOTE, actor=actor, text=text.strip()
+        )
 
 
 def lead_call_log(*, lead: Lead, outcome: str, summary: str, actor: User) -> LeadEvent:
@@ -354,7 +348,7 @@ def lead_call_log(*, lead: Lead, outcome: str, summary: str, actor: User) -> Lea
             fields={"outcome": ["Choose one of: " + ", ".join(CallOutcome.ALL) + "."]},
         )
     with transaction.atomic():
-        lead = _locked(lead)
+        lead = lead_lock_open(lead)
         event = LeadEvent.objects.create(
             lead=lead,
             kind=LeadEvent.Kind.CALL,
@@ -372,7 +366,8 @@ def lead_call_log(*, lead: Lead, outcome: str, summary: str, actor: User) -> Lea
 
 def lead_merge(*, lead: Lead, duplicate: Lead, actor: User) -> Lead:
     """Fold `duplicate` into `lead`: every submission, note, call, task and event of
-    both stays, on `lead`'s timeline. The duplicate is kept, marked merged, hidden."""
+    both stays, on `lead`'s timeline. The duplicate is kept, marked merged, hidden.
+    Either lead already merged into another: LeadMerged."""
     if lead.pk == duplicate.pk:
         raise MergeNotAllowed(
             "A lead cannot be merged into itself.",
@@ -380,13 +375,8 @@ def lead_merge(*, lead: Lead, duplicate: Lead, actor: User) -> Lead:
         )
     with transaction.atomic():
         first, second = sorted([lead, duplicate], key=lambda one: one.pk)
-        first, second = _locked(first), _locked(second)
+        first, second = lead_lock_open(first), lead_lock_open(second)
         lead, duplicate = (first, second) if first.pk == lead.pk else (second, first)
-        if lead.merged_into_id or duplicate.merged_into_id:
-            raise MergeNotAllowed(
-                "One of these leads was already merged into another.",
-                fields={"duplicate": ["Open the lead it was merged into instead."]},
-            )
         duplicate.events.update(lead=lead)
         duplicate.tasks.update(lead=lead)
         duplicate.notifications.update(lead=lead)

@@ -13,6 +13,7 @@ from intake.selectors import screening_effective_outcomes, screening_result_get_
 from intake.services.screening import screening_override_record
 from leads.models import Lead, LeadEvent, LeadTask, StaffMember
 from leads.services.leads import lead_transition, lead_treatments_sync
+from leads.services.locks import lead_lock_open
 from leads.services.notifications import staff_notification_queue
 
 # How long a coordinator has to tell a patient about a declined treatment.
@@ -49,7 +50,7 @@ def lead_review_decide(
             fields={"decision": ["Choose cleared or declined."]},
         )
     with transaction.atomic():
-        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        lead = lead_lock_open(lead)
         treatments = {t.treatment: t.outcome for t in lead.treatments.all()}
         if treatment not in treatments:
             raise NothingToDecide(

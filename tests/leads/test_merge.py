@@ -47,5 +47,5 @@ def test_a_lead_merged_once_cannot_be_merged_again(
     with pytest.raises(BusinessError):
         lead_merge(lead=first, duplicate=first, actor=coordinator)
 
-    assert refused.value.code == "merge_not_allowed"
+    assert refused.value.code == "lead_merged"
     assert Lead.objects.filter(merged_into__isnull=True).count() == 1

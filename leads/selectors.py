@@ -1,0 +1,344 @@
+"""Reads for staff: who sees which lead, the filtered queue, one lead and its history.
+
+Every staff read of a lead starts from lead_list_for_user: a lead outside the user's
+locations does not exist for them (the API answers 404, never 403, so nothing leaks).
+"""
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+
+from intake.encryption import health_data_decrypt
+from intake.models import Submission
+from intake.selectors import (
+    SubmissionScreening,
+    answer_in_words,
+    questionnaire_definition_get,
+    submission_screening_get,
+)
+from leads.models import Lead, LeadEvent, LeadTask, LeadTreatment, Location, StaffMember
+
+Role = StaffMember.Role
+
+
+def staff_member_get(user: User | AnonymousUser) -> StaffMember | None:
+    """The user's StaffMember row, or None; one query, then cached on the user."""
+    if not user.is_authenticated:
+        return None
+    member: StaffMember | None = getattr(user, "staff_member", None)
+    return member
+
+
+def staff_role_get(user: User | AnonymousUser) -> str | None:
+    """The role that decides what `user` sees: a superuser is a clinic admin; a
+    signed-in user without a StaffMember row has none and sees nothing."""
+    if not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return Role.CLINIC_ADMIN
+    member = staff_member_get(user)
+    return member.role if member is not None else None
+
+
+def staff_may_read_health(user: User | AnonymousUser) -> bool:
+    """Physicians and clinic admins read health answers; coordinators do not."""
+    return staff_role_get(user) in (Role.PHYSICIAN, Role.CLINIC_ADMIN)
+
+
+def staff_is_physician(user: User | AnonymousUser) -> bool:
+    """True for a physician by StaffMember role (a superuser is not one by default)."""
+    member = staff_member_get(user)
+    return member is not None and member.role == Role.PHYSICIAN
+
+
+def lead_list_for_user(*, user: User | AnonymousUser) -> QuerySet[Lead]:
+    """Every lead `user` may see, merged ones included: all of them for a clinic
+    admin, those of their own locations for coordinators and physicians, none for
+    anyone else. The single place that scopes leads by user."""
+    role = staff_role_get(user)
+    if role is None:
+        return Lead.objects.none()
+    if role == Role.CLINIC_ADMIN:
+        return Lead.objects.all()
+    member = staff_member_get(user)
+    if member is None:
+        return Lead.objects.none()
+    own_locations = StaffMember.locations.through.objects.filter(
+        staffmember_id=member.pk
+    ).values("location_id")
+    return Lead.objects.filter(location_id__in=Subquery(own_locations))
+
+
+@dataclass(frozen=True)
+class LeadOrdering:
+    """A queue order: one indexed column, then the id, both the same direction."""
+
+    field: str
+    descending: bool
+
+    def order_by(self) -> tuple[str, str]:
+        return (f"-{self.field}", "-id") if self.descending else (self.field, "id")
+
+
+# Each is served by a composite (column, id) index: lead_due_idx, lead_created_idx,
+# lead_score_idx. "due" first: the most urgent lead on top.
+LEAD_ORDERINGS: dict[str, LeadOrdering] = {
+    "due": LeadOrdering("first_contact_due_at", descending=False),
+    "-created": LeadOrdering("created_at", descending=True),
+    "created": LeadOrdering("created_at", descending=False),
+    "-score": LeadOrdering("score", descending=True),
+}
+LEAD_ORDERING_DEFAULT = "due"
+
+
+@dataclass(frozen=True)
+class LeadFilters:
+    """The queue's filters, already parsed; an empty value filters nothing.
+
+    Search is one of email_key, phone or name (the API decides which from `q`).
+    """
+
+    statuses: Sequence[str] = ()
+    priorities: Sequence[str] = ()
+    owner_id: int | None = None
+    unassigned: bool = False
+    overdue: bool = False
+    location: Location | None = None
+    treatment: str = ""
+    outcome: str = ""
+    created_after: dt.datetime | None = None
+    created_before: dt.datetime | None = None
+    email_key: str = ""
+    phone: str = ""
+    name: str = ""
+
+
+def _treatments_prefetch() -> Prefetch[Any]:
+    return Prefetch(
+        "treatments", queryset=LeadTreatment.objects.order_by("treatment", "id")
+    )
+
+
+def lead_queue_for_user(
+    *,
+    user: User | AnonymousUser,
+    filters: LeadFilters,
+    now: dt.datetime,
+) -> QuerySet[Lead]:
+    """The leads `user` may see that pass `filters`, merged ones left out, with
+    owner, location and treatments loaded: a fixed number of queries for any page."""
+    leads = lead_list_for_user(user=user).filter(merged_into__isnull=True)
+    return (
+        lead_filters_apply(leads, filters=filters, now=now)
+        .select_related("location", "owner")
+        .prefetch_related(_treatments_prefetch())
+    )
+
+
+def lead_filters_apply(
+    leads: QuerySet[Lead], *, filters: LeadFilters, now: dt.datetime
+) -> QuerySet[Lead]:
+    """`leads` narrowed by `filters`. Each filter is served by an index on
+    PostgreSQL (tests/leads/test_indexes.py checks every one with EXPLAIN)."""
+    if filters.statuses:
+        leads = leads.filter(status__in=filters.statuses)
+    if filters.priorities:
+        leads = leads.filter(priority__in=filters.priorities)
+    if filters.owner_id is not None:
+        leads = leads.filter(owner_id=filters.owner_id)
+    if filters.unassigned:
+        leads = leads.filter(owner__isnull=True)
+    if filters.overdue:
+        # The same condition as lead_awaiting_contact_idx, so that index serves it.
+        leads = leads.filter(
+            first_contacted_at__isnull=True, first_contact_due_at__lt=now
+        )
+    if filters.location is not None:
+        leads = leads.filter(location_id=filters.location.pk)
+    if filters.treatment or filters.outcome:
+        treated = LeadTreatment.objects.filter(lead_id=OuterRef("pk"))
+        if filters.treatment:
+            treated = treated.filter(treatment=filters.treatment)
+        if filters.outcome:
+            treated = treated.filter(outcome=filters.outcome)
+        leads = leads.filter(Exists(treated))
+    if filters.created_after is not None:
+        leads = leads.filter(created_at__gte=filters.created_after)
+    if filters.created_before is not None:
+        leads = leads.filter(created_at__lt=filters.created_before)
+    if filters.email_key:
+        leads = leads.filter(email_key=filters.email_key)
+    if filters.phone:
+        leads = leads.filter(phone=filters.phone)
+    if filters.name:
+        # UPPER(full_name::text) LIKE UPPER(...): the trigram index of migration 0003.
+        leads = leads.filter(full_name__icontains=filters.name)
+    return leads
+
+
+# What a CSV export reads of each lead: plain values, no model instances.
+EXPORT_FIELDS = (
+    "id",
+    "code",
+    "full_name",
+    "email",
+    "phone",
+    "preferred_language",
+    "status",
+    "lost_reason",
+    "priority",
+    "score",
+    "location__slug",
+    "owner__username",
+    "owner__first_name",
+    "owner__last_name",
+    "first_contact_due_at",
+    "first_contacted_at",
+    "created_at",
+    "last_submitted_at",
+)
+
+
+def lead_export_list(
+    *,
+    user: User | AnonymousUser,
+    filters: LeadFilters,
+    ordering: LeadOrdering,
+    now: dt.datetime,
+    with_latest_submission: bool,
+) -> QuerySet[Lead, dict[str, Any]]:
+    """The queue's rows for a CSV export as dicts of EXPORT_FIELDS, in `ordering`;
+    with_latest_submission adds each lead's newest submission (its id and code, as
+    `latest_submission_id` and `latest_submission_code`) for the audit."""
+    leads = lead_filters_apply(
+        lead_list_for_user(user=user).filter(merged_into__isnull=True),
+        filters=filters,
+        now=now,
+    ).order_by(*ordering.order_by())
+    if not with_latest_submission:
+        rows: QuerySet[Lead, dict[str, Any]] = leads.values(*EXPORT_FIELDS)
+        return rows
+    newest = LeadEvent.objects.filter(
+        lead_id=OuterRef("pk"),
+        kind=LeadEvent.Kind.SUBMITTED,
+        submission__isnull=False,
+    ).order_by("-created_at", "-id")
+    with_submission: QuerySet[Lead, dict[str, Any]] = leads.annotate(
+        latest_submission_id=Subquery(newest.values("submission_id")[:1]),
+        latest_submission_code=Subquery(newest.values("submission__code")[:1]),
+    ).values(*EXPORT_FIELDS, "latest_submission_id", "latest_submission_code")
+    return with_submission
+
+
+def lead_treatment_map(*, lead_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+    """(treatment, outcome) of each lead, by treatment, in one query."""
+    found: dict[int, list[tuple[str, str]]] = {pk: [] for pk in lead_ids}
+    rows = (
+        LeadTreatment.objects.filter(lead_id__in=lead_ids)
+        .order_by("lead_id", "treatment")
+        .values_list("lead_id", "treatment", "outcome")
+    )
+    for lead_id, treatment, outcome in rows:
+        found[lead_id].append((treatment, outcome))
+    return found
+
+
+def lead_is_overdue(lead: Lead, *, now: dt.datetime) -> bool:
+    """Not contacted yet and past the first-contact deadline."""
+    return lead.first_contacted_at is None and lead.first_contact_due_at < now
+
+
+def lead_get_for_user(*, user: User | AnonymousUser, code: uuid.UUID) -> Lead | None:
+    """One lead `user` may see, with what its page shows (a fixed number of
+    queries): treatments, submissions (`submission_events`), open tasks
+    (`open_tasks`). A merged lead is found too: its merged_into says where it went."""
+    return (
+        lead_list_for_user(user=user)
+        .select_related("location", "owner", "merged_into", "match_uncertain_with")
+        .prefetch_related(
+            _treatments_prefetch(),
+            Prefetch(
+                "events",
+                queryset=LeadEvent.objects.filter(
+                    kind=LeadEvent.Kind.SUBMITTED, submission__isnull=False
+                )
+                .select_related("submission")
+                .only(
+                    "lead_id",
+                    "created_at",
+                    "submission__code",
+                    "submission__submitted_at",
+                )
+                .order_by("created_at", "id"),
+                to_attr="submission_events",
+            ),
+            Prefetch(
+                "tasks",
+                queryset=LeadTask.objects.filter(done_at__isnull=True)
+                .select_related("assignee")
+                .order_by("due_at", "id"),
+                to_attr="open_tasks",
+            ),
+        )
+        .filter(code=code)
+        .first()
+    )
+
+
+def lead_event_list(*, lead: Lead) -> QuerySet[LeadEvent]:
+    """The lead's timeline with actors and submission codes (lead_event_idx)."""
+    return (
+        LeadEvent.objects.filter(lead_id=lead.pk)
+        .select_related("actor", "submission")
+        .defer(
+            "submission__health_answers_ciphertext",
+            "submission__source",
+            "submission__contact_times",
+        )
+    )
+
+
+def lead_submission_list(*, lead: Lead) -> list[Submission]:
+    """The lead's submissions, oldest first (a merged duplicate's included)."""
+    return list(
+        Submission.objects.filter(
+            lead_events__lead_id=lead.pk,
+            lead_events__kind=LeadEvent.Kind.SUBMITTED,
+        )
+        .select_related("questionnaire_version", "location")
+        .order_by("submitted_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class SubmissionHealth:
+    """One submission's health answers in words, and its screening explained."""
+
+    code: uuid.UUID
+    submitted_at: dt.datetime
+    answers: tuple[str, ...]
+    screening: SubmissionScreening
+
+
+def submission_health_get(submission: Submission) -> SubmissionHealth:
+    """The health answers in the questionnaire's words, in its order, and the
+    screening. Decrypts health data: the caller audits the read first."""
+    definition = questionnaire_definition_get(submission.questionnaire_version)
+    answers: dict[str, Any] = health_data_decrypt(submission.health_answers_ciphertext)
+    ordered = [item.link_id for item in definition.items() if item.link_id in answers]
+    ordered += sorted(set(answers) - set(ordered))
+    return SubmissionHealth(
+        code=submission.code,
+        submitted_at=submission.submitted_at,
+        answers=tuple(
+            answer_in_words(definition, link_id, answers[link_id])
+            for link_id in ordered
+            if answers[link_id] is not None
+        ),
+        screening=submission_screening_get(submission),
+    )
