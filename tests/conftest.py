@@ -6,7 +6,8 @@ from typing import Any
 import hypothesis
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connection
 from rest_framework.test import APIClient
 
 from intake.models import QuestionnaireVersion
@@ -117,3 +118,14 @@ def published(db: None, location: Location) -> QuestionnaireVersion:
     """The shipped questionnaire and rules, published as `make run` does."""
     call_command("load_intake_definitions", verbosity=0)
     return QuestionnaireVersion.objects.get(status="published")
+
+
+@pytest.fixture
+def keep_test_connection() -> Iterator[None]:
+    """For in-process WSGI calls (schemathesis): Django would close the test
+    transaction's connection after each request."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)

@@ -7,14 +7,11 @@ that answers are a map of JSON values; whether they answer the questionnaire is
 decided by the questionnaire itself (docs/questionnaire.md), and refused with 400.
 """
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
 from django.core.cache import cache
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -27,14 +24,8 @@ schema = schemathesis.openapi.from_wsgi(
 )
 
 
-@pytest.fixture(autouse=True)
-def _keep_the_test_connection() -> Iterator[None]:
-    """Django would close the test transaction's connection after each request."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+# In-process requests would close the test transaction's connection after each call.
+pytestmark = pytest.mark.usefixtures("keep_test_connection")
 
 
 @pytest.mark.django_db

@@ -5,12 +5,11 @@ import time
 
 import pytest
 from django.db import transaction
-from django.utils import timezone
 
-from leads.models import DeliveryStatus, Lead, WebhookDelivery, WebhookEndpoint
+from leads.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from leads.webhooks.services import webhook_event_record
 from leads.webhooks.signing import webhook_signature
-from tests.factories import LocationFactory
+from tests.factories import LeadFactory
 from tests.support.webhook_receiver import WebhookReceiver, running_webhook_receiver
 from tests.support.worker import WORKER_WEBHOOK_RETRY_BASE_SECONDS, WorkerProcess
 
@@ -32,18 +31,6 @@ def _wait_until_sent(delivery: WebhookDelivery, timeout: float = 30) -> None:
     raise AssertionError(f"the delivery is still {delivery.status} after {timeout} s")
 
 
-def _new_lead() -> Lead:
-    return Lead.objects.create(
-        location=LocationFactory.create(slug="nisantasi"),
-        full_name="Ayşe Yılmaz",
-        email="ayse.yilmaz@example.com",
-        email_key="ayse.yilmaz@example.com",
-        phone="+905321234567",
-        preferred_language="tr",
-        first_contact_due_at=timezone.now(),
-    )
-
-
 def test_a_receiver_that_fails_twice_then_succeeds_gets_the_event_once_signed(
     celery_worker: WorkerProcess,
 ) -> None:
@@ -55,7 +42,7 @@ def test_a_receiver_that_fails_twice_then_succeeds_gets_the_event_once_signed(
         )
 
         # When a new lead's event is recorded and its transaction commits
-        lead = _new_lead()
+        lead = LeadFactory.create()
         with transaction.atomic():
             webhook_event_record(event_type="lead.created", lead=lead)
 

@@ -9,13 +9,10 @@ accepted" is left out on purpose: whether `q` is a phone, `owner` a user id or
 it generates; test_api_scoping.py checks signing in.
 """
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
@@ -30,14 +27,8 @@ schema = schemathesis.openapi.from_wsgi(
 ).include(path_regex=r"^/api/v1/leads")
 
 
-@pytest.fixture(autouse=True)
-def _keep_the_test_connection() -> Iterator[None]:
-    """Django would close the test transaction's connection after each request."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+# In-process requests would close the test transaction's connection after each call.
+pytestmark = pytest.mark.usefixtures("keep_test_connection")
 
 
 @pytest.fixture

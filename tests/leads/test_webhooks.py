@@ -30,7 +30,7 @@ from leads.webhooks.services import (
     webhook_event_record,
 )
 from leads.webhooks.signing import webhook_signature
-from tests.factories import LocationFactory, UserFactory
+from tests.factories import LeadFactory, LocationFactory, UserFactory
 from tests.support.webhook_receiver import WebhookReceiver, running_webhook_receiver
 
 pytestmark = pytest.mark.django_db
@@ -51,14 +51,11 @@ def location(db: None) -> Location:
 
 @pytest.fixture
 def lead(location: Location) -> Lead:
-    return Lead.objects.create(
+    return LeadFactory.create(
         location=location,
         full_name="Ayşe Yılmaz",
         email="ayse.yilmaz@example.com",
-        email_key="ayse.yilmaz@example.com",
         phone="+905321234567",
-        preferred_language="tr",
-        first_contact_due_at=timezone.now(),
     )
 
 
