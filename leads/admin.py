@@ -8,6 +8,7 @@ from leads.models import (
     LeadEvent,
     LeadTreatment,
     Location,
+    PatientMessage,
     Practitioner,
     StaffMember,
     StaffNotification,
@@ -122,6 +123,17 @@ class StaffNotificationAdmin(admin.ModelAdmin[StaffNotification]):
     list_filter = ["status", "kind"]
     list_select_related = ["recipient", "lead"]
     readonly_fields = [field.name for field in StaffNotification._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(PatientMessage)
+class PatientMessageAdmin(admin.ModelAdmin[PatientMessage]):
+    list_display = ["kind", "topic", "lead", "status", "attempts", "created_at"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["lead"]
+    readonly_fields = [field.name for field in PatientMessage._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

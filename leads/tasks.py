@@ -50,3 +50,27 @@ def staff_notification_send_due_task() -> None:
     count = staff_notification_send_due()
     if count:
         logger.info("staff notifications due and enqueued: %s", count)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=UNAVAILABLE,
+    retry_backoff=True,
+    max_retries=5,
+)
+def patient_message_send_task(self: Task[Any, Any], message_id: int) -> None:
+    """Send one patient email by id; a sent, claimed or deleted row sends nothing."""
+    from leads.services.patient_messages import patient_message_send
+
+    patient_message_send(message_id=message_id)
+
+
+@shared_task
+def patient_message_send_due_task() -> None:
+    """Enqueue the patient emails that are due; beat runs it each minute."""
+    from leads.services.patient_messages import patient_message_send_due
+
+    count = patient_message_send_due()
+    if count:
+        logger.info("patient messages due and enqueued: %s", count)

@@ -251,6 +251,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "leads.tasks.staff_notification_send_due_task",
         "schedule": 60.0,
     },
+    "patient-messages-send-due": {
+        "task": "leads.tasks.patient_message_send_due_task",
+        "schedule": 60.0,
+    },
     "webhook-deliveries-send-due": {
         "task": "leads.webhooks.tasks.webhook_delivery_send_due_task",
         "schedule": 60.0,

@@ -4,6 +4,7 @@ from leads.models.assignment import AssignmentRule
 from leads.models.clinic import Location, Practitioner, StaffMember
 from leads.models.delivery import (
     DeliveryStatus,
+    PatientMessage,
     StaffNotification,
     WebhookDelivery,
     WebhookEndpoint,
@@ -18,6 +19,7 @@ __all__ = [
     "LeadTask",
     "LeadTreatment",
     "Location",
+    "PatientMessage",
     "Practitioner",
     "StaffMember",
     "StaffNotification",

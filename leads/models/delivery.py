@@ -16,26 +16,12 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", _("Failed: gave up")
 
 
-class StaffNotification(models.Model):
-    """An email to a staff member about a lead, written with the change that causes it.
-
-    Sent by a Celery task; a periodic task sends what the broker never delivered.
-    """
-
-    class Kind(models.TextChoices):
-        ASSIGNED = "assigned", _("A lead was assigned to you")
-        OVERDUE = "overdue", _("Your lead is overdue")
-        ESCALATED = "escalated", _("A lead is overdue")
-        TASK = "task", _("A task for you")
+class OutboxEmail(models.Model):
+    """An email written in the transaction of the change that causes it and sent by a
+    Celery task; a periodic task sends what the broker never delivered. The row is
+    claimed before sending (leads.services.outbox), so it goes out once."""
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
-    lead = models.ForeignKey(
-        Lead, on_delete=models.CASCADE, related_name="notifications"
-    )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
     status = models.CharField(
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
@@ -46,7 +32,28 @@ class StaffNotification(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at", "-id"]
+
+
+class StaffNotification(OutboxEmail):
+    """An email to a staff member about a lead."""
+
+    class Kind(models.TextChoices):
+        ASSIGNED = "assigned", _("A lead was assigned to you")
+        OVERDUE = "overdue", _("Your lead is overdue")
+        ESCALATED = "escalated", _("A lead is overdue")
+        TASK = "task", _("A task for you")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+
+    class Meta(OutboxEmail.Meta):
         indexes = [
             models.Index(
                 fields=["next_attempt_at"],
@@ -57,6 +64,38 @@ class StaffNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.recipient}"
+
+
+class PatientMessage(OutboxEmail):
+    """An email to the person behind a lead, in their language, about their enquiry
+    (not marketing). One per lead, kind and topic: never sent twice."""
+
+    class Kind(models.TextChoices):
+        TREATMENT_DECLINED = "treatment_declined", _("A treatment is not offered")
+
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="patient_messages"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    # What the message is about, e.g. the treatment code a physician declined.
+    topic = models.CharField(max_length=60, blank=True)
+
+    class Meta(OutboxEmail.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead", "kind", "topic"], name="patient_message_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status__in=["pending", "sending"]),
+                name="patient_message_due_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.lead}"
 
 
 class WebhookEndpoint(models.Model):

@@ -11,10 +11,11 @@ from intake.models import ScreeningOverride
 from intake.screening.results import Outcome
 from intake.selectors import screening_effective_outcomes, screening_result_get_current
 from intake.services.screening import screening_override_record
-from leads.models import Lead, LeadEvent, LeadTask, StaffMember
+from leads.models import Lead, LeadEvent, LeadTask, PatientMessage, StaffMember
 from leads.services.leads import lead_transition, lead_treatments_sync
 from leads.services.locks import lead_lock_open
 from leads.services.notifications import staff_notification_queue
+from leads.services.patient_messages import patient_message_queue
 
 # How long a coordinator has to tell a patient about a declined treatment.
 DECLINED_TASK_DUE = dt.timedelta(hours=24)
@@ -39,8 +40,9 @@ def lead_review_decide(
 ) -> Lead:
     """A physician clears or declines one treatment the person asked about, on the
     newest submission's screening. Cleared: bookable for this lead. Declined: the
-    lead's coordinator gets a task to tell the person kindly. When nothing is left
-    to review, a lead awaiting review moves to "qualified" if a treatment is bookable.
+    person is told kindly by email and their coordinator gets a task to call. When
+    nothing is left to review, a lead awaiting review moves to "qualified" if a
+    treatment is bookable.
     """
     if not _is_physician(physician):
         raise PhysicianOnly("Only a physician can decide on a treatment.")
@@ -100,6 +102,10 @@ def lead_review_decide(
 
 
 def _declined_task(lead: Lead, treatment: str) -> None:
+    """Tell the person kindly, by email, and give their coordinator a task to call."""
+    patient_message_queue(
+        lead=lead, kind=PatientMessage.Kind.TREATMENT_DECLINED, topic=treatment
+    )
     title = (
         f"Tell {lead.full_name} kindly that {treatment.replace('_', ' ')} is not "
         "offered to them, and what they can do instead."

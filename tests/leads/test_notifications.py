@@ -10,15 +10,13 @@ from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from leads.models import DeliveryStatus, Lead, LeadTreatment, StaffNotification
-from leads.services import notifications
+from leads.services import outbox
 from leads.services.notifications import (
-    MAX_ATTEMPTS,
-    SEND_LEASE,
-    retry_delay,
     staff_notification_queue,
     staff_notification_send,
     staff_notification_send_due,
 )
+from leads.services.outbox import MAX_ATTEMPTS, SEND_LEASE, retry_delay
 from leads.tasks import staff_notification_send_task
 from tests.leads.escalation_support import lead, open_location, staff
 
@@ -224,7 +222,7 @@ def test_a_mail_server_error_is_retried_later_with_growing_waits(
     def server_away(*args: object, **kwargs: object) -> int:
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
-    monkeypatch.setattr(notifications, "send_mail", server_away)
+    monkeypatch.setattr(outbox, "send_mail", server_away)
     notification = queued(coordinator, new_lead)
 
     waits = []
@@ -251,7 +249,7 @@ def test_a_notification_fails_for_good_after_the_last_attempt(
     def refused(*args: object, **kwargs: object) -> int:
         raise ConnectionRefusedError(111, "Connection refused")
 
-    monkeypatch.setattr(notifications, "send_mail", refused)
+    monkeypatch.setattr(outbox, "send_mail", refused)
     notification = queued(coordinator, new_lead)
     StaffNotification.objects.filter(pk=notification.pk).update(
         attempts=MAX_ATTEMPTS - 1
