@@ -193,6 +193,9 @@ def lead_submission_add(
             owner = lead_owner_choose(lead=lead, treatments=outcomes)
             if owner is not None:
                 lead_owner_set(lead=lead, owner=owner, actor=None)
+        if is_new:
+            # After assignment, so that integrators see the owner too.
+            webhook_event_record(event_type="lead.created", lead=lead)
     return lead
 
 
@@ -228,7 +231,6 @@ def _lead_start(
                     "reason": "same phone, other name",
                 },
             )
-    webhook_event_record(event_type="lead.created", lead=lead)
     return lead
 
 

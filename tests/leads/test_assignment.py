@@ -4,7 +4,14 @@ import pytest
 
 from core.errors import BusinessError
 from intake.models import QuestionnaireVersion
-from leads.models import AssignmentRule, Lead, Location, StaffMember
+from leads.models import (
+    AssignmentRule,
+    Lead,
+    Location,
+    StaffMember,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from leads.services.assignment import lead_assign
 from tests.factories import LocationFactory, StaffMemberFactory
 from tests.leads.submitting import lead_of, submit
@@ -108,3 +115,21 @@ def test_a_lead_goes_only_to_a_coordinator_of_its_location(
         with pytest.raises(BusinessError) as refused:
             lead_assign(lead=lead, owner=member.user, actor=chief.user)
         assert refused.value.code == "owner_not_eligible"
+
+
+def test_integrators_hear_of_a_new_lead_with_its_owner(
+    published: QuestionnaireVersion, location: Location
+) -> None:
+    deniz = StaffMemberFactory.create(locations=[location])
+    AssignmentRule.objects.create(name="Everyone", location=location)
+    WebhookEndpoint.objects.create(
+        name="CRM",
+        url="https://crm.example/hooks",
+        secret="s" * 32,
+        event_types=["lead.created"],
+    )
+
+    lead = _submit_people(published, 1)[0]
+
+    delivery = WebhookDelivery.objects.get(lead=lead)
+    assert delivery.body["data"]["lead"]["owner"] == deniz.user.username
