@@ -126,15 +126,19 @@ def lead_assign(*, lead: Lead, owner: User | None, actor: User) -> Lead:
     return lead
 
 
-def _owner_check(lead: Lead, owner: User | None) -> None:
-    if owner is not None and not (
+def owner_may_keep(owner: User, location_id: int) -> bool:
+    """True when `owner` is an active coordinator of the location: who may own its
+    leads."""
+    return (
         owner.is_active
         and StaffMember.objects.filter(
-            user=owner,
-            role=StaffMember.Role.COORDINATOR,
-            locations=lead.location_id,
+            user=owner, role=StaffMember.Role.COORDINATOR, locations=location_id
         ).exists()
-    ):
+    )
+
+
+def _owner_check(lead: Lead, owner: User | None) -> None:
+    if owner is not None and not owner_may_keep(owner, lead.location_id):
         raise OwnerNotEligible(
             "This person cannot own the lead.",
             fields={"owner": ["Choose an active coordinator of the lead's location."]},

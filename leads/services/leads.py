@@ -25,12 +25,14 @@ from leads.matching import email_key, names_agree
 from leads.models import Lead, LeadEvent, LeadTreatment
 from leads.pipeline import OPEN_STATUSES, next_statuses, transition_allowed
 from leads.scoring import Score, lead_score
-from leads.services.assignment import lead_owner_choose, lead_owner_set
+from leads.services.assignment import (
+    lead_owner_choose,
+    lead_owner_set,
+    owner_may_keep,
+)
 from leads.services.deadlines import first_contact_due_at
 from leads.services.locks import lead_lock_open
 from leads.webhooks.services import webhook_event_record
-
-__all__ = ["OPEN_STATUSES"]
 
 NOT_SURE = "not_sure"
 
@@ -135,12 +137,18 @@ def _match(submission: Submission, key: str) -> tuple[Lead | None, Lead | None]:
     """(the open lead to join, or None; an open lead that may be the same person).
 
     The same email key is the same person; the same phone is only when the names
-    agree, since a household or a clinic's front desk may share one phone.
+    agree, since a household or a clinic's front desk may share one phone. The
+    candidates are locked (in id order, as merges lock) and read again after any
+    change that was committed meanwhile, so a lead closed or merged a moment ago is
+    not joined, and a join does not overwrite a coordinator's change.
     """
-    candidates = list(
+    candidates = sorted(
         _open_leads()
         .filter(Q(email_key=key) | Q(phone=submission.phone))
-        .order_by("created_at", "id")
+        .select_for_update(of=("self",))
+        .select_related("owner")
+        .order_by("id"),
+        key=lambda lead: (lead.created_at, lead.pk),
     )
     by_email = [lead for lead in candidates if lead.email_key == key]
     if by_email:
@@ -222,6 +230,10 @@ def _lead_start(
     )
     LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.CREATED, created_at=now)
     if maybe_same is not None:
+        # Both are flagged, so whichever a coordinator opens first shows the question.
+        Lead.objects.filter(pk=maybe_same.pk, match_uncertain_with__isnull=True).update(
+            match_uncertain_with=lead
+        )
         for one, other in ((lead, maybe_same), (maybe_same, lead)):
             LeadEvent.objects.create(
                 lead=one,
@@ -235,9 +247,14 @@ def _lead_start(
 
 
 def _lead_join(lead: Lead, submission: Submission, *, key: str, score: Score) -> None:
-    """The person wrote again: newest contact details and score; an earlier deadline
-    when the new priority is more urgent and nobody has called yet."""
+    """The person wrote again: newest contact details, location and score; an
+    earlier deadline when the new priority is more urgent and nobody has called yet.
+    An owner who does not work at the new location gives the lead back to the
+    assignment rules. `lead` is locked."""
     now = timezone.now()
+    moved = lead.location_id != submission.location_id
+    if moved and lead.owner and not owner_may_keep(lead.owner, submission.location_id):
+        lead_owner_set(lead=lead, owner=None, actor=None)
     lead.full_name = submission.full_name
     lead.email = submission.email
     lead.email_key = key
@@ -255,7 +272,13 @@ def _lead_join(lead: Lead, submission: Submission, *, key: str, score: Score) ->
                 location=submission.location, priority=score.priority, start=now
             ),
         )
-    lead.save()
+    lead.save(
+        update_fields=[
+            "full_name", "email", "email_key", "phone", "preferred_language",
+            "location", "score", "score_parts", "priority", "last_submitted_at",
+            "first_contact_due_at", "updated_at",
+        ]
+    )  # fmt: skip
 
 
 def lead_transition(

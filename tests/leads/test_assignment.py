@@ -133,3 +133,18 @@ def test_integrators_hear_of_a_new_lead_with_its_owner(
 
     delivery = WebhookDelivery.objects.get(lead=lead)
     assert delivery.body["data"]["lead"]["owner"] == deniz.user.username
+
+
+def test_a_person_who_now_chooses_another_location_gets_a_coordinator_there(
+    published: QuestionnaireVersion, location: Location
+) -> None:
+    kadikoy = LocationFactory.create(slug="kadikoy")
+    here = StaffMemberFactory.create(locations=[location])
+    there = StaffMemberFactory.create(locations=[kadikoy])
+    AssignmentRule.objects.create(name="Everyone")
+    lead = lead_of(submit(published))
+    assert lead.owner == here.user
+
+    lead = lead_of(submit(published, location="kadikoy"))
+
+    assert (lead.location, lead.owner) == (kadikoy, there.user)

@@ -70,6 +70,8 @@ def test_same_phone_with_another_name_is_flagged_for_a_coordinator(
     first, second = lead_of(mother), lead_of(daughter)
     assert first != second
     assert second.match_uncertain_with == first
+    first.refresh_from_db()
+    assert first.match_uncertain_with == second
     for lead in (first, second):
         assert lead.events.filter(kind=LeadEvent.Kind.MATCH_UNCERTAIN).count() == 1
 
