@@ -3,7 +3,9 @@
 The score (0-100) says how likely and how soon the person can be helped: the
 screening outcomes of the treatments they asked about, how red their skin is and
 for how long, what drives it, how soon they want to start and how fully they
-answered. Each part is kept with its points so a coordinator sees why.
+answered. Each part is kept with its points out of its most, so a coordinator sees
+why. The parts drawn from health answers (severity, duration, triggers) carry no
+words: the answers themselves are read through the audited health endpoint.
 """
 
 from collections.abc import Mapping, Sequence
@@ -13,6 +15,8 @@ from typing import Any
 from intake.screening.results import Outcome
 
 HIGH_FROM = 70
+# The answer option for someone who does not know which treatment they want.
+NOT_SURE = "not_sure"
 NORMAL_FROM = 35
 
 _OUTCOME_POINTS = {
@@ -22,18 +26,12 @@ _OUTCOME_POINTS = {
     Outcome.CONTRAINDICATED: 0,
 }
 _TREATMENT_CAP = 30
-_SEVERITY = {
-    "severe": (20, "Severe redness"),
-    "moderate": (15, "Moderate redness"),
-    "mild": (8, "Mild redness"),
-    "almost_clear": (3, "Almost clear"),
-    "clear": (0, "No redness on a typical day"),
-}
+_SEVERITY = {"severe": 20, "moderate": 15, "mild": 8, "almost_clear": 3, "clear": 0}
 _DURATION = {
-    "over_3_years": (10, "Has had it for more than 3 years"),
-    "1_to_3_years": (8, "Has had it for 1 to 3 years"),
-    "6_to_12_months": (5, "Has had it for 6 to 12 months"),
-    "under_6_months": (3, "Has had it for less than 6 months"),
+    "over_3_years": 10,
+    "1_to_3_years": 8,
+    "6_to_12_months": 5,
+    "under_6_months": 3,
 }
 _TIMING = {
     "as_soon_as_possible": (25, "Wants to start as soon as possible"),
@@ -50,10 +48,16 @@ _COMPLETENESS_MAX = 5
 class ScorePart:
     factor: str
     points: int
-    detail: str
+    most: int
+    detail: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"factor": self.factor, "points": self.points, "detail": self.detail}
+        return {
+            "factor": self.factor,
+            "points": self.points,
+            "most": self.most,
+            "detail": self.detail,
+        }
 
 
 @dataclass(frozen=True)
@@ -78,15 +82,20 @@ def lead_score(
     """
     parts = [
         _treatments_part(
-            outcomes, not_sure="not_sure" in answers.get("treatments_wanted", [])
+            outcomes, not_sure=NOT_SURE in answers.get("treatments_wanted", [])
         ),
-        _choice_part("severity", _SEVERITY, answers.get("severity")),
-        _choice_part("duration", _DURATION, answers.get("concern_duration")),
-        _choice_part("timing", _TIMING, answers.get("treatment_timing")),
-        _triggers_part(active_triggers),
+        _health_part("severity", _SEVERITY, answers.get("severity")),
+        _health_part("duration", _DURATION, answers.get("concern_duration")),
+        _timing_part(answers.get("treatment_timing")),
+        ScorePart(
+            "triggers",
+            min(_TRIGGER_POINTS * len(active_triggers), _TRIGGER_CAP),
+            _TRIGGER_CAP,
+        ),
         ScorePart(
             "completeness",
             round(_COMPLETENESS_MAX * max(0.0, min(1.0, completeness))),
+            _COMPLETENESS_MAX,
             f"Answered {round(100 * completeness)}% of the questions shown",
         ),
     ]
@@ -114,22 +123,15 @@ def _treatments_part(outcomes: Mapping[str, str], *, not_sure: bool) -> ScorePar
     return ScorePart(
         "treatments",
         min(points, _TREATMENT_CAP),
+        _TREATMENT_CAP,
         "; ".join(words) or "No treatment chosen",
     )
 
 
-def _choice_part(
-    factor: str, table: Mapping[str, tuple[int, str]], answer: object
-) -> ScorePart:
-    points, detail = table.get(str(answer), (0, "Not answered"))
-    return ScorePart(factor, points, detail)
+def _health_part(factor: str, table: Mapping[str, int], answer: object) -> ScorePart:
+    return ScorePart(factor, table.get(str(answer), 0), max(table.values()))
 
 
-def _triggers_part(active: Sequence[str]) -> ScorePart:
-    if not active:
-        return ScorePart("triggers", 0, "No trigger reported")
-    return ScorePart(
-        "triggers",
-        min(_TRIGGER_POINTS * len(active), _TRIGGER_CAP),
-        "Reported: " + ", ".join(t.replace("_", " ") for t in active),
-    )
+def _timing_part(answer: object) -> ScorePart:
+    points, detail = _TIMING.get(str(answer), (0, "Not answered"))
+    return ScorePart("timing", points, max(p for p, _ in _TIMING.values()), detail)

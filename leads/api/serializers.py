@@ -288,7 +288,14 @@ class LeadListOutputSerializer(serializers.Serializer):  # type: ignore[type-arg
 class ScorePartOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
     factor = serializers.CharField()
     points = serializers.IntegerField()
-    detail = serializers.CharField()
+    most = serializers.IntegerField(
+        default=0, help_text="The most points this part can give."
+    )
+    detail = serializers.CharField(
+        allow_blank=True,
+        help_text="Why, in words; empty for parts drawn from health answers "
+        "(read those through the lead's health endpoint).",
+    )
 
 
 class SubmissionRefOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]

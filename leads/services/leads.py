@@ -24,7 +24,7 @@ from intake.selectors import (
 from leads.matching import email_key, names_agree
 from leads.models import Lead, LeadEvent, LeadTreatment
 from leads.pipeline import OPEN_STATUSES, next_statuses, transition_allowed
-from leads.scoring import Score, lead_score
+from leads.scoring import NOT_SURE, Score, lead_score
 from leads.services.assignment import (
     lead_owner_choose,
     lead_owner_set,
@@ -33,8 +33,6 @@ from leads.services.assignment import (
 from leads.services.deadlines import first_contact_due_at
 from leads.services.locks import lead_lock_open
 from leads.webhooks.services import webhook_event_record
-
-NOT_SURE = "not_sure"
 
 
 class TransitionNotAllowed(BusinessError):

@@ -72,7 +72,15 @@ def test_a_coordinator_may_not_read_health_answers_and_nothing_is_logged(
 def test_the_queue_and_lead_page_show_screening_outcomes_without_health_answers(
     published: QuestionnaireVersion, location: Location
 ) -> None:
-    lead = lead_of(submit(published, blood_thinners=["warfarin"]))
+    lead = lead_of(
+        submit(
+            published,
+            blood_thinners=["warfarin"],
+            severity="severe",
+            concern_duration="over_3_years",
+            smoking="current",
+        )
+    )
     coordinator = staff(locations=[location])
     client = client_for(coordinator)
 
@@ -84,6 +92,8 @@ def test_the_queue_and_lead_page_show_screening_outcomes_without_health_answers(
     assert [s["code"] for s in detail.json()["submissions"]] == [
         str(lead.events.get(kind="submitted").submission.code)  # type: ignore[union-attr]
     ]
+    # Neither an answer nor the score's words for one (severity, duration, triggers).
     for text in (listed, detail.content.decode()):
-        assert "arfarin" not in text
+        for answer in ("arfarin", "evere", "3 years", "smok"):
+            assert answer not in text
     assert not HealthDataAccess.objects.exists()

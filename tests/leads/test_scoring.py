@@ -21,9 +21,12 @@ def test_the_parts_add_up_to_the_score_and_say_why(
     lead = lead_of(submit(published, treatment_timing="as_soon_as_possible"))
 
     assert sum(part["points"] for part in lead.score_parts) == lead.score
+    assert all(part["points"] <= part["most"] for part in lead.score_parts)
     details = {part["factor"]: part["detail"] for part in lead.score_parts}
     assert details["timing"] == "Wants to start as soon as possible"
     assert "mesotherapy eligible" in details["treatments"]
+    # No words of the health answers: coordinators read the score unaudited.
+    assert details["severity"] == details["duration"] == details["triggers"] == ""
 
 
 @pytest.mark.parametrize(
