@@ -22,7 +22,7 @@ from intake.selectors import (
     screening_effective_outcomes,
 )
 from leads.matching import email_key, names_agree
-from leads.models import Lead, LeadEvent, LeadTreatment
+from leads.models import Lead, LeadEvent, LeadTreatment, PatientMessage
 from leads.pipeline import OPEN_STATUSES, next_statuses, transition_allowed
 from leads.scoring import NOT_SURE, Score, lead_score
 from leads.services.assignment import (
@@ -387,10 +387,24 @@ def lead_call_log(*, lead: Lead, outcome: str, summary: str, actor: User) -> Lea
     return event
 
 
+def _treatments_merge(lead: Lead, duplicate: Lead) -> None:
+    """Every treatment of both; where both have one, the outcome of the lead the
+    person wrote to last (a physician's newer decision included)."""
+    own = {t.treatment: t for t in lead.treatments.all()}
+    duplicate.treatments.exclude(treatment__in=own).update(lead=lead)
+    if duplicate.last_submitted_at <= lead.last_submitted_at:
+        return
+    for theirs in duplicate.treatments.filter(treatment__in=own):
+        mine = own[theirs.treatment]
+        if mine.outcome != theirs.outcome:
+            mine.outcome = theirs.outcome
+            mine.save(update_fields=["outcome"])
+
+
 def lead_merge(*, lead: Lead, duplicate: Lead, actor: User) -> Lead:
     """Fold `duplicate` into `lead`: every submission, note, call, task and event of
     both stays, on `lead`'s timeline. The duplicate is kept, marked merged, hidden.
-    Either lead already merged into another: LeadMerged."""
+    `lead` must be open; either lead already merged into another: LeadMerged."""
     if lead.pk == duplicate.pk:
         raise MergeNotAllowed(
             "A lead cannot be merged into itself.",
@@ -400,11 +414,21 @@ def lead_merge(*, lead: Lead, duplicate: Lead, actor: User) -> Lead:
         first, second = sorted([lead, duplicate], key=lambda one: one.pk)
         first, second = lead_lock_open(first), lead_lock_open(second)
         lead, duplicate = (first, second) if first.pk == lead.pk else (second, first)
+        if lead.status not in OPEN_STATUSES:
+            raise MergeNotAllowed(
+                "This lead is closed: merging into it would hide an open enquiry.",
+                fields={
+                    "duplicate": ["Merge the other way round, into the open lead."]
+                },
+            )
         duplicate.events.update(lead=lead)
         duplicate.tasks.update(lead=lead)
         duplicate.notifications.update(lead=lead)
-        own = {t.treatment for t in lead.treatments.all()}
-        duplicate.treatments.exclude(treatment__in=own).update(lead=lead)
+        sent = set(lead.patient_messages.values_list("kind", "topic"))
+        for message in duplicate.patient_messages.all():
+            if (message.kind, message.topic) not in sent:
+                PatientMessage.objects.filter(pk=message.pk).update(lead=lead)
+        _treatments_merge(lead, duplicate)
         Lead.objects.filter(match_uncertain_with__in=[lead.pk, duplicate.pk]).exclude(
             pk__in=[lead.pk, duplicate.pk]
         ).update(match_uncertain_with=lead)

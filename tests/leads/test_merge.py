@@ -4,8 +4,8 @@ import pytest
 
 from core.errors import BusinessError
 from intake.models import QuestionnaireVersion
-from leads.models import Lead, LeadEvent
-from leads.services.leads import lead_merge, lead_note_add
+from leads.models import Lead, LeadEvent, LeadTreatment
+from leads.services.leads import lead_merge, lead_note_add, lead_transition
 from tests.factories import StaffUserFactory
 from tests.leads.submitting import lead_of, submit
 
@@ -49,3 +49,40 @@ def test_a_lead_merged_once_cannot_be_merged_again(
 
     assert refused.value.code == "lead_merged"
     assert Lead.objects.filter(merged_into__isnull=True).count() == 1
+
+
+def test_an_open_enquiry_is_never_merged_into_a_closed_lead(
+    published: QuestionnaireVersion,
+) -> None:
+    coordinator = StaffUserFactory.create()
+    closed = lead_of(submit(published, email="one@example.com", full_name="Ayşe Kaya"))
+    lead_transition(
+        lead=closed,
+        to_status=Lead.Status.LOST,
+        actor=coordinator,
+        lost_reason=Lead.LostReason.TIMING,
+    )
+    open_one = lead_of(
+        submit(published, email="two@example.com", full_name="Ayşe Kaya")
+    )
+
+    with pytest.raises(BusinessError) as refused:
+        lead_merge(lead=closed, duplicate=open_one, actor=coordinator)
+    merged = lead_merge(lead=open_one, duplicate=closed, actor=coordinator)
+
+    assert refused.value.code == "merge_not_allowed"
+    assert merged.status == Lead.Status.NEW
+    assert merged.events.filter(kind="submitted").count() == 2
+
+
+def test_a_merge_keeps_the_newest_physician_decision_on_a_shared_treatment(
+    published: QuestionnaireVersion,
+) -> None:
+    coordinator = StaffUserFactory.create()
+    older = lead_of(submit(published, email="a@example.com", full_name="Ayşe Kaya"))
+    newer = lead_of(submit(published, email="b@example.com", full_name="Elif Kaya"))
+    LeadTreatment.objects.filter(lead=older).update(outcome="review")
+
+    merged = lead_merge(lead=older, duplicate=newer, actor=coordinator)
+
+    assert set(merged.treatments.values_list("outcome", flat=True)) == {"eligible"}
