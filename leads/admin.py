@@ -13,6 +13,7 @@ from leads.models import (
     StaffMember,
     StaffNotification,
 )
+from leads.selectors import lead_list_for_user
 from leads.webhooks import admin as webhooks_admin  # noqa: F401  (registers its screens)
 
 
@@ -97,16 +98,8 @@ class LeadAdmin(admin.ModelAdmin[Lead]):
     date_hierarchy = "created_at"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Lead]:
-        leads = super().get_queryset(request)
-        user = request.user
-        member = getattr(user, "staff_member", None)
-        if user.is_superuser or (
-            member is not None and member.role == StaffMember.Role.CLINIC_ADMIN
-        ):
-            return leads
-        if member is None:
-            return leads.none()
-        return leads.filter(location__in=member.locations.all())
+        visible = lead_list_for_user(user=request.user)
+        return super().get_queryset(request).filter(pk__in=visible.values("pk"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -56,6 +56,20 @@ def staff_is_physician(user: User | AnonymousUser) -> bool:
     return member is not None and member.role == Role.PHYSICIAN
 
 
+def lead_coordinator_list(*, location: Location) -> QuerySet[User]:
+    """The active lead coordinators of `location`: who hears when a lead there needs
+    someone and its owner is missing or late."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            staff_member__is_lead_coordinator=True,
+            staff_member__locations=location,
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
 def lead_list_for_user(*, user: User | AnonymousUser) -> QuerySet[Lead]:
     """Every lead `user` may see, merged ones included: all of them for a clinic
     admin, those of their own locations for coordinators and physicians, none for

@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from core.errors import BusinessError
 from intake.models import HealthDataAccess
-from intake.services.audit import health_data_access_record
+from intake.services.audit import health_data_access_record_many
 from leads.api import serializers as s
 from leads.api.export import CHUNK_ROWS, lead_csv_stream
 from leads.api.pagination import keyset_page
@@ -270,12 +270,11 @@ class LeadHealthApi(APIView):
         if not staff_may_read_health(request.user):
             raise PermissionDenied("Health answers are for physicians and admins.")
         submissions = lead_submission_list(lead=lead)
-        for submission in submissions:
-            health_data_access_record(
-                submission=submission,
-                user=request.user,
-                what=HealthDataAccess.What.ANSWERS,
-            )
+        health_data_access_record_many(
+            submissions=[(one.pk, one.code) for one in submissions],
+            user=_user(request),
+            what=HealthDataAccess.What.ANSWERS,
+        )
         body = {
             "lead": lead.code,
             "submissions": [submission_health_get(one) for one in submissions],

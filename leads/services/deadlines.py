@@ -23,6 +23,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from leads.models import Lead, LeadEvent, Location, StaffMember, StaffNotification
+from leads.selectors import lead_coordinator_list
 from leads.services.notifications import staff_notification_queue
 from leads.workinghours import deadline_after
 
@@ -172,24 +173,12 @@ def _escalation_recipients(*, lead: Lead, level: int) -> list[tuple[User, str]]:
     if level == Lead.Escalation.OVERDUE:
         if lead.owner is not None and lead.owner.is_active:
             return [(lead.owner, StaffNotification.Kind.OVERDUE)]
-        users = _lead_coordinators(lead.location)
+        users = lead_coordinator_list(location=lead.location)
     elif level == Lead.Escalation.LEAD_COORDINATOR:
-        users = _lead_coordinators(lead.location)
+        users = lead_coordinator_list(location=lead.location)
     else:
         users = _clinic_admins(lead.location)
     return [(user, escalated) for user in users]
-
-
-def _lead_coordinators(location: Location) -> QuerySet[User]:
-    return (
-        User.objects.filter(
-            is_active=True,
-            staff_member__is_lead_coordinator=True,
-            staff_member__locations=location,
-        )
-        .distinct()
-        .order_by("pk")
-    )
 
 
 def _clinic_admins(location: Location) -> QuerySet[User]:

@@ -11,7 +11,8 @@ from intake.models import ScreeningOverride
 from intake.screening.results import Outcome
 from intake.selectors import screening_effective_outcomes, screening_result_get_current
 from intake.services.screening import screening_override_record
-from leads.models import Lead, LeadEvent, LeadTask, PatientMessage, StaffMember
+from leads.models import Lead, LeadEvent, LeadTask, PatientMessage
+from leads.selectors import lead_coordinator_list, staff_is_physician
 from leads.services.leads import lead_transition, lead_treatments_sync
 from leads.services.locks import lead_lock_open
 from leads.services.notifications import staff_notification_queue
@@ -30,11 +31,6 @@ class NothingToDecide(BusinessError):
     code = "nothing_to_decide"
 
 
-def _is_physician(user: User) -> bool:
-    member = getattr(user, "staff_member", None)
-    return member is not None and member.role == StaffMember.Role.PHYSICIAN
-
-
 def lead_review_decide(
     *, lead: Lead, treatment: str, decision: str, note: str, physician: User
 ) -> Lead:
@@ -44,7 +40,7 @@ def lead_review_decide(
     nothing is left to review, a lead awaiting review moves to "qualified" if a
     treatment is bookable.
     """
-    if not _is_physician(physician):
+    if not staff_is_physician(physician):
         raise PhysicianOnly("Only a physician can decide on a treatment.")
     if decision not in ScreeningOverride.Decision.values:
         raise BusinessError(
@@ -107,8 +103,9 @@ def _declined_task(lead: Lead, treatment: str) -> None:
         lead=lead, kind=PatientMessage.Kind.TREATMENT_DECLINED, topic=treatment
     )
     title = (
-        f"Tell {lead.full_name} kindly that {treatment.replace('_', ' ')} is not "
-        "offered to them, and what they can do instead."
+        f"Call {lead.full_name}: {treatment.replace('_', ' ')} is not offered to "
+        "them (they were told kindly by email). Talk through what they can do "
+        "instead, or close the lead if nothing suits."
     )
     task = LeadTask.objects.create(
         lead=lead,
@@ -119,5 +116,9 @@ def _declined_task(lead: Lead, treatment: str) -> None:
     LeadEvent.objects.create(
         lead=lead, kind=LeadEvent.Kind.TASK, data={"task": task.pk}, text=title
     )
-    if lead.owner is not None:
-        staff_notification_queue(recipient=lead.owner, lead=lead, kind="task")
+    # Nobody owns the lead: its location's lead coordinators see that it is done.
+    recipients = (
+        [lead.owner] if lead.owner else lead_coordinator_list(location=lead.location)
+    )
+    for recipient in recipients:
+        staff_notification_queue(recipient=recipient, lead=lead, kind="task")

@@ -60,6 +60,7 @@ def test_a_declined_treatment_sends_the_patient_one_kind_email_in_their_language
     assert email.subject.endswith("başvurunuz hakkında")
     assert "K vitamini mezoterapisi" in email.body
     assert "teşhis değildir" in email.body
+    assert "numarasından" not in email.body  # the location has no phone to offer
     # Nothing of the answers or the physician's reasons leaves the clinic.
     assert "spirin" not in email.body
     assert "bleeding" not in email.body

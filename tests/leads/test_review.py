@@ -5,7 +5,14 @@ from django.contrib.auth.models import User
 
 from core.errors import BusinessError
 from intake.models import QuestionnaireVersion, ScreeningOverride
-from leads.models import Lead, LeadEvent, LeadTask, Location, StaffMember
+from leads.models import (
+    Lead,
+    LeadEvent,
+    LeadTask,
+    Location,
+    StaffMember,
+    StaffNotification,
+)
 from leads.services.leads import lead_transition
 from leads.services.review import lead_review_decide
 from tests.factories import StaffMemberFactory
@@ -70,7 +77,7 @@ def test_a_declined_treatment_gives_the_coordinator_a_task_to_tell_the_patient(
 
     task = LeadTask.objects.get(lead=lead)
     assert task.assignee == coordinator
-    assert "kindly" in task.title
+    assert "told kindly" in task.title
     assert lead.treatments.get(treatment="mesotherapy").outcome == "contraindicated"
     assert lead.status == Lead.Status.AWAITING_REVIEW  # laser still needs a decision
 
@@ -91,3 +98,32 @@ def test_only_a_physician_decides(
 
     assert refused.value.code == "physician_only"
     assert not ScreeningOverride.objects.exists()
+
+
+def test_declining_everything_on_an_unowned_lead_tells_the_lead_coordinators(
+    published: QuestionnaireVersion,
+    physician: User,
+    coordinator: User,
+    location: Location,
+) -> None:
+    chief = StaffMemberFactory.create(locations=[location], is_lead_coordinator=True)
+    lead = _awaiting_review(published, coordinator)
+    assert lead.owner is None
+
+    for treatment in ("mesotherapy", "laser_ipl"):
+        lead = lead_review_decide(
+            lead=lead,
+            treatment=treatment,
+            decision="declined",
+            note="Not for now.",
+            physician=physician,
+        )
+
+    tasks = LeadTask.objects.filter(lead=lead)
+    assert tasks.count() == 2
+    assert all("close the lead" in task.title for task in tasks)
+    assert set(
+        StaffNotification.objects.filter(kind="task").values_list(
+            "recipient", flat=True
+        )
+    ) == {chief.user.pk}
