@@ -9,7 +9,6 @@ from typing import Any
 
 from celery import Task
 from django.db import transaction
-from kombu.exceptions import OperationalError
 
 logger = logging.getLogger(__name__)
 
@@ -20,9 +19,13 @@ def enqueue_on_commit(task: Task[Any, Any], *ids: int) -> None:
     def send() -> None:
         try:
             task.delay(*ids)
-        except OperationalError:
+        # Any transport's failure (kombu's OperationalError for Redis, OSError for a
+        # missing broker folder, ...): the request already committed, and must not
+        # answer 500 for work that a periodic task will send.
+        except Exception as error:  # noqa: BLE001
             logger.warning(
-                "broker unavailable; %s waits for the periodic resend",
+                "broker unavailable (%s); %s waits for the periodic resend",
+                type(error).__name__,
                 task.name,
                 extra={"ids": list(ids)},
             )

@@ -1,12 +1,11 @@
 """State changes of the operations helpers: worker checks and heartbeats."""
 
-from functools import partial
-
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
 
 from core.models import Heartbeat, WorkerCheck
+from core.queueing import enqueue_on_commit
 from core.tasks import worker_check_complete_task
 
 
@@ -16,7 +15,7 @@ def worker_check_request(*, requested_by: User | AnonymousUser) -> WorkerCheck:
     check = WorkerCheck.objects.create(
         requested_by=requested_by if requested_by.is_authenticated else None
     )
-    transaction.on_commit(partial(worker_check_complete_task.delay, check.pk))
+    enqueue_on_commit(worker_check_complete_task, check.pk)
     return check
 
 

@@ -4,7 +4,6 @@ import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.errors import BusinessError
+from core.queueing import enqueue_on_commit
 from intake.encryption import health_bytes_encrypt, health_data_encrypt
 from intake.models import (
     IntakeDraft,
@@ -280,7 +280,7 @@ def intake_draft_resume_link_send(*, draft: IntakeDraft, email: str) -> None:
         draft.resume_email = email
         draft.resume_email_sent_at = None
         draft.save(update_fields=["resume_email", "resume_email_sent_at", "updated_at"])
-        transaction.on_commit(partial(intake_draft_resume_email_task.delay, draft.pk))
+        enqueue_on_commit(intake_draft_resume_email_task, draft.pk)
 
 
 def resume_token(draft: IntakeDraft) -> str:
