@@ -1,8 +1,6 @@
 """Save and resume through the real thing: web -> Redis -> worker -> SMTP server."""
 
 import re
-import time
-from email.message import Message
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,16 +14,6 @@ from tests.support.smtp import SmtpServer
 from tests.support.worker import WorkerProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def _wait_for_message(smtp_server: SmtpServer, timeout: float = 30) -> Message:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        messages = smtp_server.messages()
-        if messages:
-            return messages[0]
-        time.sleep(0.1)
-    raise AssertionError("no email reached the SMTP server in time")
 
 
 def test_a_resume_link_is_emailed_by_the_worker_and_opens_the_draft_elsewhere(
@@ -43,7 +31,7 @@ def test_a_resume_link_is_emailed_by_the_worker_and_opens_the_draft_elsewhere(
     client.post("/en/consultation/save/", {"email": "ayse@example.com"})
 
     # Then the worker sends it through the SMTP server, with no answer in it
-    message = _wait_for_message(smtp_server)
+    message = smtp_server.wait_for()
     assert message["To"] == "ayse@example.com"
     body = message.get_payload(decode=True)
     assert isinstance(body, bytes)

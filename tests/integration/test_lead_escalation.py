@@ -7,8 +7,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from email.header import decode_header, make_header
-from email.message import Message
 
 import pytest
 from django.contrib.auth.models import User
@@ -32,7 +30,7 @@ from leads.services.notifications import (
 )
 from leads.tasks import lead_deadlines_escalate_task, staff_notification_send_task
 from tests.leads.escalation_support import lead, open_location, staff
-from tests.support.smtp import SmtpServer
+from tests.support.smtp import SmtpServer, body_of, subject_of
 from tests.support.worker import WorkerProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -136,16 +134,6 @@ def test_an_overdue_lead_is_escalated_once_when_two_workers_run_at_the_same_time
     )
 
 
-def wait_for_message(smtp_server: SmtpServer, to: str, timeout: float = 30) -> Message:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in smtp_server.messages():
-            if message["To"] == to:
-                return message
-        time.sleep(0.1)
-    raise AssertionError(f"no email to {to} reached the SMTP server in time")
-
-
 def wait_until_sent(notification: StaffNotification, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -154,16 +142,6 @@ def wait_until_sent(notification: StaffNotification, timeout: float = 30) -> Non
             return
         time.sleep(0.1)
     raise AssertionError(f"still {notification.status} after {timeout} s")
-
-
-def subject_of(message: Message) -> str:
-    return str(make_header(decode_header(message["Subject"])))
-
-
-def body_of(message: Message) -> str:
-    payload = message.get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    return payload.decode()
 
 
 def test_the_worker_finds_an_overdue_lead_and_emails_its_owner(
@@ -185,7 +163,7 @@ def test_the_worker_finds_an_overdue_lead_and_emails_its_owner(
     lead_deadlines_escalate_task.delay()
 
     # Then the owner gets an email through the SMTP server
-    message = wait_for_message(smtp_server, "deniz@clinic.example")
+    message = smtp_server.wait_for(to="deniz@clinic.example")
     assert subject_of(message) == "Your lead is overdue: Ayşe Yılmaz, high priority"
     body = body_of(message)
     assert "Ayşe Yılmaz" in body
@@ -213,7 +191,7 @@ def test_an_assigned_coordinator_is_emailed_once_the_assignment_commits(
             recipient=people["lead coordinator"], lead=new, kind="assigned"
         )
 
-    message = wait_for_message(smtp_server, "ece@clinic.example")
+    message = smtp_server.wait_for(to="ece@clinic.example")
     assert subject_of(message).startswith("A lead was assigned to you: ")
     assert new.full_name in body_of(message)
     wait_until_sent(notification)
@@ -247,5 +225,5 @@ def test_an_email_the_broker_missed_at_commit_is_sent_by_the_periodic_task(
 
     assert staff_notification_send_due() >= 1
 
-    wait_for_message(smtp_server, "admin@clinic.example")
+    smtp_server.wait_for(to="admin@clinic.example")
     wait_until_sent(notification)

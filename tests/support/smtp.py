@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path
 
@@ -28,6 +29,28 @@ class SmtpServer:
 
     def clear(self) -> None:
         mailbox.Maildir(self.maildir).clear()
+
+    def wait_for(self, *, to: str | None = None, timeout: float = 30) -> Message:
+        """The first message (to `to`, when given) to arrive within `timeout` s."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.messages():
+                if to is None or message["To"] == to:
+                    return message
+            time.sleep(0.1)
+        raise AssertionError(f"no email {f'to {to} ' if to else ''}arrived in time")
+
+
+def subject_of(message: Message) -> str:
+    """The subject as a person reads it (headers arrive MIME-encoded)."""
+    return str(make_header(decode_header(message["Subject"])))
+
+
+def body_of(message: Message) -> str:
+    """The decoded text of a single-part message."""
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode()
 
 
 def _free_port() -> int:
