@@ -42,16 +42,6 @@ def staff_notification_send_task(self: Task[Any, Any], notification_id: int) -> 
     staff_notification_send(notification_id=notification_id)
 
 
-@shared_task
-def staff_notification_send_due_task() -> None:
-    """Enqueue the staff emails that are due; beat runs it each minute."""
-    from leads.services.notifications import staff_notification_send_due
-
-    count = staff_notification_send_due()
-    if count:
-        logger.info("staff notifications due and enqueued: %s", count)
-
-
 @shared_task(
     bind=True,
     acks_late=True,
@@ -67,10 +57,11 @@ def patient_message_send_task(self: Task[Any, Any], message_id: int) -> None:
 
 
 @shared_task
-def patient_message_send_due_task() -> None:
-    """Enqueue the patient emails that are due; beat runs it each minute."""
+def outbox_send_due_task() -> None:
+    """Enqueue the staff and patient emails that are due; beat runs it each minute."""
+    from leads.services.notifications import staff_notification_send_due
     from leads.services.patient_messages import patient_message_send_due
 
-    count = patient_message_send_due()
+    count = staff_notification_send_due() + patient_message_send_due()
     if count:
-        logger.info("patient messages due and enqueued: %s", count)
+        logger.info("emails due and enqueued: %s", count)

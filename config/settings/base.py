@@ -247,12 +247,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "leads.tasks.lead_deadlines_escalate_task",
         "schedule": 60.0,
     },
-    "staff-notifications-send-due": {
-        "task": "leads.tasks.staff_notification_send_due_task",
-        "schedule": 60.0,
-    },
-    "patient-messages-send-due": {
-        "task": "leads.tasks.patient_message_send_due_task",
+    "outbox-send-due": {
+        "task": "leads.tasks.outbox_send_due_task",
         "schedule": 60.0,
     },
     "webhook-deliveries-send-due": {
