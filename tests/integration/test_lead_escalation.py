@@ -3,7 +3,6 @@ Redis -> a Celery worker process -> an SMTP server for the emails."""
 
 import datetime as dt
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +30,7 @@ from leads.services.notifications import (
 from leads.tasks import lead_deadlines_escalate_task, staff_notification_send_task
 from tests.leads.escalation_support import lead, open_location, staff
 from tests.support.smtp import SmtpServer, body_of, subject_of
+from tests.support.waiting import wait_for_status
 from tests.support.worker import WorkerProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -134,16 +134,6 @@ def test_an_overdue_lead_is_escalated_once_when_two_workers_run_at_the_same_time
     )
 
 
-def wait_until_sent(notification: StaffNotification, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        notification.refresh_from_db()
-        if notification.status == DeliveryStatus.SENT:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"still {notification.status} after {timeout} s")
-
-
 def test_the_worker_finds_an_overdue_lead_and_emails_its_owner(
     celery_worker: WorkerProcess,
     smtp_server: SmtpServer,
@@ -168,7 +158,7 @@ def test_the_worker_finds_an_overdue_lead_and_emails_its_owner(
     body = body_of(message)
     assert "Ayşe Yılmaz" in body
     assert f"/admin/leads/lead/{overdue.pk}/change/" in body
-    wait_until_sent(StaffNotification.objects.get(lead=overdue))
+    wait_for_status(StaffNotification.objects.get(lead=overdue), DeliveryStatus.SENT)
     overdue.refresh_from_db()
     assert overdue.escalation == Lead.Escalation.OVERDUE
 
@@ -194,7 +184,7 @@ def test_an_assigned_coordinator_is_emailed_once_the_assignment_commits(
     message = smtp_server.wait_for(to="ece@clinic.example")
     assert subject_of(message).startswith("A lead was assigned to you: ")
     assert new.full_name in body_of(message)
-    wait_until_sent(notification)
+    wait_for_status(notification, DeliveryStatus.SENT)
 
 
 def test_an_email_the_broker_missed_at_commit_is_sent_by_the_periodic_task(
@@ -226,4 +216,4 @@ def test_an_email_the_broker_missed_at_commit_is_sent_by_the_periodic_task(
     assert staff_notification_send_due() >= 1
 
     smtp_server.wait_for(to="admin@clinic.example")
-    wait_until_sent(notification)
+    wait_for_status(notification, DeliveryStatus.SENT)

@@ -2,7 +2,6 @@
 PostgreSQL, Redis, a worker process, an SMTP server and an integrator's HTTP server."""
 
 import json
-import time
 
 import pytest
 from django.utils import timezone
@@ -20,6 +19,7 @@ from leads.models import (
 from tests.factories import StaffMemberFactory
 from tests.intake.conftest import complete_answers
 from tests.support.smtp import SmtpServer, body_of, subject_of
+from tests.support.waiting import wait_for_status
 from tests.support.webhook_receiver import running_webhook_receiver
 from tests.support.worker import WorkerProcess
 
@@ -64,10 +64,7 @@ def test_a_sent_questionnaire_emails_its_coordinator_and_tells_the_crm(
         assert lead.first_contact_due_at > started
         # and the CRM hears of it once, signed, without health data.
         delivery = WebhookDelivery.objects.get()
-        deadline = time.monotonic() + 30
-        while delivery.status != DeliveryStatus.SENT and time.monotonic() < deadline:
-            time.sleep(0.1)
-            delivery.refresh_from_db()
+        wait_for_status(delivery, DeliveryStatus.SENT)
         (request,) = crm.received()
 
     assert delivery.status == DeliveryStatus.SENT

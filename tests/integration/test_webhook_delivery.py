@@ -10,6 +10,7 @@ from leads.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from leads.webhooks.services import webhook_event_record
 from leads.webhooks.signing import webhook_signature
 from tests.factories import LeadFactory
+from tests.support.waiting import wait_for_status
 from tests.support.webhook_receiver import WebhookReceiver, running_webhook_receiver
 from tests.support.worker import WORKER_WEBHOOK_RETRY_BASE_SECONDS, WorkerProcess
 
@@ -19,16 +20,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 RETRY_BASE_SECONDS = WORKER_WEBHOOK_RETRY_BASE_SECONDS
 
 SECRET = "whsec-integration-0123456789"
-
-
-def _wait_until_sent(delivery: WebhookDelivery, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        delivery.refresh_from_db()
-        if delivery.status in (DeliveryStatus.SENT, DeliveryStatus.FAILED):
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"the delivery is still {delivery.status} after {timeout} s")
 
 
 def test_a_receiver_that_fails_twice_then_succeeds_gets_the_event_once_signed(
@@ -48,7 +39,7 @@ def test_a_receiver_that_fails_twice_then_succeeds_gets_the_event_once_signed(
 
         # Then the worker retries with backoff until the receiver takes it
         delivery = WebhookDelivery.objects.get()
-        _wait_until_sent(delivery)
+        wait_for_status(delivery, DeliveryStatus.SENT, DeliveryStatus.FAILED)
         # and sends nothing more once it was taken.
         time.sleep(4 * RETRY_BASE_SECONDS + 1)
         requests = receiver.received()

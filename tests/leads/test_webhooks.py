@@ -30,7 +30,7 @@ from leads.webhooks.services import (
     webhook_event_record,
 )
 from leads.webhooks.signing import webhook_signature
-from tests.factories import LeadFactory, LocationFactory, UserFactory
+from tests.factories import LeadFactory, UserFactory
 from tests.support.webhook_receiver import WebhookReceiver, running_webhook_receiver
 
 pytestmark = pytest.mark.django_db
@@ -42,11 +42,6 @@ SECRET = "whsec-test-0123456789abcdef"
 def _retry_policy(settings: SettingsWrapper) -> None:
     settings.WEBHOOK_RETRY_BASE_SECONDS = 30
     settings.WEBHOOK_MAX_ATTEMPTS = 8
-
-
-@pytest.fixture
-def location(db: None) -> Location:
-    return LocationFactory.create(slug="nisantasi")
 
 
 @pytest.fixture
