@@ -126,10 +126,20 @@ class IntakeDraft(models.Model):
     # Part of the signed resume link; a new one is drawn when a link is used, so an
     # emailed link opens the draft once.
     resume_nonce = models.UUIDField(default=uuid.uuid4)
+    # When the person last asked for the link: one email per interval per draft.
+    resume_requested_at = models.DateTimeField(null=True, blank=True)
     resume_email_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["updated_at"])]
+        indexes = [
+            models.Index(fields=["updated_at"]),
+            # The resume sweep: requested, not yet sent.
+            models.Index(
+                fields=["resume_requested_at"],
+                condition=models.Q(resume_email_sent_at__isnull=True),
+                name="draft_resume_owed_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Draft {self.code}"

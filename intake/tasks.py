@@ -19,3 +19,11 @@ def intake_draft_purge_expired_task() -> None:
     from intake.services.submissions import intake_draft_purge_expired
 
     intake_draft_purge_expired()
+
+
+@shared_task
+def intake_draft_resume_email_send_due_task() -> None:
+    """Send resume emails the broker missed; beat runs it every minute."""
+    from intake.services.submissions import intake_draft_resume_email_send_due
+
+    intake_draft_resume_email_send_due()

@@ -243,6 +243,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "intake.tasks.intake_draft_purge_expired_task",
         "schedule": 3600.0,
     },
+    "intake-resume-emails-send-due": {
+        "task": "intake.tasks.intake_draft_resume_email_send_due_task",
+        "schedule": 60.0,
+    },
     "lead-deadlines-escalate": {
         "task": "leads.tasks.lead_deadlines_escalate_task",
         "schedule": 60.0,

@@ -11,7 +11,6 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from core.addresses import client_address
@@ -27,7 +26,7 @@ from intake.services.audit import health_data_access_record
 from intake.services.screening import screening_override_record, screening_reevaluate
 from intake.services.submissions import AnswersInvalid, submission_create
 from intake.services.versions import definition_digest
-from intake.throttling import submission_rate_limit_check
+from intake.throttling import FailOpenScopedRateThrottle, submission_rate_limit_check
 
 ERROR = OpenApiResponse(description="The error body: message, code, fields.")
 
@@ -172,7 +171,7 @@ class ScreeningEvaluateApi(APIView):
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [FailOpenScopedRateThrottle]
     throttle_scope = "screening_evaluate"
 
     @extend_schema(

@@ -8,9 +8,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -40,7 +40,8 @@ from intake.validators import answers_clean, consent_message
 from leads.services.leads import lead_submission_add
 
 RESUME_SALT = "intake.resume"
-RESUME_EMAIL_INTERVAL = 300  # seconds between two resume emails for one draft
+# Between two resume emails for one draft: the form cannot be used to flood an inbox.
+RESUME_EMAIL_INTERVAL = dt.timedelta(minutes=5)
 
 
 class AnswersInvalid(BusinessError):
@@ -270,16 +271,31 @@ def intake_draft_photos_replace(
 def intake_draft_resume_link_send(*, draft: IntakeDraft, email: str) -> None:
     """Email the person a link to resume the draft, once per request, after commit.
 
-    One email per draft every few minutes: the form cannot be used to flood an inbox.
+    One email per draft every RESUME_EMAIL_INTERVAL, claimed in the database (not
+    the cache), so the limit holds with Redis down and across web processes.
     """
-    if not cache.add(f"intake:resume:{draft.pk}", 1, timeout=RESUME_EMAIL_INTERVAL):
-        raise ResumeEmailTooSoon(
-            _("We have just sent you a link. Please check your inbox, and spam folder.")
-        )
+    now = timezone.now()
     with transaction.atomic():
-        draft.resume_email = email
-        draft.resume_email_sent_at = None
-        draft.save(update_fields=["resume_email", "resume_email_sent_at", "updated_at"])
+        claimed = (
+            IntakeDraft.objects.filter(pk=draft.pk)
+            .filter(
+                Q(resume_requested_at__isnull=True)
+                | Q(resume_requested_at__lte=now - RESUME_EMAIL_INTERVAL)
+            )
+            .update(
+                resume_email=email,
+                resume_requested_at=now,
+                resume_email_sent_at=None,
+                updated_at=now,
+            )
+        )
+        if not claimed:
+            raise ResumeEmailTooSoon(
+                _(
+                    "We have just sent you a link. Please check your inbox, and spam "
+                    "folder."
+                )
+            )
         enqueue_on_commit(intake_draft_resume_email_task, draft.pk)
 
 
@@ -315,10 +331,14 @@ def intake_draft_resume_email_send(*, draft_id: int) -> bool:
     """Send the resume email if it is still owed; returns whether this call sent it.
 
     At most once per request: the row is claimed before sending, so a redelivered
-    task sends nothing. A failed send releases the claim for the retry.
+    task or the sweep sends nothing. A failed send releases the claim for the retry.
     """
     claimed = (
-        IntakeDraft.objects.filter(pk=draft_id, resume_email_sent_at__isnull=True)
+        IntakeDraft.objects.filter(
+            pk=draft_id,
+            resume_requested_at__isnull=False,
+            resume_email_sent_at__isnull=True,
+        )
         .exclude(resume_email="")
         .update(resume_email_sent_at=timezone.now())
     )
@@ -339,6 +359,18 @@ def intake_draft_resume_email_send(*, draft_id: int) -> bool:
         IntakeDraft.objects.filter(pk=draft_id).update(resume_email_sent_at=None)
         raise
     return True
+
+
+def intake_draft_resume_email_send_due() -> int:
+    """Send the resume emails requested and still unsent; the count this call sent.
+
+    Covers a broker that was down when the link was requested, or a worker that
+    died first; each send claims its row, so racing the task sends nothing twice.
+    """
+    due = IntakeDraft.objects.filter(
+        resume_requested_at__isnull=False, resume_email_sent_at__isnull=True
+    ).values_list("pk", flat=True)
+    return sum(intake_draft_resume_email_send(draft_id=pk) for pk in list(due[:500]))
 
 
 def intake_draft_purge_expired() -> int:

@@ -1,0 +1,88 @@
+"""With the cache's Redis unreachable, patients still send and save (the limits
+fail open, logged); the resume-email interval holds, because it lives in the DB."""
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+from django.core import mail
+from django.test import Client
+from pytest_django.fixtures import Settings as SettingsWrapper
+from rest_framework.test import APIClient
+
+from intake.models import IntakeDraft, QuestionnaireVersion, Submission
+from intake.services.submissions import intake_draft_resume_email_send_due
+from tests.intake.conftest import complete_answers
+from tests.intake.form_steps import fill_all, start, step_data
+
+# Nothing listens on port 1: every cache call fails at once with ConnectionError.
+UNREACHABLE = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+}
+
+
+@pytest.fixture
+def redis_unreachable(settings: SettingsWrapper) -> Iterator[None]:
+    reachable = settings.CACHES
+    settings.CACHES = UNREACHABLE
+    yield
+    settings.CACHES = reachable  # before the autouse fixture clears the cache
+
+
+@pytest.mark.django_db
+def test_an_api_submission_is_stored_while_the_cache_is_down(
+    api_client: APIClient,
+    published: QuestionnaireVersion,
+    redis_unreachable: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="intake.throttling"):
+        response = api_client.post(
+            "/api/v1/submissions",
+            {"language": "en", "answers": complete_answers()},
+            format="json",
+        )
+
+    assert response.status_code == 201, response.content
+    assert Submission.objects.filter(code=response.json()["id"]).exists()
+    assert "rate limit cache unreachable (ConnectionError)" in caplog.text
+
+
+@pytest.mark.django_db
+def test_the_screening_evaluator_answers_while_the_cache_is_down(
+    api_client: APIClient, published: QuestionnaireVersion, redis_unreachable: None
+) -> None:
+    response = api_client.post(
+        "/api/v1/screening/evaluate",
+        {"answers": complete_answers()},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.content
+
+
+@pytest.mark.django_db
+def test_the_form_sends_and_saves_while_the_cache_is_down(
+    client: Client, published: QuestionnaireVersion, redis_unreachable: None
+) -> None:
+    page = fill_all(client, complete_answers())
+    assert Submission.objects.count() == 1
+    assert "/consultation/done/" in page["Location"]
+
+    other = Client()
+    start(other)
+    other.post("/en/consultation/step/1/", step_data(1, complete_answers()))
+    saved = other.post("/en/consultation/save/", {"email": "ayse@example.com"})
+    again = other.post("/en/consultation/save/", {"email": "ayse@example.com"})
+
+    assert saved.status_code in (200, 302)
+    assert IntakeDraft.objects.get().resume_requested_at is not None
+    assert "We have just sent you a link" in again.content.decode()
+    # The broker was not reached in this test: the sweep sends what is owed, once.
+    assert intake_draft_resume_email_send_due() == 1
+    assert intake_draft_resume_email_send_due() == 0
+    assert len(mail.outbox) == 1
