@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
+from clinics.admin import LocationScopedAdmin
 from core.errors import BusinessError
 from intake import selectors
 from intake.encryption import health_bytes_decrypt, health_data_decrypt
@@ -223,7 +224,7 @@ class ScreeningOverrideInline(admin.TabularInline[ScreeningOverride, Submission]
 
 
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin[Submission]):
+class SubmissionAdmin(LocationScopedAdmin[Submission]):
     """Read-only; opening one shows its health answers and writes an audit row."""
 
     list_display = ["code", "full_name", "location", "language", "submitted_at"]
@@ -298,18 +299,20 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
     def photo_view(
         self, request: HttpRequest, submission_id: int, code: UUID
     ) -> HttpResponse:
-        """One photo, decrypted for a staff member who may view submissions; audited."""
+        """One photo, decrypted for a staff member who may view the submission (of
+        a location they work at); audited."""
+        submission = self.get_object(request, str(submission_id))
         photo = (
-            SubmissionPhoto.objects.filter(submission_id=submission_id, code=code)
-            .select_related("submission")
-            .first()
+            SubmissionPhoto.objects.filter(submission=submission, code=code).first()
+            if submission is not None
+            else None
         )
-        if photo is None or photo.submission is None:
+        if submission is None or photo is None:
             raise Http404
-        if not self.has_view_permission(request, photo.submission):
+        if not self.has_view_permission(request, submission):
             raise PermissionDenied
         health_data_access_record(
-            submission=photo.submission,
+            submission=submission,
             user=request.user,
             what=HealthDataAccess.What.PHOTO,
         )
@@ -350,7 +353,8 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
 
 
 @admin.register(HealthDataAccess)
-class HealthDataAccessAdmin(admin.ModelAdmin[HealthDataAccess]):
+class HealthDataAccessAdmin(LocationScopedAdmin[HealthDataAccess]):
+    location_field = "submission__location"
     list_display = ["accessed_at", "user", "what", "submission"]
     list_filter = ["what"]
     list_select_related = ["user", "submission"]

@@ -6,8 +6,10 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
+from clinics.selectors import location_scoped
 from core.errors import BusinessError
 from intake.encryption import health_data_decrypt
 from intake.models import (
@@ -96,11 +98,31 @@ def intake_draft_answers(draft: IntakeDraft) -> dict[str, Any]:
 
 
 def submission_get(*, code: Any) -> Submission | None:
-    """A submission by public code, with what its pages show."""
+    """A submission by public code, with what its pages show (the patient's own
+    pages; staff doors use submission_get_for_user)."""
     return (
         Submission.objects.select_related(
             "questionnaire_version__questionnaire", "location"
         )
+        .filter(code=code)
+        .first()
+    )
+
+
+def submission_list_for_user(*, user: User | AnonymousUser) -> QuerySet[Submission]:
+    """The submissions `user` may reach: those sent to a location they work at
+    (all for clinic admins, none without a staff role)."""
+    return location_scoped(Submission.objects.all(), user=user)
+
+
+def submission_get_for_user(
+    *, user: User | AnonymousUser, code: Any
+) -> Submission | None:
+    """One submission `user` may reach, by public code; None for another
+    location's, exactly as for one that does not exist."""
+    return (
+        submission_list_for_user(user=user)
+        .select_related("questionnaire_version__questionnaire", "location")
         .filter(code=code)
         .first()
     )

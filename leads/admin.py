@@ -1,7 +1,7 @@
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from clinics.admin import LocationScopedAdmin
 from leads.models import (
     AssignmentRule,
     Lead,
@@ -13,7 +13,6 @@ from leads.models import (
     StaffMember,
     StaffNotification,
 )
-from leads.selectors import lead_list_for_user
 from leads.webhooks import admin as webhooks_admin  # noqa: F401  (registers its screens)
 
 
@@ -39,7 +38,7 @@ class StaffMemberAdmin(admin.ModelAdmin[StaffMember]):
 
 
 @admin.register(AssignmentRule)
-class AssignmentRuleAdmin(admin.ModelAdmin[AssignmentRule]):
+class AssignmentRuleAdmin(LocationScopedAdmin[AssignmentRule]):
     list_display = [
         "name", "position", "location", "language", "treatment", "strategy",
         "is_active",
@@ -80,7 +79,7 @@ class LeadTreatmentInline(admin.TabularInline[LeadTreatment, Lead]):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin[Lead]):
+class LeadAdmin(LocationScopedAdmin[Lead]):
     """Read-only: leads change through the staff API, where the pipeline is enforced.
 
     Staff see the leads of their own locations; clinic admins and superusers all.
@@ -97,10 +96,6 @@ class LeadAdmin(admin.ModelAdmin[Lead]):
     inlines = [LeadTreatmentInline, LeadEventInline]
     date_hierarchy = "created_at"
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Lead]:
-        visible = lead_list_for_user(user=request.user)
-        return super().get_queryset(request).filter(pk__in=visible.values("pk"))
-
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -111,7 +106,8 @@ class LeadAdmin(admin.ModelAdmin[Lead]):
 
 
 @admin.register(StaffNotification)
-class StaffNotificationAdmin(admin.ModelAdmin[StaffNotification]):
+class StaffNotificationAdmin(LocationScopedAdmin[StaffNotification]):
+    location_field = "lead__location"
     list_display = ["kind", "recipient", "lead", "status", "attempts", "created_at"]
     list_filter = ["status", "kind"]
     list_select_related = ["recipient", "lead"]
@@ -122,7 +118,8 @@ class StaffNotificationAdmin(admin.ModelAdmin[StaffNotification]):
 
 
 @admin.register(PatientMessage)
-class PatientMessageAdmin(admin.ModelAdmin[PatientMessage]):
+class PatientMessageAdmin(LocationScopedAdmin[PatientMessage]):
+    location_field = "lead__location"
     list_display = ["kind", "topic", "lead", "status", "attempts", "created_at"]
     list_filter = ["status", "kind"]
     list_select_related = ["lead"]

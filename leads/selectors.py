@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 
+from clinics.selectors import location_scoped
 from intake.encryption import health_data_decrypt
 from intake.models import Submission
 from intake.selectors import (
@@ -21,39 +22,7 @@ from intake.selectors import (
     questionnaire_definition_get,
     submission_screening_get,
 )
-from leads.models import Lead, LeadEvent, LeadTask, LeadTreatment, Location, StaffMember
-
-Role = StaffMember.Role
-
-
-def staff_member_get(user: User | AnonymousUser) -> StaffMember | None:
-    """The user's StaffMember row, or None; one query, then cached on the user."""
-    if not user.is_authenticated:
-        return None
-    member: StaffMember | None = getattr(user, "staff_member", None)
-    return member
-
-
-def staff_role_get(user: User | AnonymousUser) -> str | None:
-    """The role that decides what `user` sees: a superuser is a clinic admin; a
-    signed-in user without a StaffMember row has none and sees nothing."""
-    if not user.is_authenticated:
-        return None
-    if user.is_superuser:
-        return Role.CLINIC_ADMIN
-    member = staff_member_get(user)
-    return member.role if member is not None else None
-
-
-def staff_may_read_health(user: User | AnonymousUser) -> bool:
-    """Physicians and clinic admins read health answers; coordinators do not."""
-    return staff_role_get(user) in (Role.PHYSICIAN, Role.CLINIC_ADMIN)
-
-
-def staff_is_physician(user: User | AnonymousUser) -> bool:
-    """True for a physician by StaffMember role (a superuser is not one by default)."""
-    member = staff_member_get(user)
-    return member is not None and member.role == Role.PHYSICIAN
+from leads.models import Lead, LeadEvent, LeadTask, LeadTreatment, Location
 
 
 def lead_coordinator_list(*, location: Location) -> QuerySet[User]:
@@ -73,19 +42,8 @@ def lead_coordinator_list(*, location: Location) -> QuerySet[User]:
 def lead_list_for_user(*, user: User | AnonymousUser) -> QuerySet[Lead]:
     """Every lead `user` may see, merged ones included: all of them for a clinic
     admin, those of their own locations for coordinators and physicians, none for
-    anyone else. The single place that scopes leads by user."""
-    role = staff_role_get(user)
-    if role is None:
-        return Lead.objects.none()
-    if role == Role.CLINIC_ADMIN:
-        return Lead.objects.all()
-    member = staff_member_get(user)
-    if member is None:
-        return Lead.objects.none()
-    own_locations = StaffMember.locations.through.objects.filter(
-        staffmember_id=member.pk
-    ).values("location_id")
-    return Lead.objects.filter(location_id__in=Subquery(own_locations))
+    anyone else (clinics.selectors.location_scoped)."""
+    return location_scoped(Lead.objects.all(), user=user)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,13 @@
-"""Who may read health data through the API, and who decides on screenings."""
+"""Who may read health data through the API, and who decides on screenings.
+
+Which submissions each may reach is the selectors' (submission_list_for_user).
+"""
 
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from leads.models import StaffMember
+from clinics.selectors import staff_is_physician
 
 
 class CanViewSubmissions(BasePermission):
@@ -20,13 +23,7 @@ class CanViewSubmissions(BasePermission):
 
 
 class IsPhysician(BasePermission):
-    """A signed-in physician (by staff role) or a superuser."""
+    """A signed-in physician, by staff role (clinics.selectors.staff_is_physician)."""
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        if not user.is_authenticated:
-            return False
-        if user.is_superuser:
-            return True
-        member = getattr(user, "staff_member", None)
-        return member is not None and member.role == StaffMember.Role.PHYSICIAN
+        return staff_is_physician(request.user)

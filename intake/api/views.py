@@ -31,8 +31,9 @@ from intake.throttling import FailOpenScopedRateThrottle, submission_rate_limit_
 ERROR = OpenApiResponse(description="The error body: message, code, fields.")
 
 
-def _submission_or_404(code: str) -> Submission:
-    submission = selectors.submission_get(code=code)
+def _submission_or_404(request: Request, code: str) -> Submission:
+    """The submission for staff who may reach it; another location's is a 404."""
+    submission = selectors.submission_get_for_user(user=request.user, code=code)
     if submission is None:
         raise NotFound("No such submission.")
     return submission
@@ -146,7 +147,7 @@ class SubmissionFhirApi(APIView):
         responses={200: OpenApiResponse(description="FHIR R4 QuestionnaireResponse")}
     )
     def get(self, request: Request, code: str) -> Response:
-        submission = _submission_or_404(code)
+        submission = _submission_or_404(request, code)
         health_data_access_record(
             submission=submission,
             user=request.user,
@@ -226,7 +227,7 @@ class SubmissionScreeningApi(APIView):
 
     @extend_schema(responses={200: s.SubmissionScreeningOutputSerializer, 404: ERROR})
     def get(self, request: Request, code: str) -> Response:
-        submission = _submission_or_404(code)
+        submission = _submission_or_404(request, code)
         return _screening_response(request, submission)
 
 
@@ -240,7 +241,7 @@ class ScreeningOverrideCreateApi(APIView):
         responses={201: s.OverrideSerializer, 400: ERROR, 404: ERROR},
     )
     def post(self, request: Request, code: str) -> Response:
-        submission = _submission_or_404(code)
+        submission = _submission_or_404(request, code)
         data = s.OverrideInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         override = screening_override_record(
@@ -261,6 +262,6 @@ class ScreeningReevaluateApi(APIView):
 
     @extend_schema(request=None, responses={200: s.SubmissionScreeningOutputSerializer})
     def post(self, request: Request, code: str) -> Response:
-        submission = _submission_or_404(code)
+        submission = _submission_or_404(request, code)
         screening_reevaluate(submission_id=submission.pk)
         return _screening_response(request, submission)

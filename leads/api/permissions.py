@@ -4,7 +4,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from leads.selectors import staff_role_get
+from clinics.selectors import staff_role_get
 
 
 class IsStaffMember(BasePermission):

@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinics.selectors import staff_is_physician, staff_may_read_health, staff_role_get
 from core.errors import BusinessError
 from intake.models import HealthDataAccess
 from intake.services.audit import health_data_access_record_many
@@ -38,9 +39,6 @@ from leads.selectors import (
     lead_list_for_user,
     lead_queue_for_user,
     lead_submission_list,
-    staff_is_physician,
-    staff_may_read_health,
-    staff_role_get,
     submission_health_get,
 )
 from leads.services.assignment import lead_assign

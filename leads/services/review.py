@@ -6,13 +6,14 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from clinics.selectors import staff_is_physician
 from core.errors import BusinessError
 from intake.models import ScreeningOverride
 from intake.screening.results import Outcome
 from intake.selectors import screening_effective_outcomes, screening_result_get_current
 from intake.services.screening import screening_override_record
 from leads.models import Lead, LeadEvent, LeadTask, PatientMessage
-from leads.selectors import lead_coordinator_list, staff_is_physician
+from leads.selectors import lead_coordinator_list
 from leads.services.leads import lead_transition, lead_treatments_sync
 from leads.services.locks import lead_lock_open
 from leads.services.notifications import staff_notification_queue

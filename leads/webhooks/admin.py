@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from clinics.admin import ClinicAdminOnlyAdmin, LocationScopedAdmin
 from leads.models import WebhookDelivery, WebhookEndpoint
 from leads.webhooks.events import EVENT_TYPES
 from leads.webhooks.services import webhook_delivery_retry
@@ -48,7 +49,7 @@ class WebhookEndpointForm(forms.ModelForm[WebhookEndpoint]):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin[WebhookEndpoint]):
+class WebhookEndpointAdmin(ClinicAdminOnlyAdmin[WebhookEndpoint]):
     form = WebhookEndpointForm
     list_display = [
         "name",
@@ -81,7 +82,8 @@ DELIVERY_FIELDS = (
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin[WebhookDelivery]):
+class WebhookDeliveryAdmin(LocationScopedAdmin[WebhookDelivery]):
+    location_field = "lead__location"
     list_display = [
         "code",
         "event_type",

@@ -6,7 +6,8 @@ from django.contrib.auth.models import Permission, User
 from django.core.cache import cache
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from tests.factories import StaffUserFactory
+from leads.models import Location, StaffMember
+from tests.factories import StaffMemberFactory
 from tests.intake.screening.contract import baseline_answers
 
 
@@ -47,8 +48,14 @@ def complete_answers(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def clinic_staff(db: None) -> User:
-    """A staff login whose role may read submissions (physicians, clinic admins)."""
-    user = StaffUserFactory.create()
-    user.user_permissions.add(Permission.objects.get(codename="view_submission"))
+def clinic_staff(location: Location) -> User:
+    """A physician of `location` (where complete_answers() sends the questionnaire),
+    with the permission to read submissions."""
+    member = StaffMemberFactory.create(
+        role=StaffMember.Role.PHYSICIAN, locations=[location]
+    )
+    member.user.user_permissions.add(
+        Permission.objects.get(codename="view_submission")
+    )
+    user: User = member.user
     return user

@@ -228,9 +228,9 @@ def test_staff_read_a_submissions_screening_with_the_reasons(
 
 
 def as_physician(api_client: APIClient, user: User, **answers: Any) -> str:
-    """Submit answers, then sign in as a physician; returns the submission's id."""
+    """Submit answers, then sign in as the physician `user`; returns the submission's
+    id."""
     code: str = submit(api_client, complete_answers(**answers)).json()["id"]
-    StaffMember.objects.create(user=user, role="physician")
     api_client.force_authenticate(user)
     return code
 
@@ -263,7 +263,8 @@ def test_only_a_physician_may_override_a_screening_outcome(
     api_client: APIClient, published: QuestionnaireVersion, clinic_staff: User
 ) -> None:
     code = submit(api_client, complete_answers()).json()["id"]
-    StaffMember.objects.create(user=clinic_staff, role="coordinator")
+    clinic_staff.staff_member.role = StaffMember.Role.COORDINATOR
+    clinic_staff.staff_member.save()
     api_client.force_authenticate(clinic_staff)
 
     response = decide(api_client, code, "cleared", "ok")

@@ -1,0 +1,57 @@
+"""The location scope in the admin: one mixin for every screen of location data."""
+
+from typing import Any, TypeVar
+
+from django.contrib import admin
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+
+from clinics.selectors import Role, location_scoped, staff_role_get
+
+M = TypeVar("M", bound=Model)
+
+
+class LocationScopedAdmin(admin.ModelAdmin[M]):
+    """Lists, searches, change, history and delete pages, actions and inlines of
+    rows at the user's locations only: the admin reads every object through
+    get_queryset, so another location's row is "does not exist" on every page."""
+
+    # The path from the model to its Location, as a queryset lookup.
+    location_field = "location"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[M]:
+        return location_scoped(
+            super().get_queryset(request),
+            user=request.user,
+            location_field=self.location_field,
+        )
+
+
+class ClinicAdminOnlyAdmin(admin.ModelAdmin[M]):
+    """Clinic-wide configuration that carries secrets: clinic admins only, whatever
+    Django permissions a coordinator or physician was given."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._is_clinic_admin(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._is_clinic_admin(request) and super().has_view_permission(
+            request, obj
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._is_clinic_admin(request) and super().has_change_permission(
+            request, obj
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._is_clinic_admin(request) and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._is_clinic_admin(request) and super().has_delete_permission(
+            request, obj
+        )
+
+    @staticmethod
+    def _is_clinic_admin(request: HttpRequest) -> bool:
+        return staff_role_get(request.user) == Role.CLINIC_ADMIN
