@@ -304,6 +304,9 @@ class ScreeningResult(models.Model):
     evaluated_at = models.DateTimeField(auto_now_add=True)
     # Treatment code -> outcome, in plain text: routing and queue filters read it.
     outcomes = models.JSONField()
+    # The contraindicated treatments on which a physician decides: until one has,
+    # their effective outcome is `review` (the physician's queue), never bookable.
+    physician_decides = models.JSONField(default=list)
     # The full result (fired rules, the answers that fired them, profiles).
     detail_ciphertext = models.TextField()
 

@@ -40,6 +40,12 @@ class RuleForm(forms.Form):
     defer_months = forms.IntegerField(required=False, min_value=0, label="plus months")
     until_en = forms.CharField(required=False, label="Until, in words (English)")
     until_tr = forms.CharField(required=False, label="Until, in words (Turkish)")
+    physician_decides = forms.BooleanField(
+        required=False,
+        label="A physician decides",
+        help_text="For a contraindication that a physician may lift (with the "
+        "prescriber or oncologist): the lead goes to the physician's queue.",
+    )
     source = forms.CharField(widget=TEXTAREA)
 
     def __init__(
@@ -91,6 +97,7 @@ def rule_initial(rule: dict[str, Any]) -> dict[str, Any]:
         "defer_months": defer.get("months"),
         "until_en": until.get("en", ""),
         "until_tr": until.get("tr", ""),
+        "physician_decides": rule.get("physician_decides", False),
         "source": rule["source"],
     }
 
@@ -114,4 +121,6 @@ def rule_from_form(data: dict[str, Any]) -> dict[str, Any]:
         rule["defer"] = defer
     if data.get("until_en") or data.get("until_tr"):
         rule["until"] = {"en": data["until_en"], "tr": data["until_tr"]}
+    if data.get("physician_decides"):
+        rule["physician_decides"] = True
     return rule

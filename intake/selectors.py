@@ -158,12 +158,15 @@ def screening_effective_outcomes(
     """Outcome per treatment of the `current` result after physician decisions.
 
     The newest decision on this result wins; decisions on an earlier result do not
-    carry over to a re-evaluation. With no stored result every treatment needs
-    review: nothing is bookable unseen.
+    carry over to a re-evaluation. A refusal on which a physician decides is
+    `review` until one has. With no stored result every treatment needs review:
+    nothing is bookable unseen.
     """
     if current is None:
         return {}
     outcomes = dict(current.outcomes)
+    for treatment in current.physician_decides:
+        outcomes[treatment] = Outcome.REVIEW
     decided: set[str] = set()
     for override in current.overrides.order_by("-decided_at", "-id"):
         if override.treatment in decided:
@@ -202,10 +205,16 @@ def next_step_list(submission: Submission, *, language: str) -> list[NextStep]:
     for code in wanted:
         outcome = Outcome(effective.get(code, Outcome.REVIEW))
         treated = detail.treatments.get(code) if detail else None
+        # A refusal waiting for a physician is told in its own rules' words.
+        told = (
+            Outcome.CONTRAINDICATED
+            if treated and treated.physician_decides and outcome == Outcome.REVIEW
+            else outcome
+        )
         fired = [
             rule
             for rule in (treated.fired if treated else ())
-            if rule.outcome == outcome and outcome != Outcome.ELIGIBLE
+            if rule.outcome == told and outcome != Outcome.ELIGIBLE
         ]
         sentences = tuple(dict.fromkeys(rule.patient.get(language) for rule in fired))
         untils = [rule.until.get(language) for rule in fired if rule.until]

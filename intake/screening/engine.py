@@ -105,6 +105,7 @@ def _fire(
             rule.defer.reconsider_on(values) if is_deferred and rule.defer else None
         ),
         evidence=evidence,
+        physician_decides=rule.physician_decides,
     )
 
 

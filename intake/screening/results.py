@@ -71,10 +71,12 @@ class FiredRule:
     reconsider_on: date | None
     evidence: tuple[tuple[str, EvidenceValue], ...]
     missing: tuple[str, ...] = ()
+    physician_decides: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "rule_id": self.rule_id,
+            "physician_decides": self.physician_decides,
             "outcome": self.outcome.value,
             "reason": self.reason,
             "patient": self.patient.to_dict(),
@@ -97,6 +99,17 @@ class TreatmentOutcome:
     outcome: Outcome
     fired: tuple[FiredRule, ...]
     reconsider_on: date | None = None
+
+    @property
+    def physician_decides(self) -> bool:
+        """Contraindicated only by rules that leave the decision to a physician: it
+        waits in the physician's queue as `review` does, and is never self-booked."""
+        refusals = [r for r in self.fired if r.outcome is Outcome.CONTRAINDICATED]
+        return (
+            self.outcome is Outcome.CONTRAINDICATED
+            and bool(refusals)
+            and all(rule.physician_decides for rule in refusals)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -162,6 +175,10 @@ class ScreeningResult:
     def outcomes(self) -> dict[str, str]:
         """Treatment code -> outcome, the plain summary that routing filters on."""
         return {code: t.outcome.value for code, t in self.treatments.items()}
+
+    def physician_decides(self) -> list[str]:
+        """The treatments refused only by rules on which a physician decides."""
+        return [code for code, t in self.treatments.items() if t.physician_decides]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -237,6 +254,7 @@ def _fired_from_dict(data: Mapping[str, Any]) -> FiredRule:
             (link_id, evidence_value(value)) for link_id, value in data["evidence"]
         ),
         missing=tuple(data.get("missing", ())),
+        physician_decides=bool(data.get("physician_decides", False)),
     )
 
 

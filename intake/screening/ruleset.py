@@ -36,6 +36,7 @@ _RULE_KEYS = {
     "outcome",
     "defer",
     "until",
+    "physician_decides",
     "reason",
     "patient",
     "source",
@@ -90,6 +91,9 @@ class Rule:
     source: str
     defer: Defer | None = None
     until: Text | None = None
+    # A refusal that is not the end of the conversation: the physician declines or,
+    # once the prescriber or oncologist agrees, clears (SCREENING.md).
+    physician_decides: bool = False
 
     @property
     def items(self) -> frozenset[str]:
@@ -202,6 +206,14 @@ def _rule(
     )
     if outcome == Outcome.DEFERRED and "defer" not in raw and "until" not in raw:
         errors.append(f"{name}: defer: a deferred rule needs `defer` or `until`")
+    physician_decides = raw.get("physician_decides", False)
+    if not isinstance(physician_decides, bool):
+        errors.append(f"{name}: physician_decides: needs true or false")
+    elif physician_decides and outcome != Outcome.CONTRAINDICATED:
+        errors.append(
+            f"{name}: physician_decides: only a contraindicated rule can leave the "
+            "decision to a physician"
+        )
     if len(errors) > count or patient is None:
         return None
     return Rule(
@@ -214,6 +226,7 @@ def _rule(
         source=source,
         defer=defer,
         until=until,
+        physician_decides=bool(physician_decides),
     )
 
 

@@ -128,6 +128,7 @@ def screening_result_record(
         rule_set_version=version,
         evaluated_on=today,
         outcomes={code: item.outcome for code, item in result.treatments.items()},
+        physician_decides=result.physician_decides(),
         detail_ciphertext=health_data_encrypt(result.to_dict()),
     )
 

@@ -42,14 +42,26 @@ def test_a_whole_questionnaire_ends_on_the_next_steps_page(
 
 
 @pytest.mark.django_db
-def test_warfarin_makes_the_next_steps_page_say_mesotherapy_is_not_offered(
+def test_a_vitamin_k_allergy_makes_the_next_steps_page_say_mesotherapy_is_not_offered(
+    client: Client, published: QuestionnaireVersion
+) -> None:
+    response = fill_all(client, complete_answers(allergies=["vitamin_k"]))
+
+    page = client.get(response["Location"]).content.decode()
+    assert "Treatments we will not offer you online" in page
+    assert "Choose your time" in page  # laser/IPL is unaffected
+
+
+@pytest.mark.django_db
+def test_warfarin_says_a_physician_decides_with_the_prescriber_and_offers_no_time(
     client: Client, published: QuestionnaireVersion
 ) -> None:
     response = fill_all(client, complete_answers(blood_thinners=["warfarin"]))
 
     page = client.get(response["Location"]).content.decode()
-    assert "Treatments we will not offer you online" in page
-    assert "A physician will review your answers" in page  # laser: more bruising
+    assert "A physician will review your answers" in page
+    assert "the doctor who prescribes your medicine" in page
+    assert "Treatments we will not offer you online" not in page
     assert "Choose your time" not in page
 
 

@@ -106,7 +106,9 @@ def test_handing_a_submission_over_twice_adds_nothing(
 def test_a_new_lead_has_a_deadline_and_its_treatments_with_their_outcomes(
     published: QuestionnaireVersion,
 ) -> None:
-    lead = lead_of(submit(published, blood_thinners=["warfarin"]))
+    lead = lead_of(
+        submit(published, allergies=["vitamin_k"], blood_thinners=["aspirin"])
+    )
 
     assert lead.first_contact_due_at > lead.created_at
     outcomes = dict(lead.treatments.values_list("treatment", "outcome"))

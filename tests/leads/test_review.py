@@ -16,6 +16,7 @@ from leads.models import (
 from leads.services.leads import lead_transition
 from leads.services.review import lead_review_decide
 from tests.factories import StaffMemberFactory
+from tests.leads.staff_api import client_for
 from tests.leads.submitting import lead_of, submit
 
 
@@ -127,3 +128,56 @@ def test_declining_everything_on_an_unowned_lead_tells_the_lead_coordinators(
             "recipient", flat=True
         )
     ) == {chief.user.pk}
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [{"blood_thinners": ["warfarin"]}, {"cancer_treatment": True}],
+    ids=["vitamin_k_antagonist", "cancer"],
+)
+def test_a_refusal_a_physician_may_lift_waits_in_the_physicians_queue(
+    published: QuestionnaireVersion,
+    physician: User,
+    answers: dict[str, object],
+) -> None:
+    lead = lead_of(submit(published, treatments_wanted=["mesotherapy"], **answers))
+    queue = client_for(physician).get("/api/v1/leads", {"outcome": "review"})
+
+    assert [row["code"] for row in queue.json()["results"]] == [str(lead.code)]
+    assert lead.treatments.get(treatment="mesotherapy").outcome == "review"
+
+    lead = lead_review_decide(
+        lead=lead,
+        treatment="mesotherapy",
+        decision="declined",
+        note="The prescriber prefers not to.",
+        physician=physician,
+    )
+
+    assert lead.treatments.get(treatment="mesotherapy").outcome == "contraindicated"
+    assert (
+        client_for(physician)
+        .get("/api/v1/leads", {"outcome": "review"})
+        .json()["results"]
+        == []
+    )
+
+
+def test_a_cleared_vitamin_k_antagonist_refusal_becomes_bookable(
+    published: QuestionnaireVersion, physician: User
+) -> None:
+    lead = lead_of(
+        submit(
+            published, treatments_wanted=["mesotherapy"], blood_thinners=["warfarin"]
+        )
+    )
+
+    lead = lead_review_decide(
+        lead=lead,
+        treatment="mesotherapy",
+        decision="cleared",
+        note="Prescriber agrees; INR monitored.",
+        physician=physician,
+    )
+
+    assert lead.treatments.get(treatment="mesotherapy").outcome == "eligible"

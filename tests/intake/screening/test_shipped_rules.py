@@ -83,6 +83,7 @@ TABLE: dict[str, Case] = {
     "laser_photosensitive_disease": case(
         R, other_conditions=["photosensitive_disease"]
     ),
+    "laser_skin_infection": case(D, skin_infection=True),
     "laser_recurrent_cold_sores": case(R, recurrent_cold_sores=True),
     "laser_epilepsy": case(R, epilepsy=True),
     "laser_keloid_scarring": case(R, keloid_scarring=True),
@@ -114,6 +115,7 @@ TABLE: dict[str, Case] = {
     "rf_recent_laser": case(
         D, previous_treatments=["laser_ipl"], last_laser_date=days_ago(13)
     ),
+    "rf_skin_infection": case(D, skin_infection=True),
     "rf_recent_tan": case(D, recent_tan=True, recent_tan_date=days_ago(27)),
     # Platelet-rich plasma
     "prp_bleeding_disorder": case(R, bleeding_disorder=True),
@@ -166,6 +168,48 @@ def test_rule_fires_with_its_class_and_reason_for_its_treatments(rule_id: str) -
         assert fired.reason == rule.reason
         assert fired.missing == ()
         assert rule.reason in [f.reason for f in outcome.fired]
+
+
+def test_an_active_skin_infection_defers_every_treatment_of_the_area_until_healed() -> (
+    None
+):
+    result = evaluate(
+        answers_with(skin_infection=True),
+        RULE_SET,
+        today=TODAY,
+        birth_date=ADULT_BIRTH_DATE,
+    )
+
+    assert result.outcomes() == {
+        "mesotherapy": D,
+        "laser_ipl": D,
+        "radiofrequency": D,
+        "prp": C,
+        "skincare": "eligible",
+    }
+
+
+@pytest.mark.parametrize(
+    ("answers", "decides"),
+    [
+        ({"blood_thinners": ["warfarin"]}, True),
+        ({"cancer_treatment": True}, True),
+        # A hard contraindication beside it ends the conversation.
+        ({"blood_thinners": ["warfarin"], "allergies": ["vitamin_k"]}, False),
+        ({"allergies": ["vitamin_k"]}, False),
+    ],
+)
+def test_a_refusal_that_a_physician_may_lift_is_marked_for_the_physician(
+    answers: dict[str, Any], decides: bool
+) -> None:
+    result = evaluate(
+        answers_with(**answers), RULE_SET, today=TODAY, birth_date=ADULT_BIRTH_DATE
+    )
+
+    mesotherapy = result.treatments["mesotherapy"]
+    assert mesotherapy.outcome == C
+    assert mesotherapy.physician_decides is decides
+    assert ("mesotherapy" in result.physician_decides()) is decides
 
 
 def test_shipped_rules_read_only_contract_items_and_options() -> None:
