@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from clinics.selectors import location_scoped
 from core.errors import BusinessError
@@ -133,7 +134,8 @@ class NextStep:
     """What happens next for one wanted treatment, in the person's language."""
 
     kind: str  # book | review | deferred | not_offered
-    treatment: str
+    treatment: str  # the code, e.g. mesotherapy
+    treatment_name: str  # in the person's language
     sentences: tuple[str, ...]
     reconsider_on: dt.date | None = None
     until: str = ""
@@ -221,7 +223,8 @@ def next_step_list(submission: Submission, *, language: str) -> list[NextStep]:
         steps.append(
             NextStep(
                 kind=NEXT_STEP_KIND.get(outcome, "review"),
-                treatment=names.get(code, code),
+                treatment=code,
+                treatment_name=names.get(code, code),
                 sentences=sentences,
                 reconsider_on=treated.reconsider_on
                 if treated and outcome == Outcome.DEFERRED
@@ -231,6 +234,55 @@ def next_step_list(submission: Submission, *, language: str) -> list[NextStep]:
         )
     order = ("book", "review", "deferred", "not_offered")
     return sorted(steps, key=lambda step: order.index(step.kind))
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """Who gets in touch after the questionnaire, how, and whether a link to choose
+    a time follows: what a clinic website tells the person after sending it."""
+
+    contact_by: str  # coordinator
+    contact_channel: str  # phone | whatsapp | email
+    contact_channel_name: str
+    booking_link: bool
+    message: str
+
+
+def follow_up_get(submission: Submission, *, steps: Collection[NextStep]) -> FollowUp:
+    """What happens next for the person, in the active language, from the next
+    steps already worked out (no further reads of health data).
+
+    Self-booking is not built yet: a coordinator sends free times, so no booking
+    link follows any submission and `booking_link` stays false.
+    """
+    definition = questionnaire_definition_get(submission.questionnaire_version)
+    channels = {
+        option.code: localised(option.display)
+        for option in definition.item("contact_channel").options
+    }
+    channel = channels.get(submission.contact_channel, submission.contact_channel)
+    kinds = {step.kind for step in steps}
+    if "book" in kinds:
+        message = _(
+            "A coordinator will contact you by %(channel)s with the times that are "
+            "free."
+        )
+    elif "review" in kinds:
+        message = _(
+            "A coordinator will contact you by %(channel)s once a physician has "
+            "looked at your answers."
+        )
+    else:
+        message = _(
+            "A coordinator will contact you by %(channel)s to talk about what may help."
+        )
+    return FollowUp(
+        contact_by="coordinator",
+        contact_channel=submission.contact_channel,
+        contact_channel_name=channel,
+        booking_link=False,
+        message=message % {"channel": channel},
+    )
 
 
 def submission_exists(*, idempotency_key: str) -> bool:

@@ -36,15 +36,27 @@ class NextStepSerializer(serializers.Serializer):  # type: ignore[type-arg]
     kind = serializers.ChoiceField(
         choices=["book", "review", "deferred", "not_offered"]
     )
-    treatment = serializers.CharField()
+    treatment = serializers.CharField(help_text="The treatment's code")
+    treatment_name = serializers.CharField(help_text="In the submission's language")
     sentences = serializers.ListField(child=serializers.CharField())
     reconsider_on = serializers.DateField(allow_null=True)
     until = serializers.CharField()
 
 
+class FollowUpSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    contact_by = serializers.ChoiceField(choices=["coordinator"])
+    contact_channel = serializers.CharField(help_text="phone, whatsapp or email")
+    contact_channel_name = serializers.CharField()
+    booking_link = serializers.BooleanField(
+        help_text="Whether a link to choose a time will be sent to the person"
+    )
+    message = serializers.CharField(help_text="What happens next, in their language")
+
+
 class SubmissionCreatedSerializer(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.UUIDField()
     next_steps = NextStepSerializer(many=True)
+    follow_up = FollowUpSerializer()
 
 
 class QuestionnaireOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -4,7 +4,7 @@ from typing import Any, cast
 from uuid import uuid4
 
 from django.contrib.auth.models import User
-from django.utils import timezone
+from django.utils import timezone, translation
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -123,14 +123,14 @@ class SubmissionCreateApi(APIView):
             )
         except AnswersInvalid as error:
             raise _answer_errors(error) from error
+        submission = outcome.submission
+        with translation.override(submission.language):
+            steps = selectors.next_step_list(submission, language=submission.language)
+            follow_up = selectors.follow_up_get(submission, steps=steps)
         body = {
-            "id": outcome.submission.code,
-            "next_steps": [
-                vars(step)
-                for step in selectors.next_step_list(
-                    outcome.submission, language=outcome.submission.language
-                )
-            ],
+            "id": submission.code,
+            "next_steps": [vars(step) for step in steps],
+            "follow_up": vars(follow_up),
         }
         return Response(
             s.SubmissionCreatedSerializer(body).data,

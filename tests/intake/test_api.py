@@ -63,6 +63,20 @@ def test_a_valid_submission_answers_201_with_its_id_and_next_steps(
     submission = Submission.objects.get()
     assert body["id"] == str(submission.code)
     assert {step["kind"] for step in body["next_steps"]} == {"book"}
+    assert {
+        (step["treatment"], step["treatment_name"]) for step in body["next_steps"]
+    } == {
+        ("mesotherapy", "Vitamin K mesotherapy (small injections into the skin)"),
+        ("laser_ipl", "Laser or IPL (light treatment)"),
+    }
+    assert body["follow_up"] == {
+        "contact_by": "coordinator",
+        "contact_channel": "whatsapp",
+        "contact_channel_name": "WhatsApp",
+        "booking_link": False,
+        "message": "A coordinator will contact you by WhatsApp with the times that "
+        "are free.",
+    }
     assert submission.source == {"utm_source": "clinic-site"}
 
 
