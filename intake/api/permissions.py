@@ -1,13 +1,12 @@
-"""Who may read health data through the API, and who decides on screenings.
+"""Who may read health data through the intake API.
 
-Which submissions each may reach is the selectors' (submission_list_for_user).
+Which submissions each may reach is the selectors' (submission_list_for_user); physician
+decisions are made on the lead (leads.api: decisions, screening/reevaluate).
 """
 
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
-
-from clinics.selectors import staff_is_physician
 
 
 class CanViewSubmissions(BasePermission):
@@ -20,10 +19,3 @@ class CanViewSubmissions(BasePermission):
             and user.is_staff
             and user.has_perm("intake.view_submission")
         )
-
-
-class IsPhysician(BasePermission):
-    """A signed-in physician, by staff role (clinics.selectors.staff_is_physician)."""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return staff_is_physician(request.user)

@@ -115,9 +115,3 @@ class SubmissionScreeningOutputSerializer(serializers.Serializer):  # type: igno
     )
     result = serializers.JSONField(allow_null=True)
     overrides = OverrideSerializer(many=True)
-
-
-class OverrideInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    treatment = serializers.CharField(max_length=40)
-    decision = serializers.ChoiceField(choices=["cleared", "declined"])
-    note = serializers.CharField(max_length=2000)

@@ -20,16 +20,6 @@ urlpatterns = [
         name="submission-screening",
     ),
     path(
-        "submissions/<uuid:code>/screening/overrides",
-        views.ScreeningOverrideCreateApi.as_view(),
-        name="screening-override-create",
-    ),
-    path(
-        "submissions/<uuid:code>/screening/reevaluate",
-        views.ScreeningReevaluateApi.as_view(),
-        name="screening-reevaluate",
-    ),
-    path(
         "screening/evaluate",
         views.ScreeningEvaluateApi.as_view(),
         name="screening-evaluate",

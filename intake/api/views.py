@@ -1,9 +1,8 @@
 """Intake API: the questionnaire, submissions, screening. Thin: services do the work."""
 
-from typing import Any, cast
+from typing import Any
 from uuid import uuid4
 
-from django.contrib.auth.models import User
 from django.utils import timezone, translation
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -17,13 +16,12 @@ from core.addresses import client_address
 from core.errors import BusinessError
 from intake import selectors
 from intake.api import serializers as s
-from intake.api.permissions import CanViewSubmissions, IsPhysician
+from intake.api.permissions import CanViewSubmissions
 from intake.encryption import health_data_decrypt
 from intake.fhir import questionnaire_response_build
 from intake.models import HealthDataAccess, Submission
 from intake.screening import evaluate
 from intake.services.audit import health_data_access_record
-from intake.services.screening import screening_override_record, screening_reevaluate
 from intake.services.submissions import AnswersInvalid, submission_create
 from intake.services.versions import definition_digest
 from intake.throttling import FailOpenScopedRateThrottle, submission_rate_limit_check
@@ -228,40 +226,4 @@ class SubmissionScreeningApi(APIView):
     @extend_schema(responses={200: s.SubmissionScreeningOutputSerializer, 404: ERROR})
     def get(self, request: Request, code: str) -> Response:
         submission = _submission_or_404(request, code)
-        return _screening_response(request, submission)
-
-
-class ScreeningOverrideCreateApi(APIView):
-    """A physician clears or declines one treatment, with a note; the newest wins."""
-
-    permission_classes = [IsPhysician]
-
-    @extend_schema(
-        request=s.OverrideInputSerializer,
-        responses={201: s.OverrideSerializer, 400: ERROR, 404: ERROR},
-    )
-    def post(self, request: Request, code: str) -> Response:
-        submission = _submission_or_404(request, code)
-        data = s.OverrideInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        override = screening_override_record(
-            submission_id=submission.pk,
-            # IsPhysician admits signed-in users only.
-            physician=cast(User, request.user),
-            **data.validated_data,
-        )
-        return Response(
-            s.OverrideSerializer(override).data, status=status.HTTP_201_CREATED
-        )
-
-
-class ScreeningReevaluateApi(APIView):
-    """Evaluate a submission again under today's published rules (physicians only)."""
-
-    permission_classes = [IsPhysician]
-
-    @extend_schema(request=None, responses={200: s.SubmissionScreeningOutputSerializer})
-    def post(self, request: Request, code: str) -> Response:
-        submission = _submission_or_404(request, code)
-        screening_reevaluate(submission_id=submission.pk)
         return _screening_response(request, submission)

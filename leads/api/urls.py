@@ -30,4 +30,9 @@ urlpatterns: list[URLPattern] = [
         views.LeadDecisionCreateApi.as_view(),
         name="lead-decisions",
     ),
+    path(
+        "leads/<uuid:code>/screening/reevaluate",
+        views.LeadScreeningReevaluateApi.as_view(),
+        name="lead-screening-reevaluate",
+    ),
 ]

@@ -48,7 +48,7 @@ from leads.services.leads import (
     lead_note_add,
     lead_transition,
 )
-from leads.services.review import lead_review_decide
+from leads.services.review import lead_review_decide, lead_screening_reevaluate
 
 ERROR = OpenApiResponse(description="The error body: message, code, fields.")
 NOT_VISIBLE = OpenApiResponse(
@@ -439,4 +439,25 @@ class LeadDecisionCreateApi(APIView):
         data = s.LeadDecisionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         lead_review_decide(lead=lead, physician=_user(request), **data.validated_data)
+        return _detail(request, code, now=timezone.now())
+
+
+class LeadScreeningReevaluateApi(APIView):
+    """A physician has the lead's newest answers evaluated again under today's
+    published rules; the lead's treatments follow."""
+
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(
+        operation_id="lead_screening_reevaluate",
+        request=None,
+        responses={200: s.LeadDetailOutputSerializer, 403: ERROR, 404: NOT_VISIBLE},
+    )
+    def post(self, request: Request, code: uuid.UUID) -> Response:
+        lead = _visible_lead(request, code)
+        if not staff_is_physician(request.user):
+            raise PermissionDenied(
+                "Only a physician can have the answers evaluated again."
+            )
+        lead_screening_reevaluate(lead=lead, physician=_user(request))
         return _detail(request, code, now=timezone.now())

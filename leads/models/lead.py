@@ -183,6 +183,7 @@ class LeadEvent(models.Model):
         EMAIL_SENT = "email_sent", _("Email sent")
         BOOKING = "booking", _("Booking")
         PHYSICIAN_DECISION = "physician_decision", _("Physician decision")
+        SCREENING_REEVALUATED = "screening_reevaluated", _("Answers evaluated again")
         MATCH_UNCERTAIN = "match_uncertain", _("Possible duplicate")
         MERGED = "merged", _("Merged")
         ESCALATED = "escalated", _("Escalated")

@@ -1,4 +1,10 @@
-"""Physician review of a lead: clear or decline a treatment, then move the lead on."""
+"""Physician review of a lead: clear or decline a treatment, or evaluate the answers
+again under today's rules, then move the lead on.
+
+These are the only doors that change a lead's screening outcomes: each records the
+change on the newest submission's screening and brings the lead's treatments, timeline,
+messages and tasks along in the same transaction.
+"""
 
 import datetime as dt
 
@@ -8,10 +14,10 @@ from django.utils import timezone
 
 from clinics.selectors import staff_is_physician
 from core.errors import BusinessError
-from intake.models import ScreeningOverride
+from intake.models import ScreeningOverride, Submission
 from intake.screening.results import Outcome
 from intake.selectors import screening_effective_outcomes, screening_result_get_current
-from intake.services.screening import screening_override_record
+from intake.services.screening import screening_override_record, screening_reevaluate
 from leads.models import Lead, LeadEvent, LeadTask, PatientMessage
 from leads.selectors import lead_coordinator_list
 from leads.services.leads import lead_transition, lead_treatments_sync
@@ -56,15 +62,7 @@ def lead_review_decide(
                 "The person did not ask about this treatment.",
                 fields={"treatment": ["Choose one of: " + ", ".join(treatments) + "."]},
             )
-        submitted = (
-            lead.events.filter(kind=LeadEvent.Kind.SUBMITTED, submission__isnull=False)
-            .select_related("submission")
-            .order_by("-created_at", "-id")
-            .first()
-        )
-        if submitted is None or submitted.submission is None:
-            raise NothingToDecide("This lead has no questionnaire to decide on.")
-        submission = submitted.submission
+        submission = _newest_submission(lead)
         screening_override_record(
             submission_id=submission.pk,
             treatment=treatment,
@@ -72,11 +70,7 @@ def lead_review_decide(
             note=note,
             physician=physician,
         )
-        effective = screening_effective_outcomes(
-            submission, current=screening_result_get_current(submission)
-        )
-        outcomes = {t: effective.get(t, outcome) for t, outcome in treatments.items()}
-        lead_treatments_sync(lead=lead, outcomes=outcomes)
+        outcomes = _outcomes_sync(lead, submission, treatments)
         LeadEvent.objects.create(
             lead=lead,
             kind=LeadEvent.Kind.PHYSICIAN_DECISION,
@@ -96,6 +90,59 @@ def lead_review_decide(
                 lead=lead, to_status=Lead.Status.QUALIFIED, actor=physician
             )
     return lead
+
+
+def lead_screening_reevaluate(*, lead: Lead, physician: User) -> Lead:
+    """A physician has the lead's newest submission evaluated again under today's
+    published rules (after the rules changed); the old result and its decisions are
+    kept, unapplied. The lead's treatments follow and the timeline says what changed.
+    """
+    if not staff_is_physician(physician):
+        raise PhysicianOnly("Only a physician can have the answers evaluated again.")
+    with transaction.atomic():
+        lead = lead_lock_open(lead)
+        treatments = {t.treatment: t.outcome for t in lead.treatments.all()}
+        submission = _newest_submission(lead)
+        screening_reevaluate(submission_id=submission.pk)
+        outcomes = _outcomes_sync(lead, submission, treatments)
+        LeadEvent.objects.create(
+            lead=lead,
+            kind=LeadEvent.Kind.SCREENING_REEVALUATED,
+            actor=physician,
+            submission=submission,
+            data={
+                "changed": {
+                    t: {"from": treatments[t], "to": outcomes[t]}
+                    for t in treatments
+                    if outcomes[t] != treatments[t]
+                }
+            },
+        )
+    return lead
+
+
+def _newest_submission(lead: Lead) -> Submission:
+    submitted = (
+        lead.events.filter(kind=LeadEvent.Kind.SUBMITTED, submission__isnull=False)
+        .select_related("submission")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if submitted is None or submitted.submission is None:
+        raise NothingToDecide("This lead has no questionnaire to decide on.")
+    return submitted.submission
+
+
+def _outcomes_sync(
+    lead: Lead, submission: Submission, treatments: dict[str, str]
+) -> dict[str, str]:
+    """The lead's treatments set to the submission's effective outcomes; returned."""
+    effective = screening_effective_outcomes(
+        submission, current=screening_result_get_current(submission)
+    )
+    outcomes = {t: effective.get(t, outcome) for t, outcome in treatments.items()}
+    lead_treatments_sync(lead=lead, outcomes=outcomes)
+    return outcomes
 
 
 def _declined_task(lead: Lead, treatment: str) -> None:

@@ -176,8 +176,6 @@ DECISION = {"treatment": "mesotherapy", "decision": "declined", "note": "No."}
 OBJECT_ROUTES: dict[str, tuple[Kwargs, str, dict[str, Any] | None]] = {
     "v1:submission-fhir": (_submission, "get", None),
     "v1:submission-screening": (_submission, "get", None),
-    "v1:screening-override-create": (_submission, "post", DECISION),
-    "v1:screening-reevaluate": (_submission, "post", None),
     "v1:lead-detail": (_lead, "get", None),
     "v1:lead-timeline": (_lead, "get", None),
     "v1:lead-health": (_lead, "get", None),
@@ -187,6 +185,7 @@ OBJECT_ROUTES: dict[str, tuple[Kwargs, str, dict[str, Any] | None]] = {
     "v1:lead-calls": (_lead, "post", {"outcome": "reached", "summary": "Spoke."}),
     "v1:lead-merge": (_lead, "post", {"duplicate": "B's other lead"}),
     "v1:lead-decisions": (_lead, "post", DECISION),
+    "v1:lead-screening-reevaluate": (_lead, "post", None),
     "intake:done": (_submission, "get", None),
     "admin:intake_submission_photo": (
         lambda world: {

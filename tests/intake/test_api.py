@@ -14,7 +14,6 @@ from intake.models import (
     ScreeningOverride,
     Submission,
 )
-from leads.models import StaffMember
 from tests.intake.conftest import complete_answers
 
 SUBMISSIONS = "/api/v1/submissions"
@@ -243,78 +242,29 @@ def test_staff_read_a_submissions_screening_with_the_reasons(
     assert HealthDataAccess.objects.get().what == "screening"
 
 
-def as_physician(api_client: APIClient, user: User, **answers: Any) -> str:
-    """Submit answers, then sign in as the physician `user`; returns the submission's
-    id."""
-    code: str = submit(api_client, complete_answers(**answers)).json()["id"]
-    api_client.force_authenticate(user)
-    return code
+@pytest.mark.django_db
+@pytest.mark.parametrize("door", ["screening/overrides", "screening/reevaluate"])
+def test_physicians_decide_on_the_lead_not_on_the_submission(
+    api_client: APIClient,
+    published: QuestionnaireVersion,
+    clinic_staff: User,
+    door: str,
+) -> None:
+    """The submission's own decision doors are gone: a decision made there left the
+    lead behind (leads.api: decisions, screening/reevaluate are the doors)."""
+    code = submit(api_client, complete_answers(blood_thinners=["apixaban"])).json()[
+        "id"
+    ]
+    api_client.force_authenticate(clinic_staff)
 
-
-def decide(api_client: APIClient, code: str, decision: str, note: str) -> Any:
-    return api_client.post(
-        f"{SUBMISSIONS}/{code}/screening/overrides",
-        {"treatment": "mesotherapy", "decision": decision, "note": note},
+    response = api_client.post(
+        f"{SUBMISSIONS}/{code}/{door}",
+        {"treatment": "mesotherapy", "decision": "cleared", "note": "INR stable"},
         format="json",
     )
 
-
-@pytest.mark.django_db
-def test_a_physician_clears_a_treatment_and_the_effective_outcome_follows(
-    api_client: APIClient, published: QuestionnaireVersion, clinic_staff: User
-) -> None:
-    code = as_physician(api_client, clinic_staff, blood_thinners=["apixaban"])
-
-    response = decide(api_client, code, "cleared", "INR stable")
-
-    assert response.status_code == 201
-    screening = api_client.get(f"{SUBMISSIONS}/{code}/screening").json()
-    assert screening["effective_outcomes"]["mesotherapy"] == "eligible"
-    assert screening["result"]["treatments"]["mesotherapy"]["outcome"] == "review"
-    assert screening["overrides"][0]["note"] == "INR stable"
-
-
-@pytest.mark.django_db
-def test_only_a_physician_may_override_a_screening_outcome(
-    api_client: APIClient, published: QuestionnaireVersion, clinic_staff: User
-) -> None:
-    code = submit(api_client, complete_answers()).json()["id"]
-    clinic_staff.staff_member.role = StaffMember.Role.COORDINATOR
-    clinic_staff.staff_member.save()
-    api_client.force_authenticate(clinic_staff)
-
-    response = decide(api_client, code, "cleared", "ok")
-
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert ScreeningOverride.objects.count() == 0
-
-
-@pytest.mark.django_db
-def test_a_deferral_cannot_be_cleared_and_stays_unbookable(
-    api_client: APIClient, published: QuestionnaireVersion, clinic_staff: User
-) -> None:
-    code = as_physician(api_client, clinic_staff, pregnancy_status="pregnant")
-
-    response = decide(api_client, code, "cleared", "seems fine")
-
-    assert response.status_code == 400
-    assert response.json()["code"] == "deferral_not_clearable"
-    screening = api_client.get(f"{SUBMISSIONS}/{code}/screening").json()
-    assert screening["effective_outcomes"]["mesotherapy"] == "deferred"
-
-
-@pytest.mark.django_db
-def test_a_re_evaluation_starts_without_the_decisions_on_the_old_result(
-    api_client: APIClient, published: QuestionnaireVersion, clinic_staff: User
-) -> None:
-    code = as_physician(api_client, clinic_staff, blood_thinners=["apixaban"])
-    decide(api_client, code, "cleared", "INR stable")
-
-    response = api_client.post(f"{SUBMISSIONS}/{code}/screening/reevaluate")
-
-    assert response.status_code == 200
-    assert response.json()["effective_outcomes"]["mesotherapy"] == "review"
-    assert ScreeningOverride.objects.count() == 1
 
 
 @pytest.mark.django_db
