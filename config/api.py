@@ -6,7 +6,7 @@ field names as the client sent them, so a form can put each message by its field
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from core.errors import BusinessError
+from core.parsers import BodyTooLarge
 
 API_PREFIX = "/api/"
 
@@ -53,6 +54,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # Over DATA_UPLOAD_MAX_MEMORY_SIZE, raised as DRF reads request.body.
+        exc = BodyTooLarge()
 
     if isinstance(exc, BusinessError):
         set_rollback()

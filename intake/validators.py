@@ -18,6 +18,7 @@ from django.core.validators import validate_email
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from core.text import unstorable_paths
 from intake.questionnaires.definition import (
     Definition,
     Item,
@@ -99,6 +100,11 @@ def answer_clean(
     today: dt.date,
 ) -> Any:
     """One answer in the stored format, or AnswerInvalid with a message."""
+    if unstorable_paths(value):
+        # A NUL or a lone surrogate: no keyboard types them, and no column holds them.
+        raise AnswerInvalid(
+            _("Please type this answer again: it holds a character we cannot save.")
+        )
     if item.repeats and item.type == "choice":
         values = value if isinstance(value, list | tuple) else [value]
         codes = [_choice(item, one, location_codes) for one in values]

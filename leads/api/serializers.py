@@ -16,6 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.text import text_is_storable
 from intake.screening import Outcome
 from intake.validators import AnswerInvalid, phone_normalise
 from leads.models import Lead, LeadEvent, Location
@@ -25,6 +26,9 @@ from leads.services.leads import CallOutcome, lead_email_key
 PAGE_SIZE_DEFAULT = 50
 PAGE_SIZE_MAX = 200
 NAME_SEARCH_MIN = 3
+# Dates a filter may name: every lead is inside, and a day or a time zone either
+# side of them is still a datetime (9999-12-31 plus a day is not).
+MOMENT_YEARS = range(1900, 9999)
 # Digits with the usual separators and an optional leading + or 00: a phone number.
 _PHONE_LIKE = re.compile(r"\+?[\d\s().-]{7,}")
 
@@ -43,6 +47,9 @@ class QueryParamsSerializer(serializers.Serializer):  # type: ignore[type-arg]
             elif any(str(value).strip() == "" for value in values):
                 # An HTML form's empty field would otherwise mean "no filter".
                 errors[name] = ["Give a value, or leave the parameter out."]
+            elif not all(text_is_storable(str(value)) for value in values):
+                # A slug or a cursor goes to the database as it is.
+                errors[name] = ["Remove the NUL character from this value."]
             elif not isinstance(field, serializers.ListField) and len(values) > 1:
                 errors[name] = ["Give this parameter once."]
         if errors:
@@ -67,7 +74,10 @@ class MomentField(serializers.Field):  # type: ignore[type-arg]
     so that created_before=2026-11-30 includes the 30th."""
 
     default_error_messages = {
-        "invalid": "Use an ISO date (2026-11-30) or date-time (2026-11-30T14:00:00Z)."
+        "invalid": "Use an ISO date (2026-11-30) or date-time (2026-11-30T14:00:00Z).",
+        "out_of_range": (
+            f"Use a date in the years {MOMENT_YEARS.start} to {MOMENT_YEARS[-1]}."
+        ),
     }
 
     def __init__(self, *, end_of_day: bool = False, **kwargs: Any) -> None:
@@ -83,10 +93,13 @@ class MomentField(serializers.Field):  # type: ignore[type-arg]
         except ValueError:
             self.fail("invalid")
         if day is not None:
-            day = day + dt.timedelta(days=1) if self.end_of_day else day
             moment = dt.datetime.combine(day, dt.time())
         if moment is None:
             self.fail("invalid")
+        if moment.year not in MOMENT_YEARS:
+            self.fail("out_of_range")
+        if day is not None and self.end_of_day:
+            moment += dt.timedelta(days=1)
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment)
         return moment
@@ -183,7 +196,8 @@ class LeadFilterInputSerializer(QueryParamsSerializer):
     def validate_owner(self, value: str) -> str | int:
         if value in ("me", "none"):
             return value
-        if value.isdigit():
+        # isdigit alone takes "²", which int() refuses.
+        if value.isascii() and value.isdigit():
             return int(value)
         raise serializers.ValidationError("Use a user id, “me” or “none”.")
 
