@@ -80,6 +80,26 @@ def test_a_valid_submission_answers_201_with_its_id_and_next_steps(
 
 
 @pytest.mark.django_db
+def test_a_turkish_submission_hears_what_happens_next_in_turkish(
+    api_client: APIClient, published: QuestionnaireVersion
+) -> None:
+    response = api_client.post(
+        SUBMISSIONS,
+        {"language": "tr", "answers": complete_answers(contact_channel="phone")},
+        format="json",
+    )
+
+    body = response.json()
+    assert body["follow_up"]["contact_channel"] == "phone"
+    assert body["follow_up"]["message"] == (
+        "Bir koordinatörümüz, seçtiğiniz yolla (Telefonla arama) sizinle iletişime "
+        "geçip boş saatleri iletecek."
+    )
+    assert "mesotherapy" in {step["treatment"] for step in body["next_steps"]}
+    assert all(step["treatment_name"] for step in body["next_steps"])
+
+
+@pytest.mark.django_db
 def test_without_health_consent_the_api_refuses_and_stores_nothing(
     api_client: APIClient, published: QuestionnaireVersion
 ) -> None:
