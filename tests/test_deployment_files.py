@@ -59,6 +59,18 @@ def test_every_long_running_compose_service_has_a_health_check(
             assert "healthcheck" in service, name
 
 
+def test_every_long_running_compose_service_is_restarted_when_it_exits(
+    compose: dict[str, Any],
+) -> None:
+    # A worker or beat that dies while Redis is away (docs/architecture.md, "When
+    # Redis goes away") must come back without someone at the console.
+    for name, service in compose["services"].items():
+        if name == "migrate":
+            assert service["restart"] == "no", name  # a one-off: runs, exits, done
+        else:
+            assert service.get("restart") in {"unless-stopped", "always"}, name
+
+
 def test_compose_stack_has_web_worker_beat_database_broker_and_mail_catcher(
     compose: dict[str, Any],
 ) -> None:

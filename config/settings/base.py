@@ -230,6 +230,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that loses Redis keeps trying (every 2 s, then up to every 30 s) for as
+# long as it is away, rather than giving up after 100 attempts (about 45 minutes).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A task running when Redis goes away finishes (its work is claimed in the database);
+# cancelling it could stop an email mid-send and send it twice after the lease.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -272,7 +278,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # A JSON API: form encodings would read "" as null and blur what a client meant.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Bounded in depth, and refusing text the database cannot store: core/parsers.py.
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.LimitedJSONParser"],
     "DEFAULT_THROTTLE_RATES": {"screening_evaluate": "60/minute"},
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
