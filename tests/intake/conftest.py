@@ -54,8 +54,6 @@ def clinic_staff(location: Location) -> User:
     member = StaffMemberFactory.create(
         role=StaffMember.Role.PHYSICIAN, locations=[location]
     )
-    member.user.user_permissions.add(
-        Permission.objects.get(codename="view_submission")
-    )
+    member.user.user_permissions.add(Permission.objects.get(codename="view_submission"))
     user: User = member.user
     return user
