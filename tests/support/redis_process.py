@@ -6,7 +6,6 @@ that lost its data would.
 """
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,6 +14,8 @@ from enum import Enum
 from pathlib import Path
 
 import redis
+
+from tests.support.processes import free_port
 
 READY_TIMEOUT_SECONDS = 10
 STOP_TIMEOUT_SECONDS = 10
@@ -30,13 +31,6 @@ class Stop(Enum):
 
 def redis_server_installed() -> bool:
     return shutil.which("redis-server") is not None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class RedisProcess:
@@ -111,7 +105,7 @@ class RedisProcess:
 @contextmanager
 def running_redis(log_path: Path) -> Iterator[RedisProcess]:
     """A started private Redis; whatever state a test leaves it in, it ends stopped."""
-    server = RedisProcess(_free_port(), log_path)
+    server = RedisProcess(free_port(), log_path)
     server.start()
     try:
         yield server

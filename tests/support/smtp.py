@@ -12,6 +12,8 @@ from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path
 
+from tests.support.processes import free_port
+
 READY_TIMEOUT_SECONDS = 20
 
 
@@ -53,17 +55,10 @@ def body_of(message: Message) -> str:
     return payload.decode()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextmanager
 def running_smtp_server(maildir: Path) -> Iterator[SmtpServer]:
     """Start aiosmtpd in its own process; yield it once it accepts connections."""
-    server = SmtpServer(_free_port(), maildir)
+    server = SmtpServer(free_port(), maildir)
     command = [
         sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{server.port}",
         "-c", "aiosmtpd.handlers.Mailbox", str(maildir),

@@ -3,7 +3,6 @@ and a client that talks to it as a browser and an API client would."""
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from typing import Any
 
 import requests
 
+from tests.support.processes import free_port, process_stop
 from tests.support.worker import database_url
 
 READY_TIMEOUT_SECONDS = 30
@@ -73,13 +73,6 @@ class Browser:
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextmanager
 def running_web_server(
     *, database_name: str, log_path: Path, environment: Mapping[str, str]
@@ -87,7 +80,7 @@ def running_web_server(
     """Start gunicorn with the test settings against `database_name`, and
     `environment` on top (e.g. the broker and cache URLs); yield it once /healthz
     answers."""
-    server = WebServer(_free_port(), log_path)
+    server = WebServer(free_port(), log_path)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -117,9 +110,4 @@ def running_web_server(
                 time.sleep(0.1)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        process_stop(process)

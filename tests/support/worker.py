@@ -16,6 +16,7 @@ from kombu.exceptions import OperationalError
 from kombu.pidbox import Mailbox
 
 from config.celery_app import app as celery_app
+from tests.support.processes import process_stop
 
 READY_TIMEOUT_SECONDS = 60
 # Webhook retries a second apart, so that a test of three attempts takes seconds.
@@ -165,9 +166,4 @@ def running_worker(
         worker.wait_until_answering()
         yield worker
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        process_stop(process)
