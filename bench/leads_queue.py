@@ -36,7 +36,8 @@ from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
-from leads.models import Lead, LeadTask, StaffMember  # noqa: E402
+from clinics.models import StaffMember  # noqa: E402
+from leads.models import Lead, LeadTask  # noqa: E402
 from tests.factories import LocationFactory  # noqa: E402
 from tests.leads.staff_api import client_for, leads_bulk_create, staff  # noqa: E402
 

@@ -1,4 +1,5 @@
-"""The location scope in the admin: one mixin for every screen of location data."""
+"""The clinic's own screens, and the location scope every screen of location data
+uses."""
 
 from typing import Any, TypeVar
 
@@ -6,6 +7,7 @@ from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
+from clinics.models import Location, Practitioner, StaffMember
 from clinics.selectors import Role, location_scoped, staff_role_get
 
 M = TypeVar("M", bound=Model)
@@ -55,3 +57,24 @@ class ClinicAdminOnlyAdmin(admin.ModelAdmin[M]):
     @staticmethod
     def _is_clinic_admin(request: HttpRequest) -> bool:
         return staff_role_get(request.user) == Role.CLINIC_ADMIN
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin[Location]):
+    list_display = ["name", "slug", "time_zone", "is_active"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Practitioner)
+class PractitionerAdmin(admin.ModelAdmin[Practitioner]):
+    list_display = ["display_name", "kind", "is_active"]
+    list_filter = ["kind", "is_active", "locations"]
+    filter_horizontal = ["locations"]
+
+
+@admin.register(StaffMember)
+class StaffMemberAdmin(admin.ModelAdmin[StaffMember]):
+    list_display = ["user", "role", "is_on_duty"]
+    list_filter = ["role", "is_on_duty", "locations"]
+    filter_horizontal = ["locations"]
+    list_select_related = ["user"]

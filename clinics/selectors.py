@@ -5,8 +5,6 @@ admin's lists, change pages, history and files) goes through `location_scoped`: 
 object of a location the user does not work at does not exist for them, so every
 door answers 404 or leaves it out of a list, never 403.
 
-The clinic models still live in leads.models.clinic; this module is where the rest
-of the code asks about them, so moving the models here changes only these imports.
 """
 
 from typing import TypeVar
@@ -14,7 +12,7 @@ from typing import TypeVar
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Model, QuerySet, Subquery
 
-from leads.models.clinic import StaffMember
+from clinics.models import StaffMember
 
 Role = StaffMember.Role
 M = TypeVar("M", bound=Model)

@@ -165,7 +165,7 @@ class Submission(models.Model):
     phone = models.CharField(max_length=20, help_text=_("E.164"))
     preferred_language = models.CharField(max_length=8)
     location = models.ForeignKey(
-        "leads.Location", on_delete=models.PROTECT, related_name="submissions"
+        "clinics.Location", on_delete=models.PROTECT, related_name="submissions"
     )
     contact_channel = models.CharField(max_length=20)
     contact_times = models.JSONField(default=list)

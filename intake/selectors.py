@@ -10,6 +10,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from clinics.models import Location
 from clinics.selectors import location_scoped
 from core.errors import BusinessError
 from intake.encryption import health_data_decrypt
@@ -31,7 +32,6 @@ from intake.screening import (
     screening_result_from_dict,
 )
 from intake.validators import localised
-from leads.models import Location
 
 SHIPPED_QUESTIONNAIRE = "redness-intake"
 SHIPPED_RULE_SET = "clinic"

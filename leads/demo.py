@@ -11,8 +11,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
 
+from clinics.models import Location, Practitioner, StaffMember
 from core.errors import BusinessError
-from leads.models import AssignmentRule, Location, Practitioner, StaffMember
+from leads.models import AssignmentRule
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def demo_clinic_load() -> list[DemoLogin]:
     )
     user_model = get_user_model()
     view_permissions = Permission.objects.filter(
-        content_type__app_label="leads", codename__startswith="view_"
+        content_type__app_label__in=["clinics", "leads"], codename__startswith="view_"
     )
     # Physicians read submissions and their health answers; coordinators, for now, not.
     submission_reading = Permission.objects.filter(

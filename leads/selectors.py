@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 
+from clinics.models import Location
 from clinics.selectors import location_scoped
 from intake.encryption import health_data_decrypt
 from intake.models import Submission
@@ -22,7 +23,7 @@ from intake.selectors import (
     questionnaire_definition_get,
     submission_screening_get,
 )
-from leads.models import Lead, LeadEvent, LeadTask, LeadTreatment, Location
+from leads.models import Lead, LeadEvent, LeadTask, LeadTreatment
 
 
 def lead_coordinator_list(*, location: Location) -> QuerySet[User]:

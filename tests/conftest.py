@@ -10,8 +10,8 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
 from rest_framework.test import APIClient
 
+from clinics.models import Location
 from intake.models import QuestionnaireVersion
-from leads.models import Location
 from tests.factories import LocationFactory, StaffUserFactory, UserFactory
 from tests.support import services
 from tests.support.smtp import SmtpServer, running_smtp_server

@@ -5,7 +5,8 @@ import factory
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from leads.models import Lead, Location, StaffMember
+from clinics.models import Location, StaffMember
+from leads.models import Lead
 
 
 class UserFactory(factory.django.DjangoModelFactory[User]):

@@ -16,10 +16,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from clinics.models import Location
 from core.text import text_is_storable
 from intake.screening import Outcome
 from intake.validators import AnswerInvalid, phone_normalise
-from leads.models import Lead, LeadEvent, Location
+from leads.models import Lead, LeadEvent
 from leads.selectors import LEAD_ORDERING_DEFAULT, LEAD_ORDERINGS, lead_is_overdue
 from leads.services.leads import CallOutcome, lead_email_key
 

@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinics.models import StaffMember
 from clinics.selectors import staff_is_physician, staff_may_read_health, staff_role_get
 from core.errors import BusinessError
 from intake.models import HealthDataAccess
@@ -29,7 +30,7 @@ from leads.api import serializers as s
 from leads.api.export import CHUNK_ROWS, lead_csv_stream
 from leads.api.pagination import keyset_page
 from leads.api.permissions import IsStaffMember
-from leads.models import Lead, StaffMember
+from leads.models import Lead
 from leads.selectors import (
     LEAD_ORDERINGS,
     LeadFilters,

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import leads.models.clinic
+import clinics.models
 import uuid
 from django.conf import settings
 from django.db import migrations, models
@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='location',
             name='opening_hours',
-            field=models.JSONField(default=leads.models.clinic.default_opening_hours, help_text='Working hours per weekday, e.g. {"mon": [["09:00", "18:00"]]}; a day left out is closed. First-contact deadlines count only these hours.'),
+            field=models.JSONField(default=clinics.models.default_opening_hours, help_text='Working hours per weekday, e.g. {"mon": [["09:00", "18:00"]]}; a day left out is closed. First-contact deadlines count only these hours.'),
         ),
         migrations.AddField(
             model_name='staffmember',

@@ -1,7 +1,6 @@
 """The leads app's models, one module per part, importable from `leads.models`."""
 
 from leads.models.assignment import AssignmentRule
-from leads.models.clinic import Location, Practitioner, StaffMember
 from leads.models.delivery import (
     DeliveryStatus,
     PatientMessage,
@@ -18,10 +17,7 @@ __all__ = [
     "LeadEvent",
     "LeadTask",
     "LeadTreatment",
-    "Location",
     "PatientMessage",
-    "Practitioner",
-    "StaffMember",
     "StaffNotification",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -1,7 +1,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from leads.models.clinic import Location, StaffMember
+from clinics.models import Location, StaffMember
 
 
 class AssignmentRule(models.Model):

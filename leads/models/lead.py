@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from leads.models.clinic import Location
+from clinics.models import Location
 
 
 class Lead(models.Model):

@@ -6,8 +6,9 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 
+from clinics.models import StaffMember
 from core.errors import BusinessError
-from leads.models import AssignmentRule, Lead, LeadEvent, StaffMember
+from leads.models import AssignmentRule, Lead, LeadEvent
 from leads.pipeline import OPEN_STATUSES
 from leads.services.locks import lead_lock_open
 from leads.services.notifications import staff_notification_queue

@@ -22,10 +22,11 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from leads.models import Lead, LeadEvent, Location, StaffMember, StaffNotification
+from clinics.models import Location, StaffMember
+from clinics.workinghours import deadline_after
+from leads.models import Lead, LeadEvent, StaffNotification
 from leads.selectors import lead_coordinator_list
 from leads.services.notifications import staff_notification_queue
-from leads.workinghours import deadline_after
 
 logger = logging.getLogger(__name__)
 

@@ -35,6 +35,7 @@ from PIL import Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from clinics.models import Location
 from intake.encryption import health_bytes_encrypt
 from intake.models import (
     HealthDataAccess,
@@ -48,7 +49,6 @@ from leads.models import (
     AssignmentRule,
     Lead,
     LeadEvent,
-    Location,
     PatientMessage,
     StaffNotification,
     WebhookDelivery,

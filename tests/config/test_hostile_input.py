@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 from pytest_django.fixtures import Settings as SettingsWrapper
 from rest_framework.test import APIClient
 
+from clinics.models import Location, StaffMember
 from intake.models import Submission
-from leads.models import Lead, LeadTreatment, Location, StaffMember
+from leads.models import Lead, LeadTreatment
 from tests.factories import LeadFactory
 from tests.intake.conftest import complete_answers
 from tests.leads.staff_api import client_for, staff

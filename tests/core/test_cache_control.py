@@ -20,6 +20,7 @@ from PIL import Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from clinics.models import Location, Practitioner, StaffMember
 from core.models import WorkerCheck
 from intake.encryption import health_bytes_encrypt
 from intake.models import (
@@ -33,10 +34,7 @@ from intake.views import SUBMITTED_SESSION_KEY
 from leads.models import (
     AssignmentRule,
     Lead,
-    Location,
     PatientMessage,
-    Practitioner,
-    StaffMember,
     StaffNotification,
     WebhookDelivery,
     WebhookEndpoint,

@@ -6,7 +6,7 @@ from django.contrib.auth.models import Permission, User
 from django.core.cache import cache
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from leads.models import Location, StaffMember
+from clinics.models import Location, StaffMember
 from tests.factories import StaffMemberFactory
 from tests.intake.screening.contract import baseline_answers
 

@@ -13,14 +13,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
-from leads.models import (
-    DeliveryStatus,
-    Lead,
-    LeadEvent,
-    Location,
-    StaffMember,
-    StaffNotification,
-)
+from clinics.models import Location, StaffMember
+from leads.models import DeliveryStatus, Lead, LeadEvent, StaffNotification
 from leads.services import deadlines
 from leads.services.deadlines import lead_deadlines_escalate
 from leads.services.notifications import (

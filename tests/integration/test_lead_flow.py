@@ -7,12 +7,12 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from clinics.models import Location
 from intake.models import QuestionnaireVersion
 from leads.models import (
     AssignmentRule,
     DeliveryStatus,
     Lead,
-    Location,
     WebhookDelivery,
     WebhookEndpoint,
 )

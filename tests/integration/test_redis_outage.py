@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from clinics.models import Location
 from intake.models import IntakeDraft, QuestionnaireVersion, Submission
-from leads.models import AssignmentRule, DeliveryStatus, Location, StaffNotification
+from leads.models import AssignmentRule, DeliveryStatus, StaffNotification
 from tests.factories import StaffMemberFactory
 from tests.intake.conftest import complete_answers
 from tests.intake.form_steps import STEPS, step_data

@@ -5,8 +5,9 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
-from leads.models import Lead, Location, StaffMember
-from leads.workinghours import WEEKDAYS
+from clinics.models import Location, StaffMember
+from clinics.workinghours import WEEKDAYS
+from leads.models import Lead
 from tests.factories import LeadFactory, LocationFactory, StaffMemberFactory
 
 ALWAYS_OPEN = {day: [["00:00", "24:00"]] for day in WEEKDAYS}

@@ -9,7 +9,8 @@ from django.contrib.auth.models import Permission, User
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from leads.models import Lead, LeadEvent, LeadTask, LeadTreatment, Location, StaffMember
+from clinics.models import Location, StaffMember
+from leads.models import Lead, LeadEvent, LeadTask, LeadTreatment
 from tests.factories import StaffMemberFactory
 
 # How often each is asked about, and each outcome given: rare ones exist, as in life.

@@ -5,7 +5,8 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.test import Client
 
-from leads.models import AssignmentRule, Location, StaffMember
+from clinics.models import Location, StaffMember
+from leads.models import AssignmentRule
 from tests.factories import LeadFactory, LocationFactory, StaffMemberFactory
 
 
@@ -17,7 +18,8 @@ def kadikoy(db: None) -> Location:
 def _signed_in(member: StaffMember) -> Client:
     member.user.user_permissions.add(
         *Permission.objects.filter(
-            content_type__app_label="leads", codename__startswith="view_"
+            content_type__app_label__in=["clinics", "leads"],
+            codename__startswith="view_",
         )
     )
     client = Client()

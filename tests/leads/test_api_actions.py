@@ -5,8 +5,9 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
+from clinics.models import Location, StaffMember
 from intake.models import QuestionnaireVersion
-from leads.models import Lead, LeadEvent, Location, StaffMember
+from leads.models import Lead, LeadEvent
 from tests.factories import LeadFactory
 from tests.leads.staff_api import client_for, staff
 from tests.leads.submitting import lead_of, submit

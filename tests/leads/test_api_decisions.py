@@ -7,8 +7,9 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
+from clinics.models import Location, StaffMember
 from intake.models import QuestionnaireVersion, ScreeningOverride
-from leads.models import Lead, LeadEvent, Location, StaffMember
+from leads.models import Lead, LeadEvent
 from tests.leads.staff_api import client_for, staff
 from tests.leads.submitting import lead_of, submit
 

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from clinics.models import Location, StaffMember
 from intake.models import HealthDataAccess, QuestionnaireVersion
-from leads.models import Lead, LeadTreatment, Location, StaffMember
+from leads.models import Lead, LeadTreatment
 from tests.factories import LeadFactory
 from tests.leads.staff_api import client_for, staff
 from tests.leads.submitting import lead_of, submit

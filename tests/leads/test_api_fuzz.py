@@ -17,8 +17,9 @@ from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
+from clinics.models import Location, StaffMember
 from config.wsgi import application
-from leads.models import Lead, LeadTreatment, Location, StaffMember
+from leads.models import Lead, LeadTreatment
 from tests.factories import LeadFactory
 from tests.leads.staff_api import staff
 

@@ -3,8 +3,8 @@
 import pytest
 from django.contrib.auth.models import User
 
+from clinics.models import Location, StaffMember
 from intake.models import HealthDataAccess, QuestionnaireVersion
-from leads.models import Location, StaffMember
 from tests.leads.staff_api import client_for, staff
 from tests.leads.submitting import lead_of, submit
 

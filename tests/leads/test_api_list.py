@@ -8,7 +8,8 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from leads.models import Lead, LeadTreatment, Location, StaffMember
+from clinics.models import Location, StaffMember
+from leads.models import Lead, LeadTreatment
 from tests.factories import LeadFactory, LocationFactory
 from tests.leads.staff_api import client_for, staff
 

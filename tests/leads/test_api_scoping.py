@@ -9,7 +9,8 @@ from django.contrib.auth.models import User
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from leads.models import Lead, LeadEvent, Location, StaffMember
+from clinics.models import Location, StaffMember
+from leads.models import Lead, LeadEvent
 from tests.factories import LeadFactory, LocationFactory, StaffUserFactory
 from tests.leads.staff_api import client_for, staff
 

@@ -2,16 +2,10 @@
 
 import pytest
 
+from clinics.models import Location, StaffMember
 from core.errors import BusinessError
 from intake.models import QuestionnaireVersion
-from leads.models import (
-    AssignmentRule,
-    Lead,
-    Location,
-    StaffMember,
-    WebhookDelivery,
-    WebhookEndpoint,
-)
+from leads.models import AssignmentRule, Lead, WebhookDelivery, WebhookEndpoint
 from leads.services.assignment import lead_assign
 from tests.factories import LocationFactory, StaffMemberFactory
 from tests.leads.submitting import lead_of, submit

@@ -6,7 +6,8 @@ from django.contrib.auth.models import User
 from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from leads.models import Lead, LeadEvent, Location, StaffMember, StaffNotification
+from clinics.models import Location, StaffMember
+from leads.models import Lead, LeadEvent, StaffNotification
 from leads.services import deadlines
 from leads.services.deadlines import first_contact_due_at, lead_deadlines_escalate
 from tests.factories import LocationFactory

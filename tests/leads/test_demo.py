@@ -3,7 +3,8 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from leads.models import AssignmentRule, Location, Practitioner, StaffMember
+from clinics.models import Location, Practitioner, StaffMember
+from leads.models import AssignmentRule
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from leads.models import Lead, Location, StaffMember
+from clinics.models import Location, StaffMember
+from leads.models import Lead
 from leads.selectors import LeadFilters, lead_filters_apply, lead_list_for_user
 from tests.factories import LocationFactory
 from tests.leads.staff_api import client_for, leads_bulk_create, staff

@@ -2,9 +2,10 @@
 
 import pytest
 
+from clinics.models import Location
 from intake.models import QuestionnaireVersion
 from leads.matching import email_key, names_agree
-from leads.models import Lead, LeadEvent, Location
+from leads.models import Lead, LeadEvent
 from leads.services.leads import lead_submission_add, lead_transition
 from tests.factories import StaffUserFactory
 from tests.leads.submitting import lead_of, submit

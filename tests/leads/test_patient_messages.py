@@ -6,8 +6,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.core import mail
 
+from clinics.models import Location
 from intake.models import QuestionnaireVersion
-from leads.models import DeliveryStatus, Lead, LeadEvent, Location, PatientMessage
+from leads.models import DeliveryStatus, Lead, LeadEvent, PatientMessage
 from leads.services import outbox
 from leads.services.patient_messages import patient_message_send
 from leads.services.review import lead_review_decide

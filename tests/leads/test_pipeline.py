@@ -3,8 +3,9 @@
 import pytest
 from django.contrib.auth.models import User
 
+from clinics.models import Location
 from core.errors import BusinessError
-from leads.models import Lead, LeadEvent, Location
+from leads.models import Lead, LeadEvent
 from leads.pipeline import ALLOWED_TRANSITIONS, OPEN_STATUSES
 from leads.services.leads import (
     lead_call_log,

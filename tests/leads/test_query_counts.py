@@ -6,7 +6,8 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
-from leads.models import Lead, Location, StaffMember
+from clinics.models import Location, StaffMember
+from leads.models import Lead
 from tests.factories import LocationFactory
 from tests.leads.staff_api import client_for, leads_bulk_create, staff
 

@@ -3,16 +3,10 @@
 import pytest
 from django.contrib.auth.models import User
 
+from clinics.models import Location, StaffMember
 from core.errors import BusinessError
 from intake.models import QuestionnaireVersion, ScreeningOverride
-from leads.models import (
-    Lead,
-    LeadEvent,
-    LeadTask,
-    Location,
-    StaffMember,
-    StaffNotification,
-)
+from leads.models import Lead, LeadEvent, LeadTask, StaffNotification
 from leads.services.leads import lead_transition
 from leads.services.review import lead_review_decide
 from tests.factories import StaffMemberFactory

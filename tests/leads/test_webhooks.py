@@ -13,11 +13,11 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
+from clinics.models import Location
 from leads.models import (
     DeliveryStatus,
     Lead,
     LeadTreatment,
-    Location,
     WebhookDelivery,
     WebhookEndpoint,
 )

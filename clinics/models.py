@@ -1,3 +1,9 @@
+"""The clinic: its locations, practitioners and staff roles.
+
+These models began in the leads app; they keep its table names (leads_location,
+leads_practitioner, leads_staffmember), so moving them here copied no rows.
+"""
+
 import uuid
 import zoneinfo
 
@@ -6,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from leads.workinghours import opening_hours_check
+from clinics.workinghours import opening_hours_check
 
 
 def clinic_time_zone() -> str:
@@ -47,6 +53,7 @@ class Location(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        db_table = "leads_location"
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -83,6 +90,7 @@ class Practitioner(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        db_table = "leads_practitioner"
         ordering = ["display_name"]
 
     def __str__(self) -> str:
@@ -110,7 +118,12 @@ class StaffMember(models.Model):
     is_lead_coordinator = models.BooleanField(default=False)
 
     class Meta:
-        indexes = [models.Index(fields=["role", "is_on_duty"])]
+        db_table = "leads_staffmember"
+        indexes = [
+            models.Index(
+                fields=["role", "is_on_duty"], name="leads_staff_role_501fd1_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()})"

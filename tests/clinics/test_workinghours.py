@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leads.workinghours import WEEKDAYS, deadline_after
+from clinics.workinghours import WEEKDAYS, deadline_after
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 WEEKDAY = [["09:00", "18:00"]]
