@@ -37,10 +37,11 @@ services: install  ## Make sure PostgreSQL and Redis answer (starts them on this
 system-packages:  ## Install the Debian packages the tests need (chromium), when root
 	bash .ci/install-debian-packages
 
-lint: install  ## ruff, mypy and the migrations check
+lint: install  ## ruff, mypy, the import contracts (import-linter) and the migrations check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 
 format: install  ## Apply ruff's fixes and formatting

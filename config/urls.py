@@ -13,8 +13,8 @@ admin.site.site_header = admin.site.site_title = settings.CLINIC_NAME
 admin.site.index_title = "Clinic administration"
 admin.site.site_url = "/en/"
 
-handler404 = "config.api.not_found"
-handler500 = "config.api.server_error"
+handler404 = "core.error_responses.not_found"
+handler500 = "core.error_responses.server_error"
 
 api_v1 = [
     *intake_api_urls,

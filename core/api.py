@@ -1,5 +1,7 @@
 """Staff API for operations: start a worker round trip and read its result."""
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -11,7 +13,7 @@ from rest_framework.views import APIView
 from core import selectors, services
 
 
-class WorkerCheckOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class WorkerCheckOutputSerializer(serializers.Serializer[Any]):
     id = serializers.UUIDField(source="code")
     requested_at = serializers.DateTimeField()
     completed_at = serializers.DateTimeField(allow_null=True)

@@ -1,4 +1,4 @@
-"""The business-error base class, turned into a JSON error body by config.api."""
+"""The business-error base class; core.error_responses turns it into a JSON body."""
 
 
 class BusinessError(Exception):

@@ -2,6 +2,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class WorkerCheck(models.Model):
@@ -40,3 +42,43 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed: gave up")
+
+
+# The statuses of a row the outbox may still send (core.outbox).
+DELIVERY_ACTIVE = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+
+
+class OutboxRow(models.Model):
+    """Something to send to the outside world, written in the transaction of the
+    change that causes it and sent by core.outbox after that commits.
+
+    `next_attempt_at` is when the row is next due: a retry's time while pending, the
+    end of the claim's lease while sending.
+    """
+
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+def outbox_due_index(name: str) -> models.Index:
+    """The partial index the due sweep reads: only rows that may still be sent."""
+    return models.Index(
+        fields=["next_attempt_at"],
+        condition=models.Q(status__in=[status.value for status in DELIVERY_ACTIVE]),
+        name=name,
+    )

@@ -1,11 +1,11 @@
 """The API's JSON parser: bounded in size and depth, with text that can be stored.
 
-A body over DATA_UPLOAD_MAX_MEMORY_SIZE answers 413 before it is read (Django refuses
-it; config.api gives that the error shape). Nesting deeper than MAX_DEPTH answers 400
-`json_too_deep`, found by a linear scan before parsing: the json module and all that
-follows it recurse, and a RecursionError caught halfway leaves no safe state to go on
-from. A NUL or a lone surrogate anywhere in the body, in a key or a value, answers
-400 naming the field that holds it.
+A body over DATA_UPLOAD_MAX_MEMORY_SIZE answers 413 before it is read (Django
+refuses it; core.error_responses gives that the error shape). Nesting deeper than
+MAX_DEPTH answers 400 `json_too_deep`, found by a linear scan before parsing: the
+json module and all that follows it recurse, and a RecursionError caught halfway
+leaves no safe state to go on from. A NUL or a lone surrogate anywhere in the body,
+in a key or a value, answers 400 naming the field that holds it.
 """
 
 import json

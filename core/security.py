@@ -13,7 +13,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.cache import add_never_cache_headers
 
-from config.api import API_PREFIX, error_body
+from core.error_responses import API_PREFIX, error_body
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (

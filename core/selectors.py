@@ -6,12 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from celery import current_app as celery_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
-from config.celery_app import app as celery_app
 from core.models import Heartbeat, WorkerCheck
 
 BROKER_TIMEOUT_SECONDS = 3

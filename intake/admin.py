@@ -4,7 +4,6 @@ Editing a published version is impossible by design: "Copy into a new draft", ed
 the draft's definition, check it (for rules: a dry run), then publish.
 """
 
-import json
 from typing import Any, cast
 from uuid import UUID
 
@@ -14,27 +13,34 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
-from clinics.admin import LocationScopedAdmin
+from clinics.admin import ClinicAdminOnlyAdmin, LocationScopedAdmin
 from core.errors import BusinessError
-from intake import selectors
-from intake.encryption import health_bytes_decrypt, health_data_decrypt
 from intake.models import (
     HealthDataAccess,
     ImmutableOncePublished,
     QuestionnaireVersion,
+    ResumeEmail,
     ScreeningOverride,
     ScreeningRuleSetVersion,
     Submission,
-    SubmissionPhoto,
     VersionStatus,
 )
 from intake.rule_forms import RuleFormSet, rule_from_form, rule_initial
-from intake.services.audit import health_data_access_record
+from intake.selectors.questionnaires import (
+    questionnaire_definition_get,
+    questionnaire_version_get_published,
+)
+from intake.services.health import (
+    HealthReadRefused,
+    SubmissionHealth,
+    SubmissionNotFound,
+    submission_health_read,
+    submission_photo_read,
+)
 from intake.services.questionnaires import (
     questionnaire_version_draft_create,
     questionnaire_version_publish,
@@ -137,9 +143,7 @@ class ScreeningRuleSetVersionAdmin(VersionAdmin):
         )
         if not self.has_view_permission(request, version):
             raise PermissionDenied
-        definition = selectors.questionnaire_definition_get(
-            selectors.questionnaire_version_get_published()
-        )
+        definition = questionnaire_definition_get(questionnaire_version_get_published())
         options = {
             "treatments": version.definition.get("treatments", []),
             "date_items": [i.link_id for i in definition.items() if i.type == "date"],
@@ -225,7 +229,9 @@ class ScreeningOverrideInline(admin.TabularInline[ScreeningOverride, Submission]
 
 @admin.register(Submission)
 class SubmissionAdmin(LocationScopedAdmin[Submission]):
-    """Read-only; opening one shows its health answers and writes an audit row."""
+    """Read-only. Opening one shows physicians and clinic admins its health answers
+    and screening, read (and audited) through intake.services.health; others see
+    the contact details only."""
 
     list_display = ["code", "full_name", "location", "language", "submitted_at"]
     list_filter = ["location", "language", "questionnaire_version"]
@@ -233,6 +239,8 @@ class SubmissionAdmin(LocationScopedAdmin[Submission]):
     list_select_related = ["location", "questionnaire_version__questionnaire"]
     inlines = [ScreeningOverrideInline]
     exclude = ["health_answers_ciphertext"]
+    # The health answers and screening, below the fields (from change_view's read).
+    change_form_template = "admin/intake/submission/change_form.html"
     readonly_fields = [
         "code",
         "questionnaire_version",
@@ -252,8 +260,6 @@ class SubmissionAdmin(LocationScopedAdmin[Submission]):
         "source",
         "submitted_at",
         "idempotency_key",
-        "screening",
-        "health_answers",
         "photos",
     ]
 
@@ -271,22 +277,15 @@ class SubmissionAdmin(LocationScopedAdmin[Submission]):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         submission = self.get_object(request, object_id)
+        health: SubmissionHealth | None = None
+        refused = ""
         if submission is not None and self.has_view_permission(request, submission):
-            health_data_access_record(
-                submission=submission,
-                user=request.user,
-                what=HealthDataAccess.What.ANSWERS,
-            )
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    @admin.display(description="Screening, with the answers behind each outcome")
-    def screening(self, submission: Submission) -> str:
-        explained = selectors.submission_screening_get(submission).explanations
-        if not explained:
-            return "Not screened: every treatment needs a physician's review."
-        return render_to_string(
-            "admin/intake/screening.html", {"treatments": explained}
-        )
+            try:
+                health = submission_health_read(user=request.user, code=submission.code)
+            except HealthReadRefused as error:
+                refused = error.message
+        context = {**(extra_context or {}), "health": health, "health_refused": refused}
+        return super().change_view(request, object_id, form_url, context)
 
     def get_urls(self) -> list[URLPattern]:
         photo = path(
@@ -299,27 +298,20 @@ class SubmissionAdmin(LocationScopedAdmin[Submission]):
     def photo_view(
         self, request: HttpRequest, submission_id: int, code: UUID
     ) -> HttpResponse:
-        """One photo, decrypted for a staff member who may view the submission (of
-        a location they work at); audited."""
-        submission = self.get_object(request, str(submission_id))
-        photo = (
-            SubmissionPhoto.objects.filter(submission=submission, code=code).first()
-            if submission is not None
-            else None
-        )
-        if submission is None or photo is None:
-            raise Http404
-        if not self.has_view_permission(request, submission):
+        """One photo, for a physician or clinic admin of the submission's location
+        whose login may view submissions; read and audited through
+        intake.services.health."""
+        if not self.has_view_permission(request):
             raise PermissionDenied
-        health_data_access_record(
-            submission=submission,
-            user=request.user,
-            what=HealthDataAccess.What.PHOTO,
-        )
-        response = HttpResponse(
-            health_bytes_decrypt(bytes(photo.content_ciphertext)),
-            content_type=photo.content_type,
-        )
+        try:
+            photo = submission_photo_read(
+                user=request.user, submission_id=submission_id, photo_code=code
+            )
+        except SubmissionNotFound as error:
+            raise Http404 from error
+        except HealthReadRefused as error:
+            raise PermissionDenied from error
+        response = HttpResponse(photo.data, content_type=photo.content_type)
         response["Cache-Control"] = "private, no-store"
         response["Content-Disposition"] = "inline"
         return response
@@ -344,13 +336,6 @@ class SubmissionAdmin(LocationScopedAdmin[Submission]):
             links,
         )
 
-    @admin.display(description="Health answers")
-    def health_answers(self, submission: Submission) -> str:
-        answers = health_data_decrypt(submission.health_answers_ciphertext)
-        return format_html(
-            "<pre>{}</pre>", json.dumps(answers, indent=2, ensure_ascii=False)
-        )
-
 
 @admin.register(HealthDataAccess)
 class HealthDataAccessAdmin(LocationScopedAdmin[HealthDataAccess]):
@@ -367,3 +352,19 @@ class HealthDataAccessAdmin(LocationScopedAdmin[HealthDataAccess]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(ResumeEmail)
+class ResumeEmailAdmin(ClinicAdminOnlyAdmin[ResumeEmail]):
+    """Whether a visitor's "finish later" link went out: read-only, and for clinic
+    admins only, since a draft belongs to no location yet."""
+
+    list_display = [
+        "draft", "to", "status", "attempts", "last_error", "created_at", "sent_at",
+    ]  # fmt: skip
+    list_filter = ["status"]
+    list_select_related = ["draft"]
+    readonly_fields = [field.name for field in ResumeEmail._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # Written when a visitor asks for the link.

@@ -9,7 +9,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from core.models import OutboxRow, outbox_due_index
 
 
 class VersionStatus(models.TextChoices):
@@ -122,27 +125,35 @@ class IntakeDraft(models.Model):
     source = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    resume_email = models.EmailField(blank=True)
     # Part of the signed resume link; a new one is drawn when a link is used, so an
     # emailed link opens the draft once.
     resume_nonce = models.UUIDField(default=uuid.uuid4)
     # When the person last asked for the link: one email per interval per draft.
     resume_requested_at = models.DateTimeField(null=True, blank=True)
-    resume_email_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [
-            models.Index(fields=["updated_at"]),
-            # The resume sweep: requested, not yet sent.
-            models.Index(
-                fields=["resume_requested_at"],
-                condition=models.Q(resume_email_sent_at__isnull=True),
-                name="draft_resume_owed_idx",
-            ),
-        ]
+        indexes = [models.Index(fields=["updated_at"])]
 
     def __str__(self) -> str:
         return f"Draft {self.code}"
+
+
+class ResumeEmail(OutboxRow):
+    """The link to resume a draft, emailed through the outbox (core.outbox): one row
+    per request the interval allowed, deleted with its draft."""
+
+    draft = models.ForeignKey(
+        IntakeDraft, on_delete=models.CASCADE, related_name="resume_emails"
+    )
+    to = models.EmailField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [outbox_due_index("resume_email_due_idx")]
+
+    def __str__(self) -> str:
+        return f"Resume link for {self.draft}"
 
 
 class Submission(models.Model):

@@ -1,16 +1,21 @@
 """Celery tasks of intake: thin, by id, safe to run twice."""
 
-from typing import Any
+from celery import shared_task
 
-from celery import Task, shared_task
+from core.outbox import TASK_RETRY_FOR
 
 
-@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=8)
-def intake_draft_resume_email_task(self: Task[Any, Any], draft_id: int) -> None:
-    """Send a draft's resume link by email; a sent or deleted draft sends nothing."""
-    from intake.services.submissions import intake_draft_resume_email_send
+@shared_task(
+    acks_late=True, autoretry_for=TASK_RETRY_FOR, retry_backoff=True, max_retries=5
+)
+def resume_email_send_task(resume_email_id: int) -> None:
+    """Send one resume email by id; a sent, claimed or deleted row sends nothing.
 
-    intake_draft_resume_email_send(draft_id=draft_id)
+    A mail server error is not raised: the row records it and is retried from there.
+    """
+    from intake.services.resume import resume_email_send
+
+    resume_email_send(resume_email_id=resume_email_id)
 
 
 @shared_task
@@ -22,8 +27,8 @@ def intake_draft_purge_expired_task() -> None:
 
 
 @shared_task
-def intake_draft_resume_email_send_due_task() -> None:
-    """Send resume emails the broker missed; beat runs it every minute."""
-    from intake.services.submissions import intake_draft_resume_email_send_due
+def resume_email_send_due_task() -> None:
+    """Enqueue the resume emails that are due; beat runs it every minute."""
+    from intake.services.resume import resume_email_send_due
 
-    intake_draft_resume_email_send_due()
+    resume_email_send_due()

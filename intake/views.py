@@ -19,7 +19,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.addresses import client_address
 from core.errors import BusinessError
-from intake import selectors
 from intake.forms import (
     HONEYPOT,
     ResumeEmailForm,
@@ -31,12 +30,26 @@ from intake.forms import (
 from intake.models import IntakeDraft
 from intake.photos import PhotoInvalid, photo_prepare
 from intake.questionnaires.definition import Definition, Item, item_is_enabled
+from intake.selectors.next_steps import next_step_list
+from intake.selectors.questionnaires import (
+    QuestionnaireUnavailable,
+    location_list_active,
+    questionnaire_definition_get,
+    questionnaire_version_get_published,
+)
+from intake.selectors.submissions import (
+    intake_draft_answers,
+    intake_draft_get,
+    submission_get,
+)
+from intake.services.resume import (
+    intake_draft_resume_link_send,
+    intake_draft_resume_open,
+)
 from intake.services.submissions import (
     DraftGone,
     intake_draft_answers_save,
     intake_draft_photos_replace,
-    intake_draft_resume_link_send,
-    intake_draft_resume_open,
     intake_draft_start,
     submission_submit_draft,
 )
@@ -52,11 +65,11 @@ SOURCE_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_co
 def intake_start(request: HttpRequest) -> HttpResponse:
     """The first page: what this is, the privacy notice, and consent."""
     try:
-        version = selectors.questionnaire_version_get_published()
-    except selectors.QuestionnaireUnavailable:
+        version = questionnaire_version_get_published()
+    except QuestionnaireUnavailable:
         # Only before the first `manage.py load_intake_definitions` of a deployment.
         return render(request, "intake/unavailable.html", status=503)
-    definition = selectors.questionnaire_definition_get(version)
+    definition = questionnaire_definition_get(version)
     form = StartForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         draft = intake_draft_start(
@@ -91,15 +104,13 @@ def intake_step(request: HttpRequest, number: int) -> HttpResponse:
     if draft is None:
         # Also a second click on "Send" that arrives after the first one finished.
         return _already_sent(request)
-    definition = selectors.questionnaire_definition_get(draft.questionnaire_version)
+    definition = questionnaire_definition_get(draft.questionnaire_version)
     steps = definition.steps
     if not 1 <= number <= len(steps) or number > draft.step_reached:
         return redirect("intake:step", number=min(draft.step_reached, len(steps)))
     step = steps[number - 1]
-    answers = selectors.intake_draft_answers(draft)
-    locations = [
-        (location.slug, location.name) for location in selectors.location_list_active()
-    ]
+    answers = intake_draft_answers(draft)
+    locations = [(location.slug, location.name) for location in location_list_active()]
     form = StepForm(
         request.POST if request.method == "POST" else None,
         request.FILES if request.method == "POST" else None,
@@ -238,7 +249,7 @@ def intake_done(request: HttpRequest, code: UUID) -> HttpResponse:
     """What happens next, for the person who just sent the questionnaire."""
     if str(code) not in request.session.get(SUBMITTED_SESSION_KEY, []):
         raise Http404
-    submission = selectors.submission_get(code=code)
+    submission = submission_get(code=code)
     if submission is None:
         raise Http404
     return render(
@@ -246,7 +257,7 @@ def intake_done(request: HttpRequest, code: UUID) -> HttpResponse:
         "intake/done.html",
         {
             "submission": submission,
-            "next_steps": selectors.next_step_list(
+            "next_steps": next_step_list(
                 submission, language=get_language() or submission.language
             ),
         },
@@ -255,7 +266,7 @@ def intake_done(request: HttpRequest, code: UUID) -> HttpResponse:
 
 def _session_draft(request: HttpRequest) -> IntakeDraft | None:
     code = request.session.get(DRAFT_SESSION_KEY)
-    return selectors.intake_draft_get(code=code) if code else None
+    return intake_draft_get(code=code) if code else None
 
 
 def _source(request: HttpRequest) -> dict[str, str]:

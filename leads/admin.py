@@ -84,7 +84,9 @@ class LeadAdmin(LocationScopedAdmin[Lead]):
 @admin.register(StaffNotification)
 class StaffNotificationAdmin(LocationScopedAdmin[StaffNotification]):
     location_field = "lead__location"
-    list_display = ["kind", "recipient", "lead", "status", "attempts", "created_at"]
+    list_display = [
+        "kind", "recipient", "lead", "status", "attempts", "last_error", "created_at",
+    ]  # fmt: skip
     list_filter = ["status", "kind"]
     list_select_related = ["recipient", "lead"]
     readonly_fields = [field.name for field in StaffNotification._meta.fields]
@@ -96,7 +98,9 @@ class StaffNotificationAdmin(LocationScopedAdmin[StaffNotification]):
 @admin.register(PatientMessage)
 class PatientMessageAdmin(LocationScopedAdmin[PatientMessage]):
     location_field = "lead__location"
-    list_display = ["kind", "topic", "lead", "status", "attempts", "created_at"]
+    list_display = [
+        "kind", "topic", "lead", "status", "attempts", "last_error", "created_at",
+    ]  # fmt: skip
     list_filter = ["status", "kind"]
     list_select_related = ["lead"]
     readonly_fields = [field.name for field in PatientMessage._meta.fields]

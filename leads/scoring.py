@@ -16,7 +16,6 @@ from intake.screening.results import Outcome
 
 HIGH_FROM = 70
 # The answer option for someone who does not know which treatment they want.
-NOT_SURE = "not_sure"
 NORMAL_FROM = 35
 
 _OUTCOME_POINTS = {
@@ -69,24 +68,26 @@ class Score:
 
 def lead_score(
     *,
-    answers: Mapping[str, Any],
     outcomes: Mapping[str, str],
+    not_sure: bool,
+    severity: str | None,
+    duration: str | None,
+    timing: str | None,
     active_triggers: Sequence[str],
     completeness: float,
 ) -> Score:
     """Score a submission: `outcomes` are the effective outcomes of the treatments
-    wanted, `completeness` the share (0-1) of shown questions answered.
+    wanted (`not_sure`: also "not sure which"), severity, duration and timing the
+    answers' option codes, `completeness` the share (0-1) of shown questions answered.
 
     Priority is high from 70, normal from 35, else low; and low whenever every
     wanted treatment is contraindicated, since none can be offered online.
     """
     parts = [
-        _treatments_part(
-            outcomes, not_sure=NOT_SURE in answers.get("treatments_wanted", [])
-        ),
-        _health_part("severity", _SEVERITY, answers.get("severity")),
-        _health_part("duration", _DURATION, answers.get("concern_duration")),
-        _timing_part(answers.get("treatment_timing")),
+        _treatments_part(outcomes, not_sure=not_sure),
+        _health_part("severity", _SEVERITY, severity),
+        _health_part("duration", _DURATION, duration),
+        _timing_part(timing),
         ScorePart(
             "triggers",
             min(_TRIGGER_POINTS * len(active_triggers), _TRIGGER_CAP),

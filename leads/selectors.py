@@ -15,14 +15,6 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 
 from clinics.models import Location
 from clinics.selectors import location_scoped
-from intake.encryption import health_data_decrypt
-from intake.models import Submission
-from intake.selectors import (
-    SubmissionScreening,
-    answer_in_words,
-    questionnaire_definition_get,
-    submission_screening_get,
-)
 from leads.models import Lead, LeadEvent, LeadTask, LeadTreatment
 
 
@@ -186,8 +178,8 @@ def lead_export_list(
     with_latest_submission: bool,
 ) -> QuerySet[Lead, dict[str, Any]]:
     """The queue's rows for a CSV export as dicts of EXPORT_FIELDS, in `ordering`;
-    with_latest_submission adds each lead's newest submission (its id and code, as
-    `latest_submission_id` and `latest_submission_code`) for the audit."""
+    with_latest_submission adds each lead's newest submission's id (as
+    `latest_submission_id`) for the audit."""
     leads = lead_filters_apply(
         lead_list_for_user(user=user).filter(merged_into__isnull=True),
         filters=filters,
@@ -203,8 +195,7 @@ def lead_export_list(
     ).order_by("-created_at", "-id")
     with_submission: QuerySet[Lead, dict[str, Any]] = leads.annotate(
         latest_submission_id=Subquery(newest.values("submission_id")[:1]),
-        latest_submission_code=Subquery(newest.values("submission__code")[:1]),
-    ).values(*EXPORT_FIELDS, "latest_submission_id", "latest_submission_code")
+    ).values(*EXPORT_FIELDS, "latest_submission_id")
     return with_submission
 
 
@@ -276,42 +267,9 @@ def lead_event_list(*, lead: Lead) -> QuerySet[LeadEvent]:
     )
 
 
-def lead_submission_list(*, lead: Lead) -> list[Submission]:
-    """The lead's submissions, oldest first (a merged duplicate's included)."""
-    return list(
-        Submission.objects.filter(
-            lead_events__lead_id=lead.pk,
-            lead_events__kind=LeadEvent.Kind.SUBMITTED,
-        )
-        .select_related("questionnaire_version", "location")
-        .order_by("submitted_at", "id")
-    )
-
-
-@dataclass(frozen=True)
-class SubmissionHealth:
-    """One submission's health answers in words, and its screening explained."""
-
-    code: uuid.UUID
-    submitted_at: dt.datetime
-    answers: tuple[str, ...]
-    screening: SubmissionScreening
-
-
-def submission_health_get(submission: Submission) -> SubmissionHealth:
-    """The health answers in the questionnaire's words, in its order, and the
-    screening. Decrypts health data: the caller audits the read first."""
-    definition = questionnaire_definition_get(submission.questionnaire_version)
-    answers: dict[str, Any] = health_data_decrypt(submission.health_answers_ciphertext)
-    ordered = [item.link_id for item in definition.items() if item.link_id in answers]
-    ordered += sorted(set(answers) - set(ordered))
-    return SubmissionHealth(
-        code=submission.code,
-        submitted_at=submission.submitted_at,
-        answers=tuple(
-            answer_in_words(definition, link_id, answers[link_id])
-            for link_id in ordered
-            if answers[link_id] is not None
-        ),
-        screening=submission_screening_get(submission),
-    )
+def lead_submission_ids(*, lead: Lead) -> QuerySet[LeadEvent, int]:
+    """The ids of the lead's submissions (a merged duplicate's included), unevaluated:
+    what the lead's health page asks intake to read, as a subquery of that read."""
+    return LeadEvent.objects.filter(
+        lead_id=lead.pk, kind=LeadEvent.Kind.SUBMITTED, submission__isnull=False
+    ).values_list("submission_id", flat=True)

@@ -4,18 +4,13 @@ import logging
 from typing import Any
 
 from celery import Task, shared_task
-from django.db import InterfaceError
-from django.db import OperationalError as DatabaseUnavailable
-from kombu.exceptions import OperationalError as BrokerUnavailable
+
+from core.outbox import TASK_RETRY_FOR
 
 # The webhook tasks live with the webhooks; imported here so Celery registers them.
 from leads.webhooks import tasks as webhooks_tasks  # noqa: F401
 
 logger = logging.getLogger(__name__)
-
-# Worth retrying: the database or the broker was away for a moment. Mail errors are
-# not raised; staff_notification_send records them and retries from the database.
-UNAVAILABLE = (DatabaseUnavailable, InterfaceError, BrokerUnavailable)
 
 
 @shared_task
@@ -31,7 +26,7 @@ def lead_deadlines_escalate_task() -> None:
 @shared_task(
     bind=True,
     acks_late=True,
-    autoretry_for=UNAVAILABLE,
+    autoretry_for=TASK_RETRY_FOR,
     retry_backoff=True,
     max_retries=5,
 )
@@ -45,7 +40,7 @@ def staff_notification_send_task(self: Task[Any, Any], notification_id: int) -> 
 @shared_task(
     bind=True,
     acks_late=True,
-    autoretry_for=UNAVAILABLE,
+    autoretry_for=TASK_RETRY_FOR,
     retry_backoff=True,
     max_retries=5,
 )

@@ -251,7 +251,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 3600.0,
     },
     "intake-resume-emails-send-due": {
-        "task": "intake.tasks.intake_draft_resume_email_send_due_task",
+        "task": "intake.tasks.resume_email_send_due_task",
         "schedule": 60.0,
     },
     "lead-deadlines-escalate": {
@@ -275,7 +275,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.error_responses.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # A JSON API: form encodings would read "" as null and blur what a client meant.
     # Bounded in depth, and refusing text the database cannot store: core/parsers.py.

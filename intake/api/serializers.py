@@ -13,7 +13,7 @@ class AnswersField(serializers.DictField):
         super().__init__(child=serializers.JSONField(allow_null=True), **kwargs)
 
 
-class SubmissionCreateInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class SubmissionCreateInputSerializer(serializers.Serializer[Any]):
     language = serializers.ChoiceField(choices=["en", "tr"], default="en")
     answers = AnswersField(
         help_text="Answers by question linkId, contact and consent items included; "
@@ -32,7 +32,7 @@ class SubmissionCreateInputSerializer(serializers.Serializer):  # type: ignore[t
     )
 
 
-class NextStepSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class NextStepSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(
         choices=["book", "review", "deferred", "not_offered"]
     )
@@ -43,7 +43,7 @@ class NextStepSerializer(serializers.Serializer):  # type: ignore[type-arg]
     until = serializers.CharField()
 
 
-class FollowUpSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class FollowUpSerializer(serializers.Serializer[Any]):
     contact_by = serializers.ChoiceField(choices=["coordinator"])
     contact_channel = serializers.CharField(help_text="phone, whatsapp or email")
     contact_channel_name = serializers.CharField()
@@ -53,13 +53,13 @@ class FollowUpSerializer(serializers.Serializer):  # type: ignore[type-arg]
     message = serializers.CharField(help_text="What happens next, in their language")
 
 
-class SubmissionCreatedSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class SubmissionCreatedSerializer(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     next_steps = NextStepSerializer(many=True)
     follow_up = FollowUpSerializer()
 
 
-class QuestionnaireOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class QuestionnaireOutputSerializer(serializers.Serializer[Any]):
     slug = serializers.CharField()
     version = serializers.IntegerField()
     published_at = serializers.DateTimeField()
@@ -69,19 +69,19 @@ class QuestionnaireOutputSerializer(serializers.Serializer):  # type: ignore[typ
     locations = serializers.ListField(child=serializers.DictField())
 
 
-class ScreeningEvaluateInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class ScreeningEvaluateInputSerializer(serializers.Serializer[Any]):
     answers = AnswersField()
     birth_date = serializers.DateField(required=False, allow_null=True, default=None)
 
 
-class RuleSetOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class RuleSetOutputSerializer(serializers.Serializer[Any]):
     slug = serializers.CharField()
     version = serializers.IntegerField()
     published_at = serializers.DateTimeField()
     definition = serializers.JSONField()
 
 
-class OverrideSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class OverrideSerializer(serializers.Serializer[Any]):
     treatment = serializers.CharField()
     decision = serializers.CharField()
     note = serializers.CharField()
@@ -89,7 +89,7 @@ class OverrideSerializer(serializers.Serializer):  # type: ignore[type-arg]
     decided_at = serializers.DateTimeField()
 
 
-class RuleExplanationSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class RuleExplanationSerializer(serializers.Serializer[Any]):
     outcome = serializers.CharField()
     reason = serializers.CharField()
     answers = serializers.ListField(child=serializers.CharField())
@@ -98,14 +98,14 @@ class RuleExplanationSerializer(serializers.Serializer):  # type: ignore[type-ar
     reconsider_on = serializers.DateField(allow_null=True)
 
 
-class TreatmentExplanationSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class TreatmentExplanationSerializer(serializers.Serializer[Any]):
     treatment = serializers.CharField()
     outcome = serializers.CharField()
     effective = serializers.CharField()
     rules = RuleExplanationSerializer(many=True)
 
 
-class SubmissionScreeningOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class SubmissionScreeningOutputSerializer(serializers.Serializer[Any]):
     submission = serializers.UUIDField()
     rule_set_version = serializers.CharField(allow_null=True)
     evaluated_on = serializers.DateField(allow_null=True)

@@ -1,7 +1,7 @@
 """Intake API: the questionnaire, submissions, screening. Thin: services do the work."""
 
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from django.utils import timezone, translation
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -12,38 +12,31 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinics.permissions import CanViewSubmissions
 from core.addresses import client_address
 from core.errors import BusinessError
-from intake import selectors
 from intake.api import serializers as s
-from intake.api.permissions import CanViewSubmissions
-from intake.encryption import health_data_decrypt
-from intake.fhir import questionnaire_response_build
-from intake.models import HealthDataAccess, Submission
 from intake.screening import evaluate
-from intake.services.audit import health_data_access_record
+from intake.selectors.next_steps import (
+    follow_up_get,
+    next_step_list,
+    next_step_list_new,
+)
+from intake.selectors.questionnaires import (
+    location_list_active,
+    questionnaire_version_get_published,
+)
+from intake.selectors.screening import (
+    rule_set_get_compiled,
+    screening_rule_set_version_get_published,
+)
+from intake.selectors.submissions import submission_exists
+from intake.services.health import submission_fhir_read, submission_screening_read
 from intake.services.submissions import AnswersInvalid, submission_create
 from intake.services.versions import definition_digest
 from intake.throttling import FailOpenScopedRateThrottle, submission_rate_limit_check
 
 ERROR = OpenApiResponse(description="The error body: message, code, fields.")
-
-
-def _submission_or_404(request: Request, code: str) -> Submission:
-    """The submission for staff who may reach it; another location's is a 404."""
-    submission = selectors.submission_get_for_user(user=request.user, code=code)
-    if submission is None:
-        raise NotFound("No such submission.")
-    return submission
-
-
-def _screening_response(request: Request, submission: Submission) -> Response:
-    """A submission's screening for staff, audited before it is read."""
-    health_data_access_record(
-        submission=submission, user=request.user, what=HealthDataAccess.What.SCREENING
-    )
-    screening = selectors.submission_screening_get(submission)
-    return Response(s.SubmissionScreeningOutputSerializer(screening).data)
 
 
 def _answer_errors(error: BusinessError) -> BusinessError:
@@ -60,7 +53,7 @@ class QuestionnaireDetailApi(APIView):
 
     @extend_schema(responses={200: s.QuestionnaireOutputSerializer, 404: ERROR})
     def get(self, request: Request, slug: str) -> Response:
-        version = selectors.questionnaire_version_get_published(slug=slug)
+        version = questionnaire_version_get_published(slug=slug)
         data = {
             "slug": version.questionnaire.slug,
             "version": version.number,
@@ -68,7 +61,7 @@ class QuestionnaireDetailApi(APIView):
             "definition": version.definition,
             "locations": [
                 {"code": location.slug, "name": location.name}
-                for location in selectors.location_list_active()
+                for location in location_list_active()
             ],
         }
         return Response(s.QuestionnaireOutputSerializer(data).data)
@@ -107,8 +100,8 @@ class SubmissionCreateApi(APIView):
         key = request.headers.get("Idempotency-Key", "").strip()
         if len(key) > 80:
             raise ValidationError({"Idempotency-Key": ["Use at most 80 characters."]})
-        version = selectors.questionnaire_version_get_published()
-        if not key or not selectors.submission_exists(idempotency_key=f"api:{key}"):
+        version = questionnaire_version_get_published()
+        if not key or not submission_exists(idempotency_key=f"api:{key}"):
             submission_rate_limit_check(address=client_address(request))
         try:
             outcome = submission_create(
@@ -123,8 +116,16 @@ class SubmissionCreateApi(APIView):
             raise _answer_errors(error) from error
         submission = outcome.submission
         with translation.override(submission.language):
-            steps = selectors.next_step_list(submission, language=submission.language)
-            follow_up = selectors.follow_up_get(submission, steps=steps)
+            steps = (
+                next_step_list_new(
+                    submission,
+                    screening=outcome.screening,
+                    language=submission.language,
+                )
+                if outcome.created
+                else next_step_list(submission, language=submission.language)
+            )
+            follow_up = follow_up_get(submission, steps=steps)
         body = {
             "id": submission.code,
             "next_steps": [vars(step) for step in steps],
@@ -144,23 +145,11 @@ class SubmissionFhirApi(APIView):
     @extend_schema(
         responses={200: OpenApiResponse(description="FHIR R4 QuestionnaireResponse")}
     )
-    def get(self, request: Request, code: str) -> Response:
-        submission = _submission_or_404(request, code)
-        health_data_access_record(
-            submission=submission,
+    def get(self, request: Request, code: UUID) -> Response:
+        resource = submission_fhir_read(
             user=request.user,
-            what=HealthDataAccess.What.FHIR_EXPORT,
-        )
-        version = submission.questionnaire_version
-        resource = questionnaire_response_build(
-            definition=selectors.questionnaire_definition_get(version),
-            version=str(version.number),
+            code=code,
             canonical_base=request.build_absolute_uri("/").rstrip("/") + "/fhir",
-            response_id=str(submission.code),
-            answers=health_data_decrypt(submission.health_answers_ciphertext),
-            contact=selectors.submission_contact_answers(submission),
-            authored=submission.submitted_at,
-            language=submission.language,
         )
         return Response(resource, content_type="application/fhir+json")
 
@@ -186,12 +175,12 @@ class ScreeningEvaluateApi(APIView):
     def post(self, request: Request) -> Response:
         data = s.ScreeningEvaluateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        version = selectors.screening_rule_set_version_get_published()
+        version = screening_rule_set_version_get_published()
         if version is None:
             raise NotFound("No screening rules are published.")
         result = evaluate(
             data.validated_data["answers"],
-            selectors.rule_set_get_compiled(version),
+            rule_set_get_compiled(version),
             today=timezone.localdate(),
             birth_date=data.validated_data["birth_date"],
         )
@@ -206,7 +195,7 @@ class RuleSetDetailApi(APIView):
 
     @extend_schema(responses={200: s.RuleSetOutputSerializer, 404: ERROR})
     def get(self, request: Request) -> Response:
-        version = selectors.screening_rule_set_version_get_published()
+        version = screening_rule_set_version_get_published()
         if version is None:
             raise NotFound("No screening rules are published.")
         data = {
@@ -224,6 +213,6 @@ class SubmissionScreeningApi(APIView):
     permission_classes = [CanViewSubmissions]
 
     @extend_schema(responses={200: s.SubmissionScreeningOutputSerializer, 404: ERROR})
-    def get(self, request: Request, code: str) -> Response:
-        submission = _submission_or_404(request, code)
-        return _screening_response(request, submission)
+    def get(self, request: Request, code: UUID) -> Response:
+        screening = submission_screening_read(user=request.user, code=code)
+        return Response(s.SubmissionScreeningOutputSerializer(screening).data)

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -188,6 +188,29 @@ class ScreeningResult:
             "triggers": self.triggers.to_dict(),
             "sensitivity": self.sensitivity.to_dict(),
         }
+
+
+def outcomes_effective(
+    outcomes: Mapping[str, str],
+    *,
+    physician_decides: Iterable[str],
+    decisions: Iterable[tuple[str, bool]] = (),
+) -> dict[str, str]:
+    """Outcome per treatment after physician decisions on this result.
+
+    `decisions` are (treatment, cleared) pairs, newest first: the newest one per
+    treatment wins. A refusal on which a physician decides is review until one has.
+    """
+    effective = dict(outcomes)
+    for treatment in physician_decides:
+        effective[treatment] = Outcome.REVIEW
+    decided: set[str] = set()
+    for treatment, cleared in decisions:
+        if treatment in decided:
+            continue
+        decided.add(treatment)
+        effective[treatment] = Outcome.ELIGIBLE if cleared else Outcome.CONTRAINDICATED
+    return effective
 
 
 def screening_result_from_dict(data: Mapping[str, Any]) -> ScreeningResult:

@@ -1,4 +1,8 @@
-"""The audit trail of staff reads of health data."""
+"""The audit trail of staff reads of health data.
+
+Written by intake.services.health, the one door for those reads, before it shows
+what was read (the rule dry run writes its own `dry_run` rows).
+"""
 
 import uuid
 from collections.abc import Iterable
@@ -22,8 +26,8 @@ def health_data_access_record(
 def health_data_access_record_many(
     *, submissions: Iterable[tuple[int, uuid.UUID]], user: User, what: str
 ) -> None:
-    """Write one audit row per (submission id, code) read together, in one INSERT.
-    Call before showing what was read."""
+    """Write one audit row per (submission id, code) read together, in one INSERT
+    (none for none). Call before showing what was read."""
     HealthDataAccess.objects.bulk_create(
         HealthDataAccess(
             submission_id=submission_id,

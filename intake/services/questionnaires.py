@@ -11,7 +11,7 @@ from intake.questionnaires.definition import (
     definition_load,
     essential_item_problems,
 )
-from intake.selectors import (
+from intake.selectors.screening import (
     RuleSetRejected,
     rule_set_compile_for,
     screening_rule_set_version_get_published,

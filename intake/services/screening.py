@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core.errors import BusinessError
 from intake.encryption import health_data_decrypt, health_data_encrypt
+from intake.hooks import ScreeningChanged, screening_changed
 from intake.models import (
     HealthDataAccess,
     ScreeningOverride,
@@ -21,10 +22,13 @@ from intake.models import (
     VersionStatus,
 )
 from intake.screening import Outcome, evaluate
-from intake.selectors import (
-    SHIPPED_RULE_SET,
+from intake.screening.results import outcomes_effective
+from intake.selectors.questionnaires import (
     questionnaire_definition_get,
     questionnaire_version_get_published,
+)
+from intake.selectors.screening import (
+    SHIPPED_RULE_SET,
     rule_set_compile_for,
     rule_set_get_compiled,
     screening_rule_set_version_get_published,
@@ -104,9 +108,14 @@ def rule_set_version_draft_create(*, from_version_id: int) -> ScreeningRuleSetVe
 
 
 def screening_result_record(
-    *, submission: Submission, answers: Mapping[str, Any], today: dt.date
+    *,
+    submission: Submission,
+    answers: Mapping[str, Any],
+    today: dt.date,
+    first: bool = False,
 ) -> ScreeningResult | None:
-    """Evaluate answers against the published rules and store the result as current.
+    """Evaluate answers against the published rules and store the result as current
+    (`first`: the submission was just stored, so no earlier result is current).
 
     Call inside the transaction that stores the submission. With no published rule
     set nothing is stored, and every treatment reads as needing review.
@@ -120,9 +129,10 @@ def screening_result_record(
         today=today,
         birth_date=submission.birth_date,
     )
-    ScreeningResult.objects.filter(submission=submission, is_current=True).update(
-        is_current=False
-    )
+    if not first:
+        ScreeningResult.objects.filter(submission=submission, is_current=True).update(
+            is_current=False
+        )
     return ScreeningResult.objects.create(
         submission=submission,
         rule_set_version=version,
@@ -141,9 +151,20 @@ def screening_reevaluate(*, submission_id: int) -> ScreeningResult | None:
     with transaction.atomic():
         submission = Submission.objects.select_for_update().get(pk=submission_id)
         answers = health_data_decrypt(submission.health_answers_ciphertext)
-        return screening_result_record(
+        result = screening_result_record(
             submission=submission, answers=answers, today=timezone.localdate()
         )
+        if result is not None:
+            # Decisions on the earlier result do not carry over.
+            screening_changed.announce(
+                ScreeningChanged(
+                    submission_id=submission_id,
+                    outcomes=outcomes_effective(
+                        result.outcomes, physician_decides=result.physician_decides
+                    ),
+                )
+            )
+        return result
 
 
 @dataclass(frozen=True)
@@ -213,6 +234,11 @@ def screening_override_record(
     The newest decision wins, and every decision is kept beside the rule outcome it
     overrides. A deferral cannot be cleared: it ends on its date or condition.
     """
+    if decision not in ScreeningOverride.Decision.values:
+        raise BusinessError(
+            "Say whether the treatment is cleared or declined.",
+            fields={"decision": ["Choose cleared or declined."]},
+        )
     submission = Submission.objects.get(pk=submission_id)
     current = submission.screening_results.filter(is_current=True).first()
     if current is None:
@@ -235,11 +261,30 @@ def screening_override_record(
         raise BusinessError(
             "A note is required.", fields={"note": ["Say why, for the record."]}
         )
-    return ScreeningOverride.objects.create(
-        submission=submission,
-        screening_result=current,
-        treatment=treatment,
-        decision=decision,
-        note=note.strip(),
-        decided_by=physician,
-    )
+    # The decision and what it changes for the apps above commit together.
+    with transaction.atomic():
+        override = ScreeningOverride.objects.create(
+            submission=submission,
+            screening_result=current,
+            treatment=treatment,
+            decision=decision,
+            note=note.strip(),
+            decided_by=physician,
+        )
+        decisions = current.overrides.order_by("-decided_at", "-id").values_list(
+            "treatment", "decision"
+        )
+        screening_changed.announce(
+            ScreeningChanged(
+                submission_id=submission_id,
+                outcomes=outcomes_effective(
+                    current.outcomes,
+                    physician_decides=current.physician_decides,
+                    decisions=[
+                        (code, made == ScreeningOverride.Decision.CLEARED)
+                        for code, made in decisions
+                    ],
+                ),
+            )
+        )
+    return override

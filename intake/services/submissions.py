@@ -1,47 +1,36 @@
 """Drafts and submissions: consent first, validated answers, once per key."""
 
 import datetime as dt
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core import signing
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import BusinessError
-from core.queueing import enqueue_on_commit
 from intake.encryption import health_bytes_encrypt, health_data_encrypt
+from intake.hooks import submission_recorded, submission_recorded_digest
 from intake.models import (
     IntakeDraft,
     QuestionnaireVersion,
+    ScreeningResult,
     Submission,
     SubmissionPhoto,
 )
 from intake.photos import PreparedPhoto
 from intake.questionnaires.definition import CONTACT_LINK_IDS, answers_prune
-from intake.selectors import (
-    intake_draft_answers,
+from intake.selectors.questionnaires import (
     location_list_active,
     questionnaire_definition_get,
     questionnaire_version_get_published,
 )
+from intake.selectors.submissions import intake_draft_answers
 from intake.services.screening import screening_result_record
-from intake.tasks import intake_draft_resume_email_task
 from intake.throttling import submission_rate_limit_check
 from intake.validators import answers_clean, consent_message
-from leads.services.leads import lead_submission_add
-
-RESUME_SALT = "intake.resume"
-# Between two resume emails for one draft: the form cannot be used to flood an inbox.
-RESUME_EMAIL_INTERVAL = dt.timedelta(minutes=5)
 
 
 class AnswersInvalid(BusinessError):
@@ -57,11 +46,6 @@ class IdempotencyKeyReused(BusinessError):
     status_code = 409
 
 
-class ResumeEmailTooSoon(BusinessError):
-    code = "resume_email_too_soon"
-    status_code = 429
-
-
 class SubmittedTooFast(BusinessError):
     code = "too_fast"
 
@@ -72,6 +56,9 @@ class SubmissionOutcome:
 
     submission: Submission
     created: bool
+    # The screening just stored, when this request made the submission: the answer
+    # page shows it without reading it again.
+    screening: ScreeningResult | None = None
 
 
 def intake_draft_start(
@@ -130,15 +117,14 @@ def submission_create(
     draft: IntakeDraft | None = None,
     request_digest: str = "",
 ) -> SubmissionOutcome:
-    """Store a complete questionnaire once per idempotency key.
+    """Store a complete questionnaire once per idempotency key, and announce it.
 
     The same key again returns the first submission (created=False) and stores
-    nothing more. Invalid answers, a missing consent above all, store nothing.
+    nothing more; the key's unique index decides, so a new submission pays no lookup.
+    Invalid answers, a missing consent above all, store nothing. The announcement
+    (intake.hooks.submission_recorded) runs in the same transaction: the lead is made
+    with the submission or neither is.
     """
-    existing = Submission.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return _replayed(existing, request_digest)
-
     definition = questionnaire_definition_get(version)
     locations = {location.slug: location for location in location_list_active()}
     today = timezone.localdate()
@@ -149,11 +135,15 @@ def submission_create(
         today=today,
     )
     if cleaned.errors:
+        existing = Submission.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:  # answers valid when first sent, e.g. a day ago
+            return _replayed(existing, request_digest)
         raise AnswersInvalid(
             _("Some answers need another look."), fields=cleaned.errors
         )
     values = cleaned.values
     health = {k: v for k, v in values.items() if k not in CONTACT_LINK_IDS}
+    location = locations[values["location"]]
     now = timezone.now()
     try:
         with transaction.atomic(durable=True):
@@ -166,7 +156,7 @@ def submission_create(
                 email=values["email"],
                 phone=values["phone"],
                 preferred_language=values["preferred_language"],
-                location=locations[values["location"]],
+                location=location,
                 contact_channel=values["contact_channel"],
                 contact_times=values["contact_times"],
                 health_answers_ciphertext=health_data_encrypt(health),
@@ -183,18 +173,28 @@ def submission_create(
             for photo in photos:
                 photo_store(submission=submission, photo=photo)
             screening = screening_result_record(
-                submission=submission, answers=health, today=today
+                submission=submission, answers=health, today=today, first=True
             )
-            lead_submission_add(
-                submission=submission, answers=health, screening=screening
+            submission_recorded.announce(
+                submission_recorded_digest(
+                    submission_id=submission.pk,
+                    submission_code=submission.code,
+                    location=location,
+                    contact=values,
+                    health=health,
+                    definition=definition,
+                    outcomes=screening.outcomes if screening else None,
+                    physician_decides=screening.physician_decides if screening else [],
+                )
             )
     except IntegrityError:
-        # Another request with the same key won the race: that one is the submission.
+        # The key was used before (a retry, or a race this request lost): that one
+        # is the submission.
         existing = Submission.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
             raise
         return _replayed(existing, request_digest)
-    return SubmissionOutcome(submission, created=True)
+    return SubmissionOutcome(submission, created=True, screening=screening)
 
 
 def _replayed(existing: Submission, request_digest: str) -> SubmissionOutcome:
@@ -266,111 +266,6 @@ def intake_draft_photos_replace(
         draft.photos.all().delete()
         for photo in photos:
             photo_store(draft=draft, photo=photo)
-
-
-def intake_draft_resume_link_send(*, draft: IntakeDraft, email: str) -> None:
-    """Email the person a link to resume the draft, once per request, after commit.
-
-    One email per draft every RESUME_EMAIL_INTERVAL, claimed in the database (not
-    the cache), so the limit holds with Redis down and across web processes.
-    """
-    now = timezone.now()
-    with transaction.atomic():
-        claimed = (
-            IntakeDraft.objects.filter(pk=draft.pk)
-            .filter(
-                Q(resume_requested_at__isnull=True)
-                | Q(resume_requested_at__lte=now - RESUME_EMAIL_INTERVAL)
-            )
-            .update(
-                resume_email=email,
-                resume_requested_at=now,
-                resume_email_sent_at=None,
-                updated_at=now,
-            )
-        )
-        if not claimed:
-            raise ResumeEmailTooSoon(
-                _(
-                    "We have just sent you a link. Please check your inbox, and spam "
-                    "folder."
-                )
-            )
-        enqueue_on_commit(intake_draft_resume_email_task, draft.pk)
-
-
-def resume_token(draft: IntakeDraft) -> str:
-    """The signed, expiring token of a draft's resume link (no answers inside)."""
-    return signing.dumps(
-        {"draft": str(draft.code), "nonce": str(draft.resume_nonce)}, salt=RESUME_SALT
-    )
-
-
-def intake_draft_resume_open(*, token: str) -> IntakeDraft | None:
-    """The draft a resume link opens, once: opening it draws a new nonce.
-
-    None for a forged, expired, used or deleted link.
-    """
-    max_age = dt.timedelta(days=settings.INTAKE_DRAFT_DAYS)
-    try:
-        payload = signing.loads(token, salt=RESUME_SALT, max_age=max_age)
-    except signing.BadSignature:
-        return None
-    if not isinstance(payload, dict):
-        return None
-    code, nonce = str(payload.get("draft")), str(payload.get("nonce"))
-    opened = IntakeDraft.objects.filter(code=code, resume_nonce=nonce).update(
-        resume_nonce=uuid.uuid4()
-    )
-    if not opened:
-        return None
-    return IntakeDraft.objects.get(code=code)
-
-
-def intake_draft_resume_email_send(*, draft_id: int) -> bool:
-    """Send the resume email if it is still owed; returns whether this call sent it.
-
-    At most once per request: the row is claimed before sending, so a redelivered
-    task or the sweep sends nothing. A failed send releases the claim for the retry.
-    """
-    claimed = (
-        IntakeDraft.objects.filter(
-            pk=draft_id,
-            resume_requested_at__isnull=False,
-            resume_email_sent_at__isnull=True,
-        )
-        .exclude(resume_email="")
-        .update(resume_email_sent_at=timezone.now())
-    )
-    if not claimed:
-        return False
-    draft = IntakeDraft.objects.get(pk=draft_id)
-    token = resume_token(draft)
-    with translation.override(draft.language):
-        link = settings.SITE_URL.rstrip("/") + reverse("intake:resume", args=[token])
-        body = render_to_string(
-            "intake/email/resume.txt",
-            {"link": link, "days": settings.INTAKE_DRAFT_DAYS},
-        )
-        subject = _("Continue your consultation questionnaire")
-    try:
-        send_mail(subject, body, None, [draft.resume_email])
-    except Exception:
-        IntakeDraft.objects.filter(pk=draft_id).update(resume_email_sent_at=None)
-        raise
-    return True
-
-
-def intake_draft_resume_email_send_due() -> int:
-    """Send the resume emails requested and still unsent; the count this call sent.
-
-    Covers a broker that was down when the link was requested, or a worker that
-    died first; each send claims its row, so racing the task sends nothing twice.
-    """
-    due = IntakeDraft.objects.filter(
-        resume_requested_at__isnull=False, resume_email_sent_at__isnull=True
-    ).values_list("pk", flat=True)
-    return sum(intake_draft_resume_email_send(draft_id=pk) for pk in list(due[:500]))
 
 
 def intake_draft_purge_expired() -> int:

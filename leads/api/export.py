@@ -1,7 +1,9 @@
-"""The queue as CSV, written a chunk of rows at a time so that memory stays flat.
+"""The queue as CSV, streamed a chunk of rows at a time so that memory stays flat.
 
-Contact and pipeline columns only; with the screening column every exported lead's
-newest submission is written to the health-data audit log before its row is sent.
+Contact and pipeline columns only. The screening column (include_health=true) is
+for physicians and clinic admins: each chunk's leads' newest submissions are
+written to the health-data audit log, through intake's health door, before any of
+its rows is sent.
 """
 
 import csv
@@ -12,10 +14,26 @@ from itertools import islice
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
-from intake.models import HealthDataAccess
-from intake.services.audit import health_data_access_record_many
-from leads.selectors import lead_treatment_map
+from clinics.models import StaffMember
+from clinics.permissions import IsStaffMember
+from clinics.selectors import staff_role_get
+from intake.services.health import (
+    health_read_check,
+    submission_screening_reads_record,
+)
+from leads.api.common import ERROR, request_user
+from leads.api.queue import LeadFilterInputSerializer, lead_filters_from
+from leads.selectors import LEAD_ORDERINGS, lead_export_list, lead_treatment_map
 
 CHUNK_ROWS = 2000
 
@@ -84,25 +102,20 @@ def _row(lead: dict[str, Any], *, now: dt.datetime) -> list[str]:
     return [_cell(value) for value in values]
 
 
-def _screening_reads_record(leads: list[dict[str, Any]], *, user: User) -> None:
-    """One audit row per lead's newest submission, in one INSERT for the chunk."""
-    health_data_access_record_many(
-        submissions=(
-            (lead["latest_submission_id"], lead["latest_submission_code"])
-            for lead in leads
-            if lead["latest_submission_id"] is not None
-        ),
-        user=user,
-        what=HealthDataAccess.What.SCREENING,
-    )
-
-
 def _rows(
     chunk: list[dict[str, Any]], *, user: User, now: dt.datetime, with_screening: bool
 ) -> list[list[str]]:
     rows = [_row(lead, now=now) for lead in chunk]
     if with_screening:
-        _screening_reads_record(chunk, user=user)
+        # One audit row per lead's newest submission, in one INSERT for the chunk.
+        submission_screening_reads_record(
+            user=user,
+            submission_ids=[
+                lead["latest_submission_id"]
+                for lead in chunk
+                if lead["latest_submission_id"] is not None
+            ],
+        )
         treatments = lead_treatment_map(lead_ids=[lead["id"] for lead in chunk])
         for row, lead in zip(rows, chunk, strict=True):
             row.append(
@@ -135,3 +148,84 @@ def lead_csv_stream(
         writer.writerows(
             _rows(chunk, user=user, now=now, with_screening=with_screening)
         )
+
+
+class LeadExportInputSerializer(LeadFilterInputSerializer):
+    include_health = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Add each lead's screening outcomes (physicians and clinic "
+        "admins only; every exported submission is written to the audit log).",
+    )
+
+
+class CsvRenderer(BaseRenderer):
+    """Lets `Accept: text/csv` through content negotiation; the view streams."""
+
+    media_type = "text/csv"
+    format = "csv"
+
+
+class LeadExportApi(APIView):
+    """The filtered queue as CSV, streamed (no pagination; 100,000 rows are fine).
+
+    Needs the clinic admin role or the `leads.export_lead` permission. The
+    screening column (include_health=true) is for physicians and clinic admins and
+    writes one audit row per exported lead's newest submission.
+    """
+
+    permission_classes = [IsStaffMember]
+
+    def perform_content_negotiation(
+        self, request: Request, force: bool = False
+    ) -> tuple[BaseRenderer, str]:
+        # Errors are JSON whatever the client accepts; the CSV bypasses renderers.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        operation_id="leads_export",
+        parameters=[LeadExportInputSerializer],
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                response=OpenApiTypes.STR,
+                description="A header row, then one row per lead, in the order asked.",
+            ),
+            400: ERROR,
+            403: ERROR,
+        },
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        user = request_user(request)
+        if not (
+            staff_role_get(user) == StaffMember.Role.CLINIC_ADMIN
+            or user.has_perm("leads.export_lead")
+        ):
+            raise PermissionDenied("Exporting leads needs the export permission.")
+        params = LeadExportInputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        with_screening = data["include_health"]
+        if with_screening:
+            # Refused here, as JSON: once streaming, the status is already 200.
+            health_read_check(user=user)
+        now = timezone.now()
+        leads = lead_export_list(
+            user=user,
+            filters=lead_filters_from(data, user=user),
+            ordering=LEAD_ORDERINGS[data["ordering"]],
+            now=now,
+            with_latest_submission=with_screening,
+        )
+        response = StreamingHttpResponse(
+            lead_csv_stream(
+                leads.iterator(chunk_size=CHUNK_ROWS),
+                user=user,
+                now=now,
+                with_screening=with_screening,
+            ),
+            content_type="text/csv; charset=utf-8",
+        )
+        stamp = timezone.localtime(now).strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="leads-{stamp}.csv"'
+        response["Cache-Control"] = "no-store"
+        return response

@@ -2,7 +2,6 @@
 
 from leads.models.assignment import AssignmentRule
 from leads.models.delivery import (
-    DeliveryStatus,
     PatientMessage,
     StaffNotification,
     WebhookDelivery,
@@ -12,7 +11,6 @@ from leads.models.lead import Lead, LeadEvent, LeadTask, LeadTreatment
 
 __all__ = [
     "AssignmentRule",
-    "DeliveryStatus",
     "Lead",
     "LeadEvent",
     "LeadTask",

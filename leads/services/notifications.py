@@ -1,4 +1,4 @@
-"""Emails to staff about leads, sent through the outbox (leads.services.outbox).
+"""Emails to staff about leads, sent through the outbox (core.outbox).
 
 Emails name the lead and link to it; they never carry health data.
 """
@@ -8,17 +8,21 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.models import DeliveryStatus
+from core.outbox import MAIL_ERRORS, RetryPolicy, Unsendable, outbox_due, outbox_send
 from core.queueing import enqueue_on_commit
 from leads.models import Lead, StaffNotification
-from leads.services.outbox import Email, Unsendable, outbox_email_due, outbox_email_send
 from leads.tasks import staff_notification_send_task
 
 BODY_TEMPLATE = "leads/email/staff_notification.txt"
+# Doubling waits from a minute up to an hour, eight attempts: about four hours.
+POLICY = RetryPolicy()
 
 
 def staff_notification_queue(
@@ -41,18 +45,18 @@ def staff_notification_queue(
 def staff_notification_send(*, notification_id: int) -> bool:
     """Send one due notification; return whether this call delivered it.
 
-    At least once, never concurrently (leads.services.outbox): a reminder twice
-    beats a missed one. A recipient without an email address fails at once.
+    At least once, never concurrently (core.outbox): a reminder twice beats a
+    missed one. A recipient without an email address fails at once.
     """
-    return (
-        outbox_email_send(
-            StaffNotification,
-            pk=notification_id,
-            compose=_email,
-            related=("recipient", "lead__location", "lead__owner"),
-        )
-        is not None
+    notification = outbox_send(
+        StaffNotification,
+        pk=notification_id,
+        send=_email_send,
+        transient=MAIL_ERRORS,
+        policy=POLICY,
+        related=("recipient", "lead__location", "lead__owner"),
     )
+    return notification is not None and notification.status == DeliveryStatus.SENT
 
 
 def staff_notification_send_due(*, now: dt.datetime | None = None) -> int:
@@ -60,18 +64,18 @@ def staff_notification_send_due(*, now: dt.datetime | None = None) -> int:
 
     Sending one twice is harmless: `staff_notification_send` claims before it sends.
     """
-    due = outbox_email_due(StaffNotification, now=now or timezone.now())
+    due = outbox_due(StaffNotification, policy=POLICY, now=now or timezone.now())
     for notification_id in due:
         staff_notification_send_task.delay(notification_id)
     return len(due)
 
 
-def _email(notification: StaffNotification) -> Email:
+def _email_send(notification: StaffNotification) -> None:
     address = notification.recipient.email
     if not address:
         raise Unsendable(f"user {notification.recipient.pk} has no email address")
     subject, body = _message(notification)
-    return Email(subject=subject, body=body, to=address)
+    send_mail(subject, body, None, [address])
 
 
 def _message(notification: StaffNotification) -> tuple[str, str]:

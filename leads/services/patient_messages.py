@@ -1,24 +1,22 @@
 """Emails to the person behind a lead about their enquiry, in their language, once.
 
-Sent through the outbox (leads.services.outbox). They are about the person's own
-enquiry, not marketing. They name a treatment at most, never an answer or a reason.
+Sent through the outbox (core.outbox). They are about the person's own enquiry, not
+marketing. They name a treatment at most, never an answer or a reason.
 """
 
 import datetime as dt
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.models import DeliveryStatus
+from core.outbox import MAIL_ERRORS, RetryPolicy, Unsendable, outbox_due, outbox_send
 from core.queueing import enqueue_on_commit
-from intake.selectors import (
-    questionnaire_definition_get,
-    questionnaire_version_get_published,
-)
-from intake.validators import localised
+from intake.selectors.questionnaires import treatment_name
 from leads.models import Lead, LeadEvent, PatientMessage
-from leads.services.outbox import Email, Unsendable, outbox_email_due, outbox_email_send
 from leads.tasks import patient_message_send_task
 
 TEMPLATES = {
@@ -26,6 +24,8 @@ TEMPLATES = {
         "leads/email/patient_treatment_declined.txt"
     ),
 }
+# Doubling waits from a minute up to an hour, eight attempts: about four hours.
+POLICY = RetryPolicy()
 
 
 def patient_message_queue(*, lead: Lead, kind: str, topic: str = "") -> bool:
@@ -40,12 +40,17 @@ def patient_message_queue(*, lead: Lead, kind: str, topic: str = "") -> bool:
 
 
 def patient_message_send(*, message_id: int) -> bool:
-    """Send one due message and put it on the lead's timeline; at least once (see
-    leads.services.outbox)."""
-    message = outbox_email_send(
-        PatientMessage, pk=message_id, compose=_email, related=("lead__location",)
+    """Send one due message and put it on the lead's timeline; return whether this
+    call delivered it. At least once, never concurrently (core.outbox)."""
+    message = outbox_send(
+        PatientMessage,
+        pk=message_id,
+        send=_email_send,
+        transient=MAIL_ERRORS,
+        policy=POLICY,
+        related=("lead__location",),
     )
-    if message is None:
+    if message is None or message.status != DeliveryStatus.SENT:
         return False
     LeadEvent.objects.create(
         lead_id=message.lead_id,
@@ -57,7 +62,7 @@ def patient_message_send(*, message_id: int) -> bool:
 
 def patient_message_send_due(*, now: dt.datetime | None = None) -> int:
     """Hand the broker the messages that are due; return how many."""
-    due = outbox_email_due(PatientMessage, now=now or timezone.now())
+    due = outbox_due(PatientMessage, policy=POLICY, now=now or timezone.now())
     for message_id in due:
         patient_message_send_task.delay(message_id)
     return len(due)
@@ -68,13 +73,7 @@ def _language(lead: Lead) -> str:
     return lead.preferred_language if lead.preferred_language in known else "en"
 
 
-def _treatment_name(code: str) -> str:
-    definition = questionnaire_definition_get(questionnaire_version_get_published())
-    option = definition.item("treatments_wanted").option(code)
-    return localised(option.display) if option else code.replace("_", " ")
-
-
-def _email(message: PatientMessage) -> Email:
+def _email_send(message: PatientMessage) -> None:
     lead = message.lead
     if not lead.email:
         raise Unsendable(f"lead {lead.pk} has no email address")
@@ -86,9 +85,9 @@ def _email(message: PatientMessage) -> Email:
             TEMPLATES[PatientMessage.Kind(message.kind)],
             {
                 "name": lead.full_name,
-                "treatment": _treatment_name(message.topic),
+                "treatment": treatment_name(message.topic),
                 "phone": lead.location.phone,
                 "clinic_name": settings.CLINIC_NAME,
             },
         )
-    return Email(subject=subject, body=body, to=lead.email)
+    send_mail(subject, body, None, [lead.email])

@@ -2,8 +2,9 @@
 again under today's rules, then move the lead on.
 
 These are the only doors that change a lead's screening outcomes: each records the
-change on the newest submission's screening and brings the lead's treatments, timeline,
-messages and tasks along in the same transaction.
+change on the newest submission's screening through intake, whose announcement moves
+the lead's treatments (leads.services.handoff); the timeline, messages and tasks
+follow here, all in one transaction.
 """
 
 import datetime as dt
@@ -14,16 +15,14 @@ from django.utils import timezone
 
 from clinics.selectors import staff_is_physician
 from core.errors import BusinessError
-from intake.models import ScreeningOverride, Submission
 from intake.screening.results import Outcome
-from intake.selectors import screening_effective_outcomes, screening_result_get_current
 from intake.services.screening import screening_override_record, screening_reevaluate
 from leads.models import Lead, LeadEvent, LeadTask, PatientMessage
 from leads.selectors import lead_coordinator_list
-from leads.services.leads import lead_transition, lead_treatments_sync
 from leads.services.locks import lead_lock_open
 from leads.services.notifications import staff_notification_queue
 from leads.services.patient_messages import patient_message_queue
+from leads.services.timeline import lead_transition
 
 # How long a coordinator has to tell a patient about a declined treatment.
 DECLINED_TASK_DUE = dt.timedelta(hours=24)
@@ -49,11 +48,6 @@ def lead_review_decide(
     """
     if not staff_is_physician(physician):
         raise PhysicianOnly("Only a physician can decide on a treatment.")
-    if decision not in ScreeningOverride.Decision.values:
-        raise BusinessError(
-            "Say whether the treatment is cleared or declined.",
-            fields={"decision": ["Choose cleared or declined."]},
-        )
     with transaction.atomic():
         lead = lead_lock_open(lead)
         treatments = {t.treatment: t.outcome for t in lead.treatments.all()}
@@ -62,23 +56,23 @@ def lead_review_decide(
                 "The person did not ask about this treatment.",
                 fields={"treatment": ["Choose one of: " + ", ".join(treatments) + "."]},
             )
-        submission = _newest_submission(lead)
-        screening_override_record(
-            submission_id=submission.pk,
+        submission_id = _newest_submission_id(lead)
+        override = screening_override_record(
+            submission_id=submission_id,
             treatment=treatment,
             decision=decision,
             note=note,
             physician=physician,
         )
-        outcomes = _outcomes_sync(lead, submission, treatments)
+        outcomes = _outcomes_now(lead)
         LeadEvent.objects.create(
             lead=lead,
             kind=LeadEvent.Kind.PHYSICIAN_DECISION,
             actor=physician,
-            submission=submission,
+            submission_id=submission_id,
             data={"treatment": treatment, "decision": decision},
         )
-        if decision == ScreeningOverride.Decision.DECLINED:
+        if override.decision == override.Decision.DECLINED:
             _declined_task(lead, treatment)
         still_in_review = Outcome.REVIEW in outcomes.values()
         if (
@@ -102,14 +96,14 @@ def lead_screening_reevaluate(*, lead: Lead, physician: User) -> Lead:
     with transaction.atomic():
         lead = lead_lock_open(lead)
         treatments = {t.treatment: t.outcome for t in lead.treatments.all()}
-        submission = _newest_submission(lead)
-        screening_reevaluate(submission_id=submission.pk)
-        outcomes = _outcomes_sync(lead, submission, treatments)
+        submission_id = _newest_submission_id(lead)
+        screening_reevaluate(submission_id=submission_id)
+        outcomes = _outcomes_now(lead)
         LeadEvent.objects.create(
             lead=lead,
             kind=LeadEvent.Kind.SCREENING_REEVALUATED,
             actor=physician,
-            submission=submission,
+            submission_id=submission_id,
             data={
                 "changed": {
                     t: {"from": treatments[t], "to": outcomes[t]}
@@ -121,28 +115,21 @@ def lead_screening_reevaluate(*, lead: Lead, physician: User) -> Lead:
     return lead
 
 
-def _newest_submission(lead: Lead) -> Submission:
-    submitted = (
+def _newest_submission_id(lead: Lead) -> int:
+    submission_id: int | None = (
         lead.events.filter(kind=LeadEvent.Kind.SUBMITTED, submission__isnull=False)
-        .select_related("submission")
         .order_by("-created_at", "-id")
+        .values_list("submission_id", flat=True)
         .first()
     )
-    if submitted is None or submitted.submission is None:
+    if submission_id is None:
         raise NothingToDecide("This lead has no questionnaire to decide on.")
-    return submitted.submission
+    return submission_id
 
 
-def _outcomes_sync(
-    lead: Lead, submission: Submission, treatments: dict[str, str]
-) -> dict[str, str]:
-    """The lead's treatments set to the submission's effective outcomes; returned."""
-    effective = screening_effective_outcomes(
-        submission, current=screening_result_get_current(submission)
-    )
-    outcomes = {t: effective.get(t, outcome) for t, outcome in treatments.items()}
-    lead_treatments_sync(lead=lead, outcomes=outcomes)
-    return outcomes
+def _outcomes_now(lead: Lead) -> dict[str, str]:
+    """The lead's treatments as intake's announcement of the change left them."""
+    return {t.treatment: t.outcome for t in lead.treatments.all()}
 
 
 def _declined_task(lead: Lead, treatment: str) -> None:

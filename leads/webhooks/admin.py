@@ -76,7 +76,7 @@ DELIVERY_FIELDS = (
     "last_status_code",
     "last_error",
     "created_at",
-    "delivered_at",
+    "sent_at",
     "body_json",
 )
 
@@ -93,7 +93,7 @@ class WebhookDeliveryAdmin(LocationScopedAdmin[WebhookDelivery]):
         "last_status_code",
         "next_attempt_at",
         "created_at",
-        "delivered_at",
+        "sent_at",
     ]
     list_filter = ["status", "event_type", "endpoint"]
     list_select_related = ["endpoint"]

@@ -1,8 +1,9 @@
 """Webhook use cases: record an event for every subscribed endpoint, send a delivery.
 
-Delivery is at-least-once: a worker that stops after the receiver answered but before
-the row says "sent" leaves the row claimed until its lease ends, and then the same
-event (same id) is sent again. Receivers dedupe on the event id.
+Deliveries are outbox rows (core.outbox): at least once, never concurrently. A
+worker that stops after the receiver answered but before the row says "sent" leaves
+the row claimed until its lease ends, and then the same event (same id) is sent
+again. Receivers dedupe on the event id.
 """
 
 import http.client
@@ -16,17 +17,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, F, PositiveSmallIntegerField, Value, When
 from django.utils import timezone
 
-from core.queueing import enqueue_on_commit
-from leads.models import (
-    DeliveryStatus,
-    Lead,
-    LeadTreatment,
-    WebhookDelivery,
-    WebhookEndpoint,
+from core.outbox import (
+    RetryPolicy,
+    Unsendable,
+    outbox_due,
+    outbox_retry_now,
+    outbox_send,
 )
+from core.queueing import enqueue_on_commit
+from leads.models import Lead, LeadTreatment, WebhookDelivery, WebhookEndpoint
 from leads.webhooks.events import EVENT_TYPES
 from leads.webhooks.signing import webhook_signature
 from leads.webhooks.tasks import webhook_delivery_send_task
@@ -35,9 +36,11 @@ logger = logging.getLogger(__name__)
 
 HTTP_TIMEOUT_SECONDS = 10
 USER_AGENT = "ClinicLeads-Webhooks/1"
-# Deliveries the periodic sweep hands to workers per run; it runs every minute.
-SEND_DUE_BATCH = 500
-_ERROR_LENGTH = WebhookDelivery._meta.get_field("last_error").max_length or 500
+# However long the configured base, no wait between attempts is longer than this
+# (or than the base itself).
+RETRY_MAX_DELAY = timedelta(hours=1)
+# No answer, an answer that is not 2xx, or a broken one: the next attempt may work.
+TRANSIENT = (OSError, http.client.HTTPException)
 
 
 def webhook_event_record(
@@ -91,11 +94,19 @@ def webhook_event_record(
         enqueue_on_commit(webhook_delivery_send_task, delivery.pk)
 
 
-def webhook_delivery_backoff(*, attempts: int) -> timedelta:
-    """How long a delivery waits after its `attempts`-th failed attempt: the base
-    (WEBHOOK_RETRY_BASE_SECONDS), then twice as long after each further failure."""
+def webhook_retry_policy() -> RetryPolicy:
+    """The attempts and waits of every delivery, from the settings at this moment:
+    WEBHOOK_MAX_ATTEMPTS attempts, waiting WEBHOOK_RETRY_BASE_SECONDS after the first
+    failure and twice as long after each further one, up to RETRY_MAX_DELAY."""
     base: int = settings.WEBHOOK_RETRY_BASE_SECONDS
-    return timedelta(seconds=base * 2 ** max(attempts - 1, 0))
+    time_limit: int = settings.CELERY_TASK_TIME_LIMIT
+    return RetryPolicy(
+        max_attempts=settings.WEBHOOK_MAX_ATTEMPTS,
+        first_delay=timedelta(seconds=base),
+        max_delay=RETRY_MAX_DELAY,
+        # Longer than a task may run, so a live attempt is never taken over.
+        lease=timedelta(seconds=time_limit + 30),
+    )
 
 
 def webhook_delivery_send(*, delivery_id: int) -> WebhookDelivery | None:
@@ -103,38 +114,19 @@ def webhook_delivery_send(*, delivery_id: int) -> WebhookDelivery | None:
 
     2xx: sent. Anything else: pending again after its backoff, or failed once
     WEBHOOK_MAX_ATTEMPTS attempts were made. An endpoint deactivated since the event:
-    failed, nothing sent. Returns the delivery if this call changed it; None when
-    there was nothing to do (gone, not due, being sent elsewhere, sent, failed), so
-    running it twice for one due attempt sends once.
+    failed, nothing sent. Returns the delivery as this call left it; None when there
+    was nothing to do (gone, not due, being sent elsewhere, sent, failed), so running
+    it twice for one due attempt sends once.
     """
-    now = timezone.now()
-    due = WebhookDelivery.objects.filter(
+    return outbox_send(
+        WebhookDelivery,
         pk=delivery_id,
-        status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING],
-        next_attempt_at__lte=now,
+        send=_post,
+        transient=TRANSIENT,
+        policy=webhook_retry_policy(),
+        related=("endpoint",),
+        record=("last_status_code",),
     )
-    if due.filter(endpoint__is_active=False).update(
-        status=DeliveryStatus.FAILED,
-        last_error="The endpoint was deactivated before the event was sent.",
-    ):
-        return WebhookDelivery.objects.get(pk=delivery_id)
-    # A "sending" row that is due again was claimed by a worker that stopped: its
-    # lease ran out. Counting the attempt at the claim ends a poison message too.
-    claimed = due.filter(attempts__lt=settings.WEBHOOK_MAX_ATTEMPTS).update(
-        status=DeliveryStatus.SENDING,
-        attempts=F("attempts") + 1,
-        next_attempt_at=now + _send_lease(),
-    )
-    if not claimed:
-        return None
-    delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
-    body = _body_bytes(delivery)
-    status_code, error = _post(delivery, body)
-    if status_code is not None and 200 <= status_code < 300:
-        _attempt_succeeded(delivery, status_code)
-    else:
-        _attempt_failed(delivery, status_code, error)
-    return delivery
 
 
 def webhook_delivery_send_due(*, now: datetime | None = None) -> int:
@@ -143,51 +135,22 @@ def webhook_delivery_send_due(*, now: datetime | None = None) -> int:
 
     Safe to run at any time: a delivery is claimed before it is sent.
     """
-    now = now or timezone.now()
-    due = WebhookDelivery.objects.filter(
-        status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING],
-        next_attempt_at__lte=now,
+    due = outbox_due(
+        WebhookDelivery, policy=webhook_retry_policy(), now=now or timezone.now()
     )
-    # Out of attempts but not failed: a worker stopped during the last one, or
-    # WEBHOOK_MAX_ATTEMPTS was lowered since.
-    out_of_attempts = due.filter(attempts__gte=settings.WEBHOOK_MAX_ATTEMPTS)
-    out_of_attempts.filter(status=DeliveryStatus.SENDING).update(
-        status=DeliveryStatus.FAILED,
-        last_error="The worker stopped during the last attempt.",
-    )
-    out_of_attempts.update(status=DeliveryStatus.FAILED)
-    ids = list(
-        due.order_by("next_attempt_at").values_list("pk", flat=True)[:SEND_DUE_BATCH]
-    )
-    for pk in ids:
+    for pk in due:
         enqueue_on_commit(webhook_delivery_send_task, pk)
-    return len(ids)
+    return len(due)
 
 
 def webhook_delivery_retry(*, delivery: WebhookDelivery) -> bool:
     """Make a pending or failed delivery due now and send it; a failed one gets a
     fresh series of attempts. A sent delivery or one being sent is left alone:
     returns False."""
-    changed = WebhookDelivery.objects.filter(
-        pk=delivery.pk, status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED]
-    ).update(
-        status=DeliveryStatus.PENDING,
-        next_attempt_at=timezone.now(),
-        attempts=Case(
-            When(status=DeliveryStatus.FAILED, then=Value(0)),
-            default=F("attempts"),
-            output_field=PositiveSmallIntegerField(),
-        ),
-    )
-    if changed:
+    retried = outbox_retry_now(WebhookDelivery, pk=delivery.pk)
+    if retried:
         enqueue_on_commit(webhook_delivery_send_task, delivery.pk)
-    return bool(changed)
-
-
-def _send_lease() -> timedelta:
-    # Longer than a task may run, so a live attempt is never taken over.
-    limit: int = settings.CELERY_TASK_TIME_LIMIT
-    return timedelta(seconds=limit + 30)
+    return retried
 
 
 def _body_bytes(delivery: WebhookDelivery) -> bytes:
@@ -219,10 +182,32 @@ def _opener() -> urllib.request.OpenerDirector:
     return opener
 
 
-def _post(delivery: WebhookDelivery, body: bytes) -> tuple[int | None, str]:
-    """POST the body; the answer's status code (None without one) and an error."""
+def _post(delivery: WebhookDelivery) -> None:
+    """POST the delivery, signed; the answer's status code goes on the row (None
+    without an answer). Raises for anything but a 2xx."""
+    if not delivery.endpoint.is_active:
+        raise Unsendable("The endpoint was deactivated before the event was sent.")
+    delivery.last_status_code = None
+    try:
+        with _opener().open(_request(delivery), timeout=HTTP_TIMEOUT_SECONDS) as answer:
+            delivery.last_status_code = answer.status
+    except urllib.error.HTTPError as refused:  # Not 2xx, a redirect included.
+        refused.close()
+        delivery.last_status_code = refused.code
+        raise
+    except ValueError as invalid:  # No request can be made of this URL.
+        raise Unsendable(f"The endpoint cannot be requested: {invalid}") from invalid
+    logger.info(
+        "webhook delivered",
+        extra={"code": str(delivery.code), "status_code": delivery.last_status_code},
+    )
+
+
+def _request(delivery: WebhookDelivery) -> urllib.request.Request:
+    """The signed POST; the signature covers the exact bytes of the body."""
+    body = _body_bytes(delivery)
     timestamp = int(time.time())
-    request = urllib.request.Request(  # noqa: S310  (the scheme is limited by _opener)
+    return urllib.request.Request(  # noqa: S310  (the scheme is limited by _opener)
         delivery.endpoint.url,
         data=body,
         method="POST",
@@ -235,60 +220,4 @@ def _post(delivery: WebhookDelivery, body: bytes) -> tuple[int | None, str]:
                 delivery.endpoint.secret, timestamp, body
             ),
         },
-    )
-    try:
-        with _opener().open(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
-            status: int = response.status
-            return status, ""
-    except urllib.error.HTTPError as answer:
-        answer.close()
-        return answer.code, f"HTTP {answer.code} {answer.reason}"
-    except urllib.error.URLError as failure:
-        return None, f"{type(failure).__name__}: {failure.reason}"
-    except (OSError, http.client.HTTPException, ValueError) as failure:
-        return None, f"{type(failure).__name__}: {failure}"
-
-
-def _attempt_succeeded(delivery: WebhookDelivery, status_code: int) -> None:
-    delivery.status = DeliveryStatus.SENT
-    delivery.delivered_at = timezone.now()
-    delivery.last_status_code = status_code
-    delivery.last_error = ""
-    _attempt_save(delivery)
-    logger.info(
-        "webhook delivered",
-        extra={"code": str(delivery.code), "status_code": status_code},
-    )
-
-
-def _attempt_failed(
-    delivery: WebhookDelivery, status_code: int | None, error: str
-) -> None:
-    if delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
-        delivery.status = DeliveryStatus.FAILED
-    else:
-        delivery.status = DeliveryStatus.PENDING
-        delivery.next_attempt_at = timezone.now() + webhook_delivery_backoff(
-            attempts=delivery.attempts
-        )
-    delivery.last_status_code = status_code
-    delivery.last_error = error[:_ERROR_LENGTH]
-    _attempt_save(delivery)
-    logger.warning(
-        "webhook attempt failed",
-        extra={"code": str(delivery.code), "status_code": status_code},
-    )
-
-
-def _attempt_save(delivery: WebhookDelivery) -> None:
-    """Write an attempt's result unless the claim was lost (the lease ran out and
-    another worker claimed the row): that worker's result is the newer one."""
-    WebhookDelivery.objects.filter(
-        pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=delivery.attempts
-    ).update(
-        status=delivery.status,
-        next_attempt_at=delivery.next_attempt_at,
-        last_status_code=delivery.last_status_code,
-        last_error=delivery.last_error,
-        delivered_at=delivery.delivered_at,
     )

@@ -5,7 +5,7 @@ from typing import Any
 from celery import Task, shared_task
 from django.utils import timezone
 
-from leads.models import DeliveryStatus
+from core.models import DeliveryStatus
 
 # A retry due sooner than this waits in the worker (a countdown); a later one is left
 # to the periodic sweep, because on Redis a countdown near the visibility timeout
@@ -17,7 +17,8 @@ RETRY_IN_WORKER_MAX_SECONDS = 600
 def webhook_delivery_send_task(self: Task[Any, Any], delivery_id: int) -> None:
     """Send one delivery; after a failed attempt, run again when its backoff ends.
 
-    The attempts are counted in the database (WEBHOOK_MAX_ATTEMPTS), not by Celery.
+    The attempts are counted on the row (core.outbox, WEBHOOK_MAX_ATTEMPTS), not by
+    Celery.
     """
     from leads.webhooks.services import webhook_delivery_send
 

@@ -12,11 +12,11 @@ import pytest
 from django.db import connection
 from django_test_migrations.migrator import Migrator
 
-BEFORE = [
+BEFORE: list[tuple[str, str | None]] = [
     ("leads", "0006_event_screening_reevaluated"),
     ("intake", "0004_screening_physician_decides"),
 ]
-AFTER = [
+AFTER: list[tuple[str, str | None]] = [
     ("clinics", "0001_initial"),
     ("intake", "0005_location_in_clinics"),
     ("leads", "0007_clinic_models_moved"),
@@ -169,5 +169,5 @@ def test_a_populated_database_moves_to_clinics_with_nothing_lost(
     ] == [("clinics", "view_location")]
 
     # The foreign keys still guard the rows: a location with leads cannot go.
-    with pytest.raises(Exception, match="protected|foreign key"):
+    with pytest.raises(Exception, match=r"protected|foreign key"):
         berlin.delete()

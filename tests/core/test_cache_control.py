@@ -29,7 +29,8 @@ from intake.models import (
     Submission,
     SubmissionPhoto,
 )
-from intake.services.submissions import intake_draft_start, resume_token
+from intake.services.resume import resume_token
+from intake.services.submissions import intake_draft_start
 from intake.views import SUBMITTED_SESSION_KEY
 from leads.models import (
     AssignmentRule,

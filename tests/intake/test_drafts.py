@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+import smtplib
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -10,7 +11,10 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from intake.models import IntakeDraft, QuestionnaireVersion
+from core.models import DeliveryStatus
+from intake.models import IntakeDraft, QuestionnaireVersion, ResumeEmail
+from intake.services import resume
+from intake.services.resume import resume_email_send_due
 from intake.services.submissions import (
     DraftGone,
     intake_draft_answers_save,
@@ -18,7 +22,7 @@ from intake.services.submissions import (
     intake_draft_purge_expired,
     submission_submit_draft,
 )
-from intake.tasks import intake_draft_resume_email_task
+from intake.tasks import resume_email_send_task
 from tests.intake.conftest import complete_answers
 from tests.intake.form_steps import STEPS, fill_until_last, start, step_data
 
@@ -35,9 +39,9 @@ def test_an_emailed_link_resumes_the_questionnaire_on_another_device(
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:  # type: ignore[operator]
         client.post("/en/consultation/save/", {"email": "ayse@example.com"})
-    draft = IntakeDraft.objects.get()
-    intake_draft_resume_email_task.run(draft.pk)
-    intake_draft_resume_email_task.run(draft.pk)  # a redelivery sends nothing more
+    resume_email = ResumeEmail.objects.get()
+    resume_email_send_task.run(resume_email.pk)
+    resume_email_send_task.run(resume_email.pk)  # a redelivery sends nothing more
 
     assert len(callbacks) == 1
     assert len(mail.outbox) == 1
@@ -112,3 +116,90 @@ def test_asking_for_the_link_again_at_once_sends_nothing_more(
     assert len(callbacks) == 1
     page = client.get(response["Location"]).content.decode()
     assert "We have just sent you a link" in page
+
+
+@pytest.fixture
+def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    """What the resume email task was handed: unit tests do not reach a broker."""
+    calls: list[tuple[Any, ...]] = []
+
+    def delay(*args: Any, **kwargs: Any) -> None:
+        calls.append((*args, *kwargs.items()))
+
+    monkeypatch.setattr(resume_email_send_task, "delay", delay)
+    return calls
+
+
+def _asked_for_the_link(client: Client, email: str) -> None:
+    response = client.post("/en/consultation/save/", {"email": email})
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_broker_is_handed_the_resume_emails_id_not_the_address_or_answers(
+    client: Client,
+    published: QuestionnaireVersion,
+    enqueued: list[tuple[Any, ...]],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    start(client)
+    client.post("/en/consultation/step/1/", step_data(1, complete_answers()))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _asked_for_the_link(client, "ayse@example.com")
+
+    assert enqueued == [(ResumeEmail.objects.get().pk,)]
+
+
+@pytest.mark.django_db
+def test_a_resume_link_the_mail_server_refused_is_sent_once_it_is_back(
+    client: Client,
+    published: QuestionnaireVersion,
+    enqueued: list[tuple[Any, ...]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def server_away(*args: object, **kwargs: object) -> int:
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    start(client)
+    _asked_for_the_link(client, "ayse@example.com")
+    resume_email = ResumeEmail.objects.get()
+    with monkeypatch.context() as away:
+        away.setattr(resume, "send_mail", server_away)
+        resume_email_send_task.run(resume_email.pk)
+
+    resume_email.refresh_from_db()
+    assert resume_email.status == DeliveryStatus.PENDING
+    assert "SMTPServerDisconnected" in resume_email.last_error
+    assert mail.outbox == []
+    # Not due before its backoff ends; then the sweep hands it over again.
+    assert resume_email_send_due() == 0
+    assert resume_email_send_due(now=resume_email.next_attempt_at) == 1
+    ResumeEmail.objects.filter(pk=resume_email.pk).update(
+        next_attempt_at=timezone.now()
+    )
+    resume_email_send_task.run(resume_email.pk)
+
+    assert [message.to for message in mail.outbox] == [["ayse@example.com"]]
+    resume_email.refresh_from_db()
+    assert (resume_email.status, resume_email.attempts) == (DeliveryStatus.SENT, 2)
+
+
+@pytest.mark.django_db
+def test_asking_again_after_the_interval_sends_the_link_to_the_newest_address_only(
+    client: Client, published: QuestionnaireVersion, enqueued: list[tuple[Any, ...]]
+) -> None:
+    start(client)
+    _asked_for_the_link(client, "ayse@exmaple.com")  # a typo, never delivered
+    IntakeDraft.objects.update(
+        resume_requested_at=timezone.now() - resume.RESUME_EMAIL_INTERVAL
+    )
+    _asked_for_the_link(client, "ayse@example.com")
+
+    for resume_email_id in ResumeEmail.objects.values_list("pk", flat=True):
+        resume_email_send_task.run(resume_email_id)
+
+    assert [message.to for message in mail.outbox] == [["ayse@example.com"]]
+    replaced = ResumeEmail.objects.get(to="ayse@exmaple.com")
+    assert replaced.status == DeliveryStatus.FAILED
+    assert "newer request" in replaced.last_error

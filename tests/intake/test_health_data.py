@@ -67,10 +67,10 @@ def test_rotating_the_key_keeps_every_answer_readable_with_the_new_key_alone(
 
 
 @pytest.mark.django_db
-def test_opening_a_submission_in_the_admin_is_audited(
+def test_opening_a_submission_in_the_admin_shows_its_answers_in_words_and_is_audited(
     api_client: APIClient, published: QuestionnaireVersion, client: Client
 ) -> None:
-    submit(api_client)
+    submit(api_client, blood_thinners=["warfarin"])
     admin_user = User.objects.create_superuser("boss", "boss@clinic.example", "pw")
     client.force_login(admin_user)
     submission = Submission.objects.get()
@@ -78,11 +78,15 @@ def test_opening_a_submission_in_the_admin_is_audited(
     page = client.get(f"/admin/intake/submission/{submission.pk}/change/")
 
     assert page.status_code == 200
-    assert "blood_thinners" in page.content.decode()
+    shown = page.content.decode()
+    assert "Do you take any blood thinners?: Warfarin (Coumadin)" in shown
+    # The screening below: warfarin waits for a physician for mesotherapy.
+    assert "<td>mesotherapy</td>" in shown
+    assert "<strong>review</strong>" in shown
     access = HealthDataAccess.objects.get()
     assert (access.user, access.what) == (admin_user, "answers")
     listing = client.get("/admin/intake/submission/")
-    assert "blood_thinners" not in listing.content.decode()
+    assert "Warfarin" not in listing.content.decode()
     assert HealthDataAccess.objects.count() == 1
 
 

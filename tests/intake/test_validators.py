@@ -2,7 +2,7 @@ import pytest
 from django.utils import timezone, translation
 
 from intake.models import QuestionnaireVersion
-from intake.selectors import questionnaire_definition_get
+from intake.selectors.questionnaires import questionnaire_definition_get
 from intake.validators import answers_clean
 from tests.intake.conftest import complete_answers
 

@@ -18,7 +18,7 @@ from intake.models import (
     Submission,
 )
 from intake.screening import shipped_rule_set_data
-from intake.selectors import RuleSetRejected
+from intake.selectors.screening import RuleSetRejected
 from intake.services.questionnaires import (
     QuestionnaireRejected,
     questionnaire_definition_import,

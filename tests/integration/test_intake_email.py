@@ -8,9 +8,11 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 
-from intake.models import IntakeDraft
+from core.models import DeliveryStatus
+from intake.models import ResumeEmail
 from tests.factories import LocationFactory
 from tests.support.smtp import SmtpServer
+from tests.support.waiting import wait_for_status
 from tests.support.worker import WorkerProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -37,7 +39,7 @@ def test_a_resume_link_is_emailed_by_the_worker_and_opens_the_draft_elsewhere(
     assert isinstance(body, bytes)
     link = re.search(r"https?://\S+/resume/\S+/", body.decode())
     assert link is not None
-    assert IntakeDraft.objects.get().resume_email_sent_at is not None
+    wait_for_status(ResumeEmail.objects.get(), DeliveryStatus.SENT)
     # and the link opens the draft on another device.
     response = Client().get(urlsplit(link.group(0)).path)
     assert response.status_code == 302

@@ -14,7 +14,8 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from clinics.models import Location, StaffMember
-from leads.models import DeliveryStatus, Lead, LeadEvent, StaffNotification
+from core.models import DeliveryStatus
+from leads.models import Lead, LeadEvent, StaffNotification
 from leads.services import deadlines
 from leads.services.deadlines import lead_deadlines_escalate
 from leads.services.notifications import (

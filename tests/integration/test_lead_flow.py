@@ -8,14 +8,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from clinics.models import Location
+from core.models import DeliveryStatus
 from intake.models import QuestionnaireVersion
-from leads.models import (
-    AssignmentRule,
-    DeliveryStatus,
-    Lead,
-    WebhookDelivery,
-    WebhookEndpoint,
-)
+from leads.models import AssignmentRule, Lead, WebhookDelivery, WebhookEndpoint
 from tests.factories import StaffMemberFactory
 from tests.intake.conftest import complete_answers
 from tests.support.smtp import SmtpServer, body_of, subject_of

@@ -14,8 +14,9 @@ import pytest
 from django.db import connection
 
 from clinics.models import Location
-from intake.models import IntakeDraft, QuestionnaireVersion, Submission
-from leads.models import AssignmentRule, DeliveryStatus, StaffNotification
+from core.models import DeliveryStatus
+from intake.models import QuestionnaireVersion, ResumeEmail, Submission
+from leads.models import AssignmentRule, StaffNotification
 from tests.factories import StaffMemberFactory
 from tests.intake.conftest import complete_answers
 from tests.intake.form_steps import STEPS, step_data
@@ -40,7 +41,7 @@ CYCLE_TIMEOUT_SECONDS = 60
 HOLD_SECONDS = 2
 COORDINATOR = "deniz@clinic.example"
 OUTBOX_SWEEP = "leads.tasks.outbox_send_due_task"
-RESUME_SWEEP = "intake.tasks.intake_draft_resume_email_send_due_task"
+RESUME_SWEEP = "intake.tasks.resume_email_send_due_task"
 HOLD_TASK = "tests.support.worker_tasks.delivery_hold_task"
 STAFF_SEND_TASK = "leads.tasks.staff_notification_send_task"
 
@@ -181,7 +182,7 @@ def test_intake_works_through_redis_outages_and_the_same_worker_sends_what_waite
         _save_for_later(web_server, _patient("Draft", number), draft_email)
         assert Submission.objects.filter(code=sent.json()["id"]).exists()
         assert Submission.objects.count() == 2 * number
-        assert IntakeDraft.objects.filter(resume_email=draft_email).exists()
+        assert ResumeEmail.objects.filter(to=draft_email).exists()
         # and the worker is still the one process, waiting for Redis.
         assert not outage_worker.exited(), outage_worker.log_summary()
 
@@ -194,13 +195,15 @@ def test_intake_works_through_redis_outages_and_the_same_worker_sends_what_waite
         _wait_for_emails(smtp_server, 3)
         for notification in StaffNotification.objects.all():
             wait_for_status(notification, DeliveryStatus.SENT)
+        resume_email = ResumeEmail.objects.get(to=draft_email)
+        wait_for_status(resume_email, DeliveryStatus.SENT)
         # once each: another round of sweeps finds nothing left to send
         _run_sweeps(outage_worker)
         assert set(StaffNotification.objects.values_list("status", "attempts")) == {
             (DeliveryStatus.SENT, 1)
         }
-        draft = IntakeDraft.objects.get(resume_email=draft_email)
-        assert draft.resume_email_sent_at is not None
+        resume_email.refresh_from_db()
+        assert (resume_email.status, resume_email.attempts) == (DeliveryStatus.SENT, 1)
         messages = smtp_server.messages()
         assert sorted(message["To"] for message in messages) == sorted(
             [COORDINATOR, COORDINATOR, draft_email]

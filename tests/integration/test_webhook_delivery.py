@@ -6,7 +6,8 @@ import time
 import pytest
 from django.db import transaction
 
-from leads.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from core.models import DeliveryStatus
+from leads.models import WebhookDelivery, WebhookEndpoint
 from leads.webhooks.services import webhook_event_record
 from leads.webhooks.signing import webhook_signature
 from tests.factories import LeadFactory
@@ -47,7 +48,7 @@ def test_a_receiver_that_fails_twice_then_succeeds_gets_the_event_once_signed(
     assert delivery.status == DeliveryStatus.SENT
     assert delivery.attempts == 3
     assert delivery.last_status_code == 200
-    assert delivery.delivered_at is not None
+    assert delivery.sent_at is not None
     assert [request.status for request in requests] == [500, 500, 200]
     assert receiver.accepted == [str(delivery.code)]
     for request in requests:

@@ -4,10 +4,12 @@ import pytest
 
 from clinics.models import Location
 from intake.models import QuestionnaireVersion
+from intake.services.submissions import submission_create
 from leads.matching import email_key, names_agree
 from leads.models import Lead, LeadEvent
-from leads.services.leads import lead_submission_add, lead_transition
+from leads.services.timeline import lead_transition
 from tests.factories import StaffUserFactory
+from tests.intake.conftest import complete_answers
 from tests.leads.submitting import lead_of, submit
 
 GMAIL = {"plus_tags", "gmail_dots"}
@@ -92,16 +94,29 @@ def test_a_closed_lead_is_not_joined_again(published: QuestionnaireVersion) -> N
     assert Lead.objects.count() == 2
 
 
-def test_handing_a_submission_over_twice_adds_nothing(
+def test_sending_one_submission_twice_hands_it_over_once(
     published: QuestionnaireVersion,
 ) -> None:
-    submission = submit(published)
-    lead = lead_of(submission)
-
-    assert (
-        lead_submission_add(submission=submission, answers={}, screening=None) == lead
+    first = submission_create(
+        version=published,
+        language="en",
+        answers=complete_answers(),
+        idempotency_key="retried-key",
+        source={},
     )
+    again = submission_create(
+        version=published,
+        language="en",
+        answers=complete_answers(),
+        idempotency_key="retried-key",
+        source={},
+    )
+
+    assert (first.created, again.created) == (True, False)
+    assert again.submission == first.submission
+    lead = lead_of(first.submission)
     assert lead.events.filter(kind=LeadEvent.Kind.SUBMITTED).count() == 1
+    assert Lead.objects.count() == 1
 
 
 def test_a_new_lead_has_a_deadline_and_its_treatments_with_their_outcomes(

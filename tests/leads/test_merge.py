@@ -5,7 +5,8 @@ import pytest
 from core.errors import BusinessError
 from intake.models import QuestionnaireVersion
 from leads.models import Lead, LeadEvent, LeadTreatment
-from leads.services.leads import lead_merge, lead_note_add, lead_transition
+from leads.services.merge import lead_merge
+from leads.services.timeline import lead_note_add, lead_transition
 from tests.factories import StaffUserFactory
 from tests.leads.submitting import lead_of, submit
 

@@ -9,14 +9,15 @@ from django.utils import timezone
 from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from leads.models import DeliveryStatus, Lead, LeadTreatment, StaffNotification
-from leads.services import outbox
+from core.models import DeliveryStatus
+from leads.models import Lead, LeadTreatment, StaffNotification
+from leads.services import notifications
 from leads.services.notifications import (
+    POLICY,
     staff_notification_queue,
     staff_notification_send,
     staff_notification_send_due,
 )
-from leads.services.outbox import MAX_ATTEMPTS, SEND_LEASE, retry_delay
 from leads.tasks import staff_notification_send_task
 from tests.leads.escalation_support import lead, open_location, staff
 
@@ -183,7 +184,7 @@ def test_a_notification_another_worker_is_sending_is_left_to_it(
     notification = queued(coordinator, new_lead)
     StaffNotification.objects.filter(pk=notification.pk).update(
         status=DeliveryStatus.SENDING,
-        next_attempt_at=timezone.now() + SEND_LEASE,
+        next_attempt_at=timezone.now() + POLICY.lease,
     )
 
     assert staff_notification_send(notification_id=notification.pk) is False
@@ -222,11 +223,11 @@ def test_a_mail_server_error_is_retried_later_with_growing_waits(
     def server_away(*args: object, **kwargs: object) -> int:
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
-    monkeypatch.setattr(outbox, "send_mail", server_away)
+    monkeypatch.setattr(notifications, "send_mail", server_away)
     notification = queued(coordinator, new_lead)
 
     waits = []
-    for _attempt in range(MAX_ATTEMPTS - 1):
+    for _attempt in range(POLICY.max_attempts - 1):
         before = timezone.now()
         assert staff_notification_send(notification_id=notification.pk) is False
         notification.refresh_from_db()
@@ -236,7 +237,7 @@ def test_a_mail_server_error_is_retried_later_with_growing_waits(
         assert staff_notification_send(notification_id=notification.pk) is False
         make_due(notification)
 
-    assert notification.attempts == MAX_ATTEMPTS - 1
+    assert notification.attempts == POLICY.max_attempts - 1
     assert "SMTPServerDisconnected" in notification.last_error
     assert waits == sorted(waits)
     assert waits[0] >= dt.timedelta(minutes=1)
@@ -249,17 +250,17 @@ def test_a_notification_fails_for_good_after_the_last_attempt(
     def refused(*args: object, **kwargs: object) -> int:
         raise ConnectionRefusedError(111, "Connection refused")
 
-    monkeypatch.setattr(outbox, "send_mail", refused)
+    monkeypatch.setattr(notifications, "send_mail", refused)
     notification = queued(coordinator, new_lead)
     StaffNotification.objects.filter(pk=notification.pk).update(
-        attempts=MAX_ATTEMPTS - 1
+        attempts=POLICY.max_attempts - 1
     )
 
     assert staff_notification_send(notification_id=notification.pk) is False
 
     notification.refresh_from_db()
     assert notification.status == DeliveryStatus.FAILED
-    assert notification.attempts == MAX_ATTEMPTS
+    assert notification.attempts == POLICY.max_attempts
     assert "Connection refused" in notification.last_error
     make_due(notification)
     assert staff_notification_send_due() == 0
@@ -270,7 +271,7 @@ def test_a_send_that_keeps_crashing_the_worker_is_given_up(
 ) -> None:
     notification = queued(coordinator, new_lead)
     StaffNotification.objects.filter(pk=notification.pk).update(
-        status=DeliveryStatus.SENDING, attempts=MAX_ATTEMPTS
+        status=DeliveryStatus.SENDING, attempts=POLICY.max_attempts
     )
     make_due(notification)
 
@@ -297,7 +298,7 @@ def test_a_recipient_without_an_email_address_fails_with_the_reason(
 
 
 def test_the_wait_between_attempts_doubles_up_to_an_hour() -> None:
-    assert [retry_delay(n).total_seconds() / 60 for n in range(1, 9)] == [
+    assert [POLICY.delay(n).total_seconds() / 60 for n in range(1, 9)] == [
         1, 2, 4, 8, 16, 32, 60, 60,
     ]  # fmt: skip
 

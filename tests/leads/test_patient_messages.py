@@ -7,9 +7,10 @@ from django.contrib.auth.models import User
 from django.core import mail
 
 from clinics.models import Location
+from core.models import DeliveryStatus
 from intake.models import QuestionnaireVersion
-from leads.models import DeliveryStatus, Lead, LeadEvent, PatientMessage
-from leads.services import outbox
+from leads.models import Lead, LeadEvent, PatientMessage
+from leads.services import patient_messages
 from leads.services.patient_messages import patient_message_send
 from leads.services.review import lead_review_decide
 from leads.tasks import patient_message_send_task
@@ -95,7 +96,7 @@ def test_a_message_the_mail_server_refused_waits_for_a_retry(
 
     lead = _declined(published, physician)
     message = PatientMessage.objects.get(lead=lead)
-    monkeypatch.setattr(outbox, "send_mail", refused)
+    monkeypatch.setattr(patient_messages, "send_mail", refused)
 
     assert patient_message_send(message_id=message.pk) is False
 

@@ -7,8 +7,8 @@ from clinics.models import Location, StaffMember
 from core.errors import BusinessError
 from intake.models import QuestionnaireVersion, ScreeningOverride
 from leads.models import Lead, LeadEvent, LeadTask, StaffNotification
-from leads.services.leads import lead_transition
 from leads.services.review import lead_review_decide
+from leads.services.timeline import lead_transition
 from tests.factories import StaffMemberFactory
 from tests.leads.staff_api import client_for
 from tests.leads.submitting import lead_of, submit

@@ -11,7 +11,13 @@ from tests.leads.submitting import lead_of, submit
 
 def _score(answers: dict[str, Any], outcomes: dict[str, str]) -> Any:
     return lead_score(
-        answers=answers, outcomes=outcomes, active_triggers=(), completeness=1.0
+        outcomes=outcomes,
+        not_sure="not_sure" in answers.get("treatments_wanted", []),
+        severity=answers.get("severity"),
+        duration=answers.get("concern_duration"),
+        timing=answers.get("treatment_timing"),
+        active_triggers=(),
+        completeness=1.0,
     )
 
 

@@ -14,20 +14,15 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from clinics.models import Location
-from leads.models import (
-    DeliveryStatus,
-    Lead,
-    LeadTreatment,
-    WebhookDelivery,
-    WebhookEndpoint,
-)
+from core.models import DeliveryStatus
+from leads.models import Lead, LeadTreatment, WebhookDelivery, WebhookEndpoint
 from leads.webhooks import tasks
 from leads.webhooks.services import (
-    webhook_delivery_backoff,
     webhook_delivery_retry,
     webhook_delivery_send,
     webhook_delivery_send_due,
     webhook_event_record,
+    webhook_retry_policy,
 )
 from leads.webhooks.signing import webhook_signature
 from tests.factories import LeadFactory, UserFactory
@@ -219,7 +214,7 @@ def test_a_delivery_answered_2xx_is_sent_once_signed_with_the_endpoint_secret(
     assert delivery.status == DeliveryStatus.SENT
     assert delivery.attempts == 1
     assert delivery.last_status_code == 200
-    assert delivery.delivered_at is not None
+    assert delivery.sent_at is not None
 
 
 def test_an_endpoint_not_allowed_health_data_never_receives_screening_outcomes(
@@ -265,8 +260,8 @@ def test_a_failed_attempt_waits_a_backoff_that_doubles_after_each_failure(
     assert delivery.status == DeliveryStatus.PENDING
     assert delivery.attempts == 1
     assert delivery.last_status_code == 500
-    assert delivery.last_error.startswith("HTTP 500")
-    assert delivery.delivered_at is None
+    assert "HTTP Error 500" in delivery.last_error
+    assert delivery.sent_at is None
     wait = timedelta(seconds=30)
     assert before + wait <= delivery.next_attempt_at <= after + wait
     # Not due yet: a second task for it sends nothing.
@@ -290,7 +285,17 @@ def test_a_failed_attempt_waits_a_backoff_that_doubles_after_each_failure(
 def test_the_backoff_starts_at_the_configured_base_and_doubles(
     attempts: int, seconds: int
 ) -> None:
-    assert webhook_delivery_backoff(attempts=attempts) == timedelta(seconds=seconds)
+    assert webhook_retry_policy().delay(attempts) == timedelta(seconds=seconds)
+
+
+def test_no_wait_between_attempts_is_longer_than_an_hour(
+    settings: SettingsWrapper,
+) -> None:
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 1200
+
+    waits = [webhook_retry_policy().delay(n) for n in range(1, 6)]
+
+    assert waits == [timedelta(minutes=m) for m in (20, 40, 60, 60, 60)]
 
 
 def test_a_delivery_is_given_up_after_the_maximum_number_of_attempts(
@@ -360,9 +365,22 @@ def test_an_endpoint_deactivated_before_sending_fails_the_delivery_unsent(
 
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED
-    assert delivery.attempts == 0
     assert "deactivated" in delivery.last_error
     assert receiver.received() == []
+
+
+def test_an_endpoint_url_no_request_can_be_made_of_fails_at_once_with_the_reason(
+    lead: Lead,
+) -> None:
+    delivery = _delivery_for(_endpoint("crm.example/hooks"), lead)
+
+    webhook_delivery_send(delivery_id=delivery.pk)
+
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED
+    assert "cannot be requested" in delivery.last_error
+    _make_due(delivery)
+    assert webhook_delivery_send_due() == 0
 
 
 def test_a_delivery_whose_worker_stopped_mid_send_is_sent_again_after_its_lease(

@@ -1,0 +1,234 @@
+"""The outbox engine: claim a due row, do what the caller says, record the outcome.
+
+A row (core.models.OutboxRow) is written in the transaction of the change that causes
+it and handed to a worker after that commits. The row is the work: `outbox_due` finds
+again whatever is due, which covers a broker that was down at commit, a worker that
+died mid-send, and retries. The engine knows nothing of email or HTTP: the caller
+supplies `send` (what to do with the claimed row) and the exceptions that are
+transient (worth another attempt).
+
+Delivery is at least once, never concurrently. A worker claims the row with a
+conditional UPDATE (pending, or sending with its lease over) before sending, so a
+redelivered or duplicate task finds nothing to do. The duplicate window: a worker
+that dies after the receiver accepted but before the row says "sent" leaves the row
+claimed; once the lease runs out it is claimed and sent again. Receivers of
+something sent twice must cope (webhooks carry an event id for that).
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db import Error as DatabaseFailure
+from django.db import InterfaceError
+from django.db import OperationalError as DatabaseUnavailable
+from django.db.models import Case, F, PositiveSmallIntegerField, QuerySet, Value, When
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnavailable
+
+from core.models import DELIVERY_ACTIVE, DeliveryStatus, OutboxRow
+
+logger = logging.getLogger(__name__)
+
+Row = TypeVar("Row", bound=OutboxRow)
+
+# What an outbox task retries through Celery (autoretry_for): the database or the
+# broker away for a moment. A failed send is not among them: it is on the row.
+TASK_RETRY_FOR: tuple[type[Exception], ...] = (
+    DatabaseUnavailable,
+    InterfaceError,
+    BrokerUnavailable,
+)
+# A mail server refusing, or unreachable (smtplib.SMTPException is an OSError).
+MAIL_ERRORS: tuple[type[Exception], ...] = (OSError,)
+DUE_BATCH = 500
+_ERROR_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long a row is tried: each claim is an attempt; after a
+    transient failure the wait doubles from `first_delay` up to `max_delay`; the
+    row is failed once `max_attempts` are used up."""
+
+    max_attempts: int = 8
+    first_delay: dt.timedelta = dt.timedelta(minutes=1)
+    max_delay: dt.timedelta = dt.timedelta(hours=1)
+    # Longer than any one send may take: a row still "sending" after it belonged
+    # to a worker that died.
+    lease: dt.timedelta = dt.timedelta(minutes=5)
+
+    def delay(self, attempts: int) -> dt.timedelta:
+        """The wait after the `attempts`-th failed attempt (the cap is never below
+        the first wait)."""
+        doubled = self.first_delay * (1 << max(attempts - 1, 0))
+        return min(doubled, max(self.max_delay, self.first_delay))
+
+
+class Unsendable(Exception):
+    """Raised by `send` for a row that can never be sent as it is (no address, a
+    switched-off endpoint): failed at once with this reason, not retried."""
+
+
+def outbox_send(
+    model: type[Row],
+    *,
+    pk: int,
+    send: Callable[[Row], object],
+    transient: tuple[type[Exception], ...],
+    policy: RetryPolicy,
+    related: tuple[str, ...] = (),
+    record: tuple[str, ...] = (),
+) -> Row | None:
+    """Claim row `pk` of `model` when due, call `send` with it, and record the
+    outcome; return the row as recorded (sent, pending again, or failed).
+
+    None when this call recorded nothing: the row is gone, not due, sent, failed,
+    claimed by another worker, or this claim was taken over (its lease ran out) and
+    the newer claim's outcome is the one that counts. `send` raising one of
+    `transient` is retried after the policy's backoff, failed after the last
+    attempt; raising Unsendable, or anything else (a bug: it would fail again),
+    fails the row at once, and the unexpected exception propagates. A database
+    error propagates with the row left claimed: the lease brings it back. The
+    `record` fields, which `send` may set on the row (an HTTP status), are saved
+    with the outcome.
+    """
+    now = timezone.now()
+    due = model._default_manager.filter(
+        pk=pk, status__in=DELIVERY_ACTIVE, next_attempt_at__lte=now
+    )
+    claimed = due.filter(attempts__lt=policy.max_attempts).update(
+        status=DeliveryStatus.SENDING,
+        attempts=F("attempts") + 1,
+        next_attempt_at=now + policy.lease,
+    )
+    if not claimed:
+        # Not due, or due with no attempt left (failed here): nothing to send.
+        _fail_exhausted(due, policy=policy)
+        return None
+    row = model._default_manager.select_related(*related).filter(pk=pk).first()
+    if row is None:
+        return None
+    # The attempt number identifies this claim: a later claim (after this lease ran
+    # out) increments it, and this worker's outcome no longer applies.
+    mine = model._default_manager.filter(
+        pk=pk, status=DeliveryStatus.SENDING, attempts=row.attempts
+    )
+    try:
+        send(row)
+    except Unsendable as reason:
+        logger.warning(
+            "%s not sent: %s", model.__name__, reason, extra={"outbox_id": pk}
+        )
+        return _record(mine, row, record, status=DeliveryStatus.FAILED, error=reason)
+    except transient as error:
+        if row.attempts >= policy.max_attempts:
+            logger.error(
+                "%s failed after %s attempts: %s",
+                model.__name__,
+                row.attempts,
+                type(error).__name__,
+                extra={"outbox_id": pk},
+            )
+            return _record(mine, row, record, status=DeliveryStatus.FAILED, error=error)
+        logger.warning(
+            "%s attempt %s failed: %s",
+            model.__name__,
+            row.attempts,
+            type(error).__name__,
+            extra={"outbox_id": pk},
+        )
+        row.next_attempt_at = timezone.now() + policy.delay(row.attempts)
+        return _record(mine, row, record, status=DeliveryStatus.PENDING, error=error)
+    except DatabaseFailure:
+        # The outcome cannot be recorded either: the lease brings the row back.
+        raise
+    except Exception as error:
+        _record(mine, row, record, status=DeliveryStatus.FAILED, error=error)
+        raise
+    row.sent_at = timezone.now()
+    return _record(mine, row, record, status=DeliveryStatus.SENT, error=None)
+
+
+def outbox_due(
+    model: type[OutboxRow],
+    *,
+    policy: RetryPolicy,
+    now: dt.datetime,
+    batch: int = DUE_BATCH,
+) -> list[int]:
+    """The ids of `model`'s rows that are due, oldest first, at most `batch`:
+    pending with their time come (never enqueued, or waiting for a retry), or
+    sending with the lease over (the worker died). Due rows with no attempt left
+    are failed here rather than handed out."""
+    due = model._default_manager.filter(
+        status__in=DELIVERY_ACTIVE, next_attempt_at__lte=now
+    )
+    _fail_exhausted(due, policy=policy)
+    return list(
+        due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:batch]
+    )
+
+
+def outbox_retry_now(model: type[OutboxRow], *, pk: int) -> bool:
+    """Make a pending or failed row due now; a failed one gets a fresh series of
+    attempts. A sent row, or one being sent, is left alone: False."""
+    return bool(
+        model._default_manager.filter(
+            pk=pk, status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED]
+        ).update(
+            status=DeliveryStatus.PENDING,
+            next_attempt_at=timezone.now(),
+            attempts=Case(
+                When(status=DeliveryStatus.FAILED, then=Value(0)),
+                default=F("attempts"),
+                output_field=PositiveSmallIntegerField(),
+            ),
+        )
+    )
+
+
+def _fail_exhausted(due: QuerySet[Any], *, policy: RetryPolicy) -> int:
+    """Fail the due rows that have no attempt left; how many."""
+    exhausted = due.filter(attempts__gte=policy.max_attempts)
+    # Still "sending" when due: the worker of the last attempt stopped mid-send.
+    stopped = exhausted.filter(status=DeliveryStatus.SENDING).update(
+        status=DeliveryStatus.FAILED,
+        last_error=(
+            f"Gave up: the last of {policy.max_attempts} attempts did not finish "
+            "(its worker stopped)."
+        ),
+    )
+    # Pending with none left: the policy allows fewer attempts than it did.
+    lowered = exhausted.update(status=DeliveryStatus.FAILED)
+    return stopped + lowered
+
+
+def _record(
+    mine: QuerySet[Any],
+    row: Row,
+    record: tuple[str, ...],
+    *,
+    status: str,
+    error: BaseException | None,
+) -> Row | None:
+    """Write this attempt's outcome unless its claim was taken over."""
+    row.status = status
+    row.last_error = "" if error is None else _error_text(error)
+    fields = {field: getattr(row, field) for field in record}
+    written = mine.update(
+        status=row.status,
+        next_attempt_at=row.next_attempt_at,
+        last_error=row.last_error,
+        sent_at=row.sent_at,
+        **fields,
+    )
+    return row if written else None
+
+
+def _error_text(error: BaseException) -> str:
+    if isinstance(error, Unsendable):
+        return str(error)[:_ERROR_LENGTH]
+    return f"{type(error).__name__}: {error}"[:_ERROR_LENGTH]

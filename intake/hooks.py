@@ -1,0 +1,121 @@
+"""What intake announces to the apps above it, and the digests it hands them.
+
+Intake imports no app above it: it announces, inside the transaction that stores the
+change, and `leads` (subscribed in LeadsConfig.ready) acts in that same transaction.
+A digest holds no health answers: the wanted treatments and their effective outcomes,
+how complete the answers are, which triggers apply, and the three option codes the
+lead score weighs. Whoever needs the answers themselves reads them through intake's
+audited health read.
+"""
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from clinics.models import Location
+from core.hooks import Hook
+from intake.questionnaires.definition import (
+    CONTACT_LINK_IDS,
+    Definition,
+    item_is_enabled,
+)
+from intake.screening.profiles import trigger_profile
+from intake.screening.results import Outcome, outcomes_effective
+
+NOT_SURE = "not_sure"
+
+
+@dataclass(frozen=True)
+class SubmissionRecorded:
+    """A new submission: who wrote, where, what they asked for, what screening said."""
+
+    submission_id: int
+    submission_code: uuid.UUID
+    location: Location
+    full_name: str
+    email: str
+    phone: str
+    preferred_language: str
+    # Wanted treatment -> effective outcome; one the rules said nothing about (or no
+    # published rules at all) needs review: nothing is bookable unseen.
+    outcomes: Mapping[str, str]
+    not_sure: bool  # also ticked "not sure which treatment"
+    completeness: float  # share (0-1) of the health questions shown that were answered
+    active_triggers: tuple[str, ...]
+    severity: str | None
+    concern_duration: str | None
+    treatment_timing: str | None
+
+
+@dataclass(frozen=True)
+class ScreeningChanged:
+    """A submission's effective outcomes changed (a physician decided, or the answers
+    were evaluated again): every screened treatment -> its outcome now."""
+
+    submission_id: int
+    outcomes: Mapping[str, str]
+
+
+submission_recorded: Hook[SubmissionRecorded] = Hook("intake.submission_recorded")
+screening_changed: Hook[ScreeningChanged] = Hook("intake.screening_changed")
+
+
+def submission_recorded_digest(
+    *,
+    submission_id: int,
+    submission_code: uuid.UUID,
+    location: Location,
+    contact: Mapping[str, Any],
+    health: Mapping[str, Any],
+    definition: Definition,
+    outcomes: Mapping[str, str] | None,
+    physician_decides: list[str],
+) -> SubmissionRecorded:
+    """The digest of a submission just stored, from what the caller has in hand.
+
+    `outcomes` is the stored screening result's (None without published rules), and
+    `physician_decides` its refusals a physician decides on.
+    """
+    effective = (
+        outcomes_effective(outcomes, physician_decides=physician_decides)
+        if outcomes is not None
+        else {}
+    )
+    wanted = [code for code in health.get("treatments_wanted", []) if code != NOT_SURE]
+    return SubmissionRecorded(
+        submission_id=submission_id,
+        submission_code=submission_code,
+        location=location,
+        full_name=contact["full_name"],
+        email=contact["email"],
+        phone=contact["phone"],
+        preferred_language=contact["preferred_language"],
+        outcomes={code: effective.get(code, Outcome.REVIEW) for code in wanted},
+        not_sure=NOT_SURE in health.get("treatments_wanted", []),
+        completeness=_completeness(definition, health),
+        active_triggers=trigger_profile(health).active,
+        severity=_code(health.get("severity")),
+        concern_duration=_code(health.get("concern_duration")),
+        treatment_timing=_code(health.get("treatment_timing")),
+    )
+
+
+def _completeness(definition: Definition, health: Mapping[str, Any]) -> float:
+    shown = [
+        item.link_id
+        for item in definition.items()
+        if item.is_question
+        and item.link_id not in CONTACT_LINK_IDS
+        and item_is_enabled(item, health)
+    ]
+    if not shown:
+        return 1.0
+    answered = [
+        link_id for link_id in shown if health.get(link_id) not in (None, "", [])
+    ]
+    return len(answered) / len(shown)
+
+
+def _code(answer: object) -> str | None:
+    return answer if isinstance(answer, str) else None

@@ -1,0 +1,101 @@
+"""Reads of the questionnaire: the published version, its parsed definition, the
+locations a patient can choose, and answers told in the questionnaire's words."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from clinics.models import Location
+from core.errors import BusinessError
+from intake.models import QuestionnaireVersion, VersionStatus
+from intake.questionnaires.definition import Definition, definition_load
+from intake.validators import localised
+
+SHIPPED_QUESTIONNAIRE = "redness-intake"
+
+
+class QuestionnaireUnavailable(BusinessError):
+    code = "questionnaire_unavailable"
+    status_code = 404
+
+
+def questionnaire_version_get_published(
+    *, slug: str = SHIPPED_QUESTIONNAIRE
+) -> QuestionnaireVersion:
+    """The version new answers go to; QuestionnaireUnavailable if none is published."""
+    version = (
+        QuestionnaireVersion.objects.select_related("questionnaire")
+        .filter(questionnaire__slug=slug, status=VersionStatus.PUBLISHED)
+        .first()
+    )
+    if version is None:
+        raise QuestionnaireUnavailable(
+            f"No published version of the questionnaire “{slug}”."
+        )
+    return version
+
+
+# Parsed definitions of published and retired versions, whose content never changes.
+_frozen_definitions: dict[int, Definition] = {}
+
+
+def questionnaire_definition_get(version: QuestionnaireVersion) -> Definition:
+    """The parsed definition of a version (cached once it can no longer change)."""
+    if version.status == VersionStatus.DRAFT:
+        return definition_load(version.definition)
+    definition = _frozen_definitions.get(version.pk)
+    if definition is None:
+        definition = _frozen_definitions[version.pk] = definition_load(
+            version.definition
+        )
+    return definition
+
+
+def location_list_active() -> QuerySet[Location]:
+    """Locations a patient can choose, by name."""
+    return Location.objects.filter(is_active=True).order_by("name")
+
+
+def question_in_words(definition: Definition, link_id: str) -> str:
+    """A question's text in English (staff read English), or its linkId if unknown."""
+    try:
+        return definition.item(link_id).text.en
+    except KeyError:
+        return link_id
+
+
+def answer_in_words(definition: Definition, link_id: str, value: Any) -> str:
+    """ "Question: answer" with option codes shown as the options' English text."""
+    try:
+        item = definition.item(link_id)
+    except KeyError:
+        return f"{link_id}: {value}"
+    displays = {option.code: option.display.en for option in item.options}
+    values = value if isinstance(value, list | tuple) else [value]
+    words = [
+        "yes" if one is True else "no" if one is False else displays.get(one, str(one))
+        for one in values
+    ]
+    return f"{item.text.en}: {', '.join(words)}"
+
+
+def answers_in_words(
+    definition: Definition, answers: dict[str, Any]
+) -> tuple[str, ...]:
+    """Every given answer as "Question: answer", in the questionnaire's order (keys
+    it does not know last, sorted); unanswered (None) ones left out."""
+    ordered = [item.link_id for item in definition.items() if item.link_id in answers]
+    ordered += sorted(set(answers) - set(ordered))
+    return tuple(
+        answer_in_words(definition, link_id, answers[link_id])
+        for link_id in ordered
+        if answers[link_id] is not None
+    )
+
+
+def treatment_name(code: str) -> str:
+    """A treatment's name in the active language, as the published questionnaire
+    offers it; the code in words when it offers no such treatment."""
+    definition = questionnaire_definition_get(questionnaire_version_get_published())
+    option = definition.item("treatments_wanted").option(code)
+    return localised(option.display) if option else code.replace("_", " ")

@@ -1,0 +1,90 @@
+"""Reads of drafts and submissions: by public code for the person's own pages, and
+scoped to the user's locations for every staff door."""
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import QuerySet
+
+from clinics.selectors import location_scoped
+from intake.encryption import health_data_decrypt
+from intake.models import IntakeDraft, Submission
+from intake.validators import AnswerInvalid, phone_normalise
+
+
+def intake_draft_get(*, code: Any) -> IntakeDraft | None:
+    """The draft with this public code, with its version, or None."""
+    return (
+        IntakeDraft.objects.select_related("questionnaire_version")
+        .filter(code=code)
+        .first()
+    )
+
+
+def intake_draft_answers(draft: IntakeDraft) -> dict[str, Any]:
+    """A draft's answers so far, decrypted (for its own author only: the form
+    reads back what the visitor typed, unaudited)."""
+    answers: dict[str, Any] = health_data_decrypt(draft.answers_ciphertext)
+    return answers
+
+
+def submission_get(*, code: Any) -> Submission | None:
+    """A submission by public code, with what its pages show (the patient's own
+    pages; staff doors use submission_get_for_user)."""
+    return (
+        Submission.objects.select_related(
+            "questionnaire_version__questionnaire", "location"
+        )
+        .filter(code=code)
+        .first()
+    )
+
+
+def submission_list_for_user(*, user: User | AnonymousUser) -> QuerySet[Submission]:
+    """The submissions `user` may reach: those sent to a location they work at
+    (all for clinic admins, none without a staff role)."""
+    return location_scoped(Submission.objects.all(), user=user)
+
+
+def submission_get_for_user(
+    *, user: User | AnonymousUser, code: Any
+) -> Submission | None:
+    """One submission `user` may reach, by public code; None for another
+    location's, exactly as for one that does not exist."""
+    return (
+        submission_list_for_user(user=user)
+        .select_related("questionnaire_version__questionnaire", "location")
+        .filter(code=code)
+        .first()
+    )
+
+
+def submission_exists(*, idempotency_key: str) -> bool:
+    """Whether a submission was already made with this key."""
+    return Submission.objects.filter(idempotency_key=idempotency_key).exists()
+
+
+def submission_contact_answers(submission: Submission) -> dict[str, Any]:
+    """The contact and consent items of a submission, as questionnaire answers."""
+    return {
+        "full_name": submission.full_name,
+        "birth_date": submission.birth_date.isoformat(),
+        "email": submission.email,
+        "phone": submission.phone,
+        "preferred_language": submission.preferred_language,
+        "location": submission.location.slug,
+        "contact_channel": submission.contact_channel,
+        "contact_times": list(submission.contact_times),
+        "consent_health": True,
+        "consent_marketing": submission.consent_marketing,
+        "photos": submission.photos.count(),
+    }
+
+
+def submission_phone_normalise(text: str) -> str | None:
+    """`text` as submissions store a phone number (E.164), or None when it is not
+    a number one could call: for searching by phone what the form stored."""
+    try:
+        return phone_normalise(text)
+    except AnswerInvalid:
+        return None

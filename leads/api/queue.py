@@ -1,0 +1,260 @@
+"""The queue: the leads of your locations, filtered, most urgent first.
+
+Query parameters are strict (core.serializers.QueryParamsSerializer): an unknown
+name, a value given twice where one is expected, or a value that cannot be read
+answers 400 with the parameter's name; nothing is silently ignored. The CSV export
+(leads.api.export) takes the same filters.
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clinics.models import Location
+from clinics.permissions import IsStaffMember
+from core.serializers import CommaListField, MomentField, QueryParamsSerializer
+from intake.selectors.screening import TREATMENT_OUTCOMES
+from intake.selectors.submissions import submission_phone_normalise
+from leads.api.common import (
+    ERROR,
+    PAGE_SIZE_DEFAULT,
+    PAGE_SIZE_MAX,
+    LeadTreatmentOutputSerializer,
+    UserOutputSerializer,
+    request_user,
+)
+from leads.api.pagination import keyset_page
+from leads.models import Lead
+from leads.selectors import (
+    LEAD_ORDERING_DEFAULT,
+    LEAD_ORDERINGS,
+    LeadFilters,
+    lead_is_overdue,
+    lead_queue_for_user,
+)
+from leads.services.handoff import lead_email_key
+
+NAME_SEARCH_MIN = 3
+# Digits with the usual separators and an optional leading + or 00: a phone number.
+_PHONE_LIKE = re.compile(r"\+?[\d\s().-]{7,}")
+
+
+@dataclass(frozen=True)
+class LeadSearch:
+    """What `q` asks for: an email key, an E.164 phone, or part of a name."""
+
+    email_key: str = ""
+    phone: str = ""
+    name: str = ""
+
+
+def lead_search_parse(text: str) -> LeadSearch:
+    """Classify a search: "@" means an email (matched as lead matching keys it),
+    digits mean a phone (matched in E.164), anything else part of a name."""
+    text = text.strip()
+    if "@" in text:
+        return LeadSearch(email_key=lead_email_key(text))
+    if _PHONE_LIKE.fullmatch(text) or text.startswith("00"):
+        phone = submission_phone_normalise(text)
+        if phone is None:
+            raise serializers.ValidationError(
+                "This looks like a phone number but is not one: give it with the "
+                "country code, e.g. +90 532 123 45 67."
+            )
+        return LeadSearch(phone=phone)
+    if len(text) < NAME_SEARCH_MIN:
+        raise serializers.ValidationError(
+            f"Type at least {NAME_SEARCH_MIN} letters of a name, an email or a phone."
+        )
+    return LeadSearch(name=text)
+
+
+class LeadFilterInputSerializer(QueryParamsSerializer):
+    """The queue's filters and order, shared by the list and the CSV export."""
+
+    status = CommaListField(
+        child=serializers.ChoiceField(choices=Lead.Status.choices),
+        required=False,
+        help_text="Repeat it or separate with commas: status=new,contacted.",
+    )
+    priority = CommaListField(
+        child=serializers.ChoiceField(choices=Lead.Priority.choices), required=False
+    )
+    owner = serializers.CharField(
+        required=False,
+        help_text="A user id, `me`, or `none` for the unassigned queue.",
+    )
+    overdue = serializers.BooleanField(
+        required=False,
+        default=None,
+        allow_null=True,
+        help_text="`true`: not contacted and past the first-contact deadline.",
+    )
+    location = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Location.objects.all(), required=False
+    )
+    treatment = serializers.RegexField(
+        r"^[a-z0-9_]{1,40}$",
+        required=False,
+        help_text="A treatment code the person asked about, e.g. `mesotherapy`.",
+    )
+    outcome = serializers.ChoiceField(
+        choices=list(TREATMENT_OUTCOMES),
+        required=False,
+        help_text="The screening outcome (of `treatment` when given, else of any).",
+    )
+    created_after = MomentField(
+        required=False, help_text="Created at or after this date or moment."
+    )
+    created_before = MomentField(
+        required=False,
+        end_of_day=True,
+        help_text="Created before this moment, or on or before this date.",
+    )
+    q = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="An email (exact, as matching compares emails), a phone number "
+        f"(exact, any common format), or at least {NAME_SEARCH_MIN} letters of "
+        "the name.",
+    )
+    ordering = serializers.ChoiceField(
+        choices=list(LEAD_ORDERINGS),
+        default=LEAD_ORDERING_DEFAULT,
+        help_text="`due` (most urgent first), `-created`, `created` or `-score`.",
+    )
+
+    def validate_owner(self, value: str) -> str | int:
+        if value in ("me", "none"):
+            return value
+        # isdigit alone takes "²", which int() refuses.
+        if value.isascii() and value.isdigit():
+            return int(value)
+        raise serializers.ValidationError("Use a user id, “me” or “none”.")
+
+    def validate_overdue(self, value: bool | None) -> bool | None:
+        if value is False:
+            raise serializers.ValidationError(
+                "Only overdue=true filters; leave it out to see every lead."
+            )
+        return value
+
+    def validate_q(self, value: str) -> LeadSearch:
+        return lead_search_parse(value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        after, before = attrs.get("created_after"), attrs.get("created_before")
+        if after is not None and before is not None and after >= before:
+            raise serializers.ValidationError(
+                {"created_before": ["Must be later than created_after."]}
+            )
+        return attrs
+
+
+def lead_filters_from(data: dict[str, Any], *, user: User) -> LeadFilters:
+    """The selectors' filters from LeadFilterInputSerializer's validated data."""
+    owner = data.get("owner")
+    if owner == "me":
+        owner = user.pk
+    search = data.get("q") or LeadSearch()
+    return LeadFilters(
+        statuses=data.get("status", ()),
+        priorities=data.get("priority", ()),
+        owner_id=owner if isinstance(owner, int) else None,
+        unassigned=owner == "none",
+        overdue=bool(data.get("overdue")),
+        location=data.get("location"),
+        treatment=data.get("treatment", ""),
+        outcome=data.get("outcome", ""),
+        created_after=data.get("created_after"),
+        created_before=data.get("created_before"),
+        email_key=search.email_key,
+        phone=search.phone,
+        name=search.name,
+    )
+
+
+class LeadListInputSerializer(LeadFilterInputSerializer):
+    cursor = serializers.CharField(
+        required=False, max_length=500, help_text="The `next` link's cursor."
+    )
+    page_size = serializers.IntegerField(
+        required=False,
+        default=PAGE_SIZE_DEFAULT,
+        min_value=1,
+        max_value=PAGE_SIZE_MAX,
+    )
+
+
+class LeadListItemOutputSerializer(serializers.Serializer[Any]):
+    code = serializers.UUIDField()
+    full_name = serializers.CharField()
+    email = serializers.EmailField()
+    phone = serializers.CharField()
+    status = serializers.ChoiceField(choices=Lead.Status.choices)
+    priority = serializers.ChoiceField(choices=Lead.Priority.choices)
+    score = serializers.IntegerField()
+    location = serializers.CharField(source="location.slug")
+    owner = UserOutputSerializer(allow_null=True)
+    first_contact_due_at = serializers.DateTimeField()
+    first_contacted_at = serializers.DateTimeField(allow_null=True)
+    overdue = serializers.SerializerMethodField()
+    treatments = LeadTreatmentOutputSerializer(many=True, source="treatments.all")
+    created_at = serializers.DateTimeField()
+    match_uncertain = serializers.SerializerMethodField(
+        help_text="Another lead has this phone under another name: merge or not."
+    )
+
+    def get_overdue(self, lead: Lead) -> bool:
+        now: dt.datetime = self.context.get("now") or timezone.now()
+        return lead_is_overdue(lead, now=now)
+
+    def get_match_uncertain(self, lead: Lead) -> bool:
+        return lead.match_uncertain_with_id is not None
+
+
+class LeadListOutputSerializer(serializers.Serializer[Any]):
+    results = LeadListItemOutputSerializer(many=True)
+    next = serializers.URLField(allow_null=True)
+
+
+class LeadListApi(APIView):
+    """The queue: the leads of your locations, filtered, most urgent first."""
+
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(
+        operation_id="leads_list",
+        parameters=[LeadListInputSerializer],
+        responses={200: LeadListOutputSerializer, 400: ERROR, 403: ERROR},
+    )
+    def get(self, request: Request) -> Response:
+        params = LeadListInputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        now = timezone.now()
+        leads = lead_queue_for_user(
+            user=request.user,
+            filters=lead_filters_from(data, user=request_user(request)),
+            now=now,
+        )
+        ordering = LEAD_ORDERINGS[data["ordering"]]
+        page = keyset_page(
+            leads,
+            name=data["ordering"],
+            field=ordering.field,
+            descending=ordering.descending,
+            cursor=data.get("cursor"),
+            page_size=data["page_size"],
+        )
+        body = {"results": page.rows, "next": page.next_url(request)}
+        return Response(LeadListOutputSerializer(body, context={"now": now}).data)
