@@ -13,7 +13,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_NO_PROGRESS := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-unit lint format services system-packages messages clean
+.PHONY: help install run test test-unit lint format services system-packages messages clean bench
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -56,6 +56,10 @@ test: install system-packages services lint  ## Lint, then every test on the rea
 
 test-unit: install  ## Only the fast tests (no worker, browser or server processes)
 	$(PY) -m pytest -m "not integration"
+
+bench: install services  ## Benchmarks against a baseline in the same run (bench/README.md)
+	$(PY) bench/submissions.py
+	$(PY) bench/screening.py
 
 clean:  ## Remove the virtual environments and local data under var/
 	rm -rf $(VENV) $(TOOLS) var

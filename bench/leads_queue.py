@@ -38,8 +38,8 @@ from rest_framework.test import APIClient  # noqa: E402
 
 from clinics.models import StaffMember  # noqa: E402
 from leads.models import Lead, LeadTask  # noqa: E402
-from tests.factories import LocationFactory  # noqa: E402
-from tests.leads.staff_api import client_for, leads_bulk_create, staff  # noqa: E402
+from tests.support.factories import LocationFactory  # noqa: E402
+from tests.support.staff_api import client_for, leads_bulk_create, staff  # noqa: E402
 
 ROUNDS = 5
 CALLS = 5

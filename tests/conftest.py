@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 
 from clinics.models import Location
 from intake.models import QuestionnaireVersion
-from tests.factories import LocationFactory, StaffUserFactory, UserFactory
 from tests.support import services
+from tests.support.factories import LocationFactory, StaffUserFactory, UserFactory
 from tests.support.smtp import SmtpServer, running_smtp_server
 from tests.support.worker import WorkerProcess, running_worker
 

@@ -99,9 +99,12 @@ class RuleExplanationSerializer(serializers.Serializer[Any]):
 
 
 class TreatmentExplanationSerializer(serializers.Serializer[Any]):
+    """One treatment's outcome and the rules behind it; the lead health endpoint
+    shows the same shape."""
+
     treatment = serializers.CharField()
-    outcome = serializers.CharField()
-    effective = serializers.CharField()
+    outcome = serializers.CharField(help_text="As the rules decided.")
+    effective = serializers.CharField(help_text="After physician decisions.")
     rules = RuleExplanationSerializer(many=True)
 
 

@@ -116,14 +116,7 @@ def submission_health_read(
     """One submission's health answers and screening, in words; audited as
     `answers`. HealthReadRefused, or SubmissionNotFound outside the user's
     locations."""
-    reader = health_read_check(user=user)
-    submission = _with_screening(
-        submission_list_for_user(user=user).filter(code=code)
-    ).first()
-    if submission is None:
-        raise SubmissionNotFound("No such submission.")
-    _record([submission], user=reader, what=What.ANSWERS)
-    return _health(submission)
+    return _health(_read_one(user, code, what=What.ANSWERS))
 
 
 def submission_health_read_many(
@@ -147,14 +140,7 @@ def submission_screening_read(
 ) -> SubmissionScreening:
     """A submission's current screening: the stored result, the physicians'
     decisions on it, each outcome in words; audited as `screening`."""
-    reader = health_read_check(user=user)
-    submission = _with_screening(
-        submission_list_for_user(user=user).filter(code=code)
-    ).first()
-    if submission is None:
-        raise SubmissionNotFound("No such submission.")
-    _record([submission], user=reader, what=What.SCREENING)
-    return _screening(submission)
+    return _screening(_read_one(user, code, what=What.SCREENING))
 
 
 def submission_screening_reads_record(
@@ -219,6 +205,19 @@ def submission_photo_read(
         content_type=photo.content_type,
         data=health_bytes_decrypt(bytes(photo.content_ciphertext)),
     )
+
+
+def _read_one(user: User | AnonymousUser, code: uuid.UUID, *, what: str) -> Submission:
+    """The submission `code` with its screening, once the role, the scope and the
+    audit row allow it to be decrypted."""
+    reader = health_read_check(user=user)
+    submission = _with_screening(
+        submission_list_for_user(user=user).filter(code=code)
+    ).first()
+    if submission is None:
+        raise SubmissionNotFound("No such submission.")
+    _record([submission], user=reader, what=what)
+    return submission
 
 
 def _record(submissions: Iterable[Submission], *, user: User, what: str) -> None:

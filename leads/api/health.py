@@ -12,41 +12,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinics.permissions import IsStaffMember
+from intake.api.serializers import OverrideSerializer, TreatmentExplanationSerializer
 from intake.services.health import submission_health_read_many
 from leads.api.common import ERROR, NOT_VISIBLE, lead_visible_get
 from leads.selectors import lead_submission_ids
-
-
-class RuleExplanationOutputSerializer(serializers.Serializer[Any]):
-    outcome = serializers.CharField()
-    reason = serializers.CharField()
-    answers = serializers.ListField(child=serializers.CharField())
-    missing = serializers.ListField(child=serializers.CharField())
-    source = serializers.CharField()  # type: ignore[assignment]
-    reconsider_on = serializers.DateField(allow_null=True)
-
-
-class TreatmentExplanationOutputSerializer(serializers.Serializer[Any]):
-    treatment = serializers.CharField()
-    outcome = serializers.CharField(help_text="As the rules decided.")
-    effective = serializers.CharField(help_text="After physician decisions.")
-    rules = RuleExplanationOutputSerializer(many=True)
-
-
-class DecisionOutputSerializer(serializers.Serializer[Any]):
-    treatment = serializers.CharField()
-    decision = serializers.CharField()
-    note = serializers.CharField()
-    decided_by = serializers.CharField(source="decided_by.get_username")
-    decided_at = serializers.DateTimeField()
 
 
 class ScreeningOutputSerializer(serializers.Serializer[Any]):
     rule_set_version = serializers.CharField(allow_null=True)
     evaluated_on = serializers.DateField(allow_null=True)
     effective_outcomes = serializers.DictField(child=serializers.CharField())
-    explanations = TreatmentExplanationOutputSerializer(many=True)
-    overrides = DecisionOutputSerializer(many=True)
+    explanations = TreatmentExplanationSerializer(many=True)
+    overrides = OverrideSerializer(many=True)
 
 
 class SubmissionHealthOutputSerializer(serializers.Serializer[Any]):

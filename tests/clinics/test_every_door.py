@@ -54,9 +54,9 @@ from leads.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from tests.factories import LeadFactory, LocationFactory
-from tests.intake.conftest import complete_answers
-from tests.leads.staff_api import staff
+from tests.support.answers import complete_answers
+from tests.support.factories import LeadFactory, LocationFactory
+from tests.support.staff_api import staff
 
 pytestmark = pytest.mark.django_db
 

@@ -22,9 +22,9 @@ from rest_framework.test import APIClient
 from clinics.models import Location, StaffMember
 from intake.models import Submission
 from leads.models import Lead, LeadTreatment
-from tests.factories import LeadFactory
-from tests.intake.conftest import complete_answers
-from tests.leads.staff_api import client_for, staff
+from tests.support.answers import complete_answers
+from tests.support.factories import LeadFactory
+from tests.support.staff_api import client_for, staff
 
 pytestmark = pytest.mark.django_db
 

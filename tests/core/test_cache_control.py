@@ -40,8 +40,8 @@ from leads.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from tests.intake.conftest import complete_answers
-from tests.leads.staff_api import client_for, staff
+from tests.support.answers import complete_answers
+from tests.support.staff_api import client_for, staff
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,4 @@
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -7,8 +6,7 @@ from django.core.cache import cache
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from clinics.models import Location, StaffMember
-from tests.factories import StaffMemberFactory
-from tests.intake.screening.contract import baseline_answers
+from tests.support.factories import StaffMemberFactory
 
 
 @pytest.fixture(autouse=True)
@@ -17,34 +15,6 @@ def _fresh_rate_limits(settings: SettingsWrapper) -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
-
-
-def contact_answers(**overrides: Any) -> dict[str, Any]:
-    """The "About you" step, answered; consent to health data given."""
-    return {
-        "full_name": "Ayşe Yılmaz",
-        "birth_date": "1988-05-14",
-        "email": "ayse.yilmaz@example.com",
-        "phone": "0532 123 45 67",
-        "preferred_language": "tr",
-        "location": "nisantasi",
-        "contact_channel": "whatsapp",
-        "contact_times": ["morning", "evening"],
-        "consent_health": True,
-        "consent_marketing": False,
-        **overrides,
-    }
-
-
-def complete_answers(**overrides: Any) -> dict[str, Any]:
-    """Every question of the shipped questionnaire, low risk, with contact details."""
-    answers = {**baseline_answers(), **contact_answers()}
-    for link_id, value in overrides.items():
-        if value is None:
-            answers.pop(link_id, None)
-        else:
-            answers[link_id] = value
-    return answers
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from intake.models import (
     ScreeningOverride,
     Submission,
 )
-from tests.intake.conftest import complete_answers
+from tests.support.answers import complete_answers
 
 SUBMISSIONS = "/api/v1/submissions"
 

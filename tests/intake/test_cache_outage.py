@@ -13,8 +13,8 @@ from rest_framework.test import APIClient
 from intake.models import IntakeDraft, QuestionnaireVersion, Submission
 from intake.services.resume import resume_email_send_due
 from intake.tasks import resume_email_send_task
-from tests.intake.conftest import complete_answers
-from tests.intake.form_steps import fill_all, start, step_data
+from tests.support.answers import complete_answers
+from tests.support.form_steps import fill_all, start, step_data
 
 # Nothing listens on port 1: every cache call fails at once with ConnectionError.
 UNREACHABLE = {

@@ -23,8 +23,8 @@ from intake.services.submissions import (
     submission_submit_draft,
 )
 from intake.tasks import resume_email_send_task
-from tests.intake.conftest import complete_answers
-from tests.intake.form_steps import STEPS, fill_until_last, start, step_data
+from tests.support.answers import complete_answers
+from tests.support.form_steps import STEPS, fill_until_last, start, step_data
 
 
 @pytest.mark.django_db

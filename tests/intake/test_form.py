@@ -6,8 +6,8 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from intake.encryption import health_data_decrypt
 from intake.models import IntakeDraft, QuestionnaireVersion, Submission
-from tests.intake.conftest import complete_answers
-from tests.intake.form_steps import STEPS, fill_all, fill_until_last, start, step_data
+from tests.support.answers import complete_answers
+from tests.support.form_steps import STEPS, fill_all, fill_until_last, start, step_data
 
 
 @pytest.mark.django_db

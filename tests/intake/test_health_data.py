@@ -15,8 +15,8 @@ from rest_framework.test import APIClient
 from intake.encryption import HealthDataUnreadable, health_data_decrypt
 from intake.models import HealthDataAccess, QuestionnaireVersion, Submission
 from intake.photos import PhotoInvalid, photo_prepare
-from tests.intake.conftest import complete_answers
-from tests.intake.form_steps import STEPS, fill_until_last, step_data
+from tests.support.answers import complete_answers
+from tests.support.form_steps import STEPS, fill_until_last, step_data
 
 
 def submit(api_client: APIClient, **overrides: object) -> str:

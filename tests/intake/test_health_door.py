@@ -30,9 +30,9 @@ from intake.models import (
 )
 from intake.services.health import submission_health_read_many
 from leads.models import Lead
-from tests.factories import LocationFactory
-from tests.leads.staff_api import staff
-from tests.leads.submitting import lead_of, submit
+from tests.support.factories import LocationFactory
+from tests.support.staff_api import staff
+from tests.support.submitting import lead_of, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -299,18 +299,3 @@ def test_nothing_outside_the_health_door_decrypts_health_data() -> None:
         "Read health data for staff through intake.services.health, which checks "
         "the role and the location and audits the read."
     )
-
-
-def test_the_staff_api_reaches_intake_through_its_selectors_and_services_only() -> None:
-    public = ("intake.selectors.", "intake.services.", "intake.hooks")
-    files = [*sorted((ROOT / "leads/api").glob("*.py")), ROOT / "leads/selectors.py"]
-    reaching_in = [
-        f"{path.relative_to(ROOT)}: {node.module}"
-        for path in files
-        for node in ast.walk(ast.parse(path.read_text()))
-        if isinstance(node, ast.ImportFrom)
-        and (node.module or "").startswith("intake")
-        and not (node.module or "").startswith(public)
-    ]
-
-    assert reaching_in == []

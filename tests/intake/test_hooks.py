@@ -13,7 +13,7 @@ from intake.hooks import SubmissionRecorded, submission_recorded
 from intake.models import QuestionnaireVersion, Submission
 from intake.services.submissions import submission_create
 from leads.models import Lead, LeadTreatment
-from tests.intake.conftest import complete_answers
+from tests.support.answers import complete_answers
 
 
 class ReceiverBroke(Exception):

@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from intake.models import QuestionnaireVersion
-from tests.intake.conftest import complete_answers
-from tests.intake.form_steps import start
+from tests.support.answers import complete_answers
+from tests.support.form_steps import start
 
 
 @pytest.mark.django_db

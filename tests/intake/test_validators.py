@@ -4,7 +4,7 @@ from django.utils import timezone, translation
 from intake.models import QuestionnaireVersion
 from intake.selectors.questionnaires import questionnaire_definition_get
 from intake.validators import answers_clean
-from tests.intake.conftest import complete_answers
+from tests.support.answers import complete_answers
 
 pytestmark = pytest.mark.django_db
 

@@ -32,7 +32,7 @@ from intake.services.screening import (
     rule_set_version_publish,
 )
 from intake.services.versions import VersionNotDraft
-from tests.intake.conftest import complete_answers
+from tests.support.answers import complete_answers
 
 
 @pytest.mark.django_db

@@ -3,13 +3,13 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import StaffUserFactory
 from tests.integration.browser_support import (
     PageWatch,
     fits_the_screen,
     screenshot,
     watch_on_a_phone,
 )
+from tests.support.factories import StaffUserFactory
 from tests.support.worker import WorkerProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -17,14 +17,14 @@ from playwright.sync_api import Browser, Locator, Page, Response, expect
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
-from tests.factories import LocationFactory
-from tests.intake.conftest import complete_answers
 from tests.integration.browser_support import (
     PageWatch,
     fits_the_screen,
     screenshot,
     watch_on_a_phone,
 )
+from tests.support.answers import complete_answers
+from tests.support.factories import LocationFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

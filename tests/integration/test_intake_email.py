@@ -10,7 +10,7 @@ from django.test import Client
 
 from core.models import DeliveryStatus
 from intake.models import ResumeEmail
-from tests.factories import LocationFactory
+from tests.support.factories import LocationFactory
 from tests.support.smtp import SmtpServer
 from tests.support.waiting import wait_for_status
 from tests.support.worker import WorkerProcess

@@ -23,7 +23,7 @@ from leads.services.notifications import (
     staff_notification_send_due,
 )
 from leads.tasks import lead_deadlines_escalate_task, staff_notification_send_task
-from tests.leads.escalation_support import lead, open_location, staff
+from tests.support.escalation import lead, open_location, staff
 from tests.support.smtp import SmtpServer, body_of, subject_of
 from tests.support.waiting import wait_for_status
 from tests.support.worker import WorkerProcess

@@ -11,8 +11,8 @@ from clinics.models import Location
 from core.models import DeliveryStatus
 from intake.models import QuestionnaireVersion
 from leads.models import AssignmentRule, Lead, WebhookDelivery, WebhookEndpoint
-from tests.factories import StaffMemberFactory
-from tests.intake.conftest import complete_answers
+from tests.support.answers import complete_answers
+from tests.support.factories import StaffMemberFactory
 from tests.support.smtp import SmtpServer, body_of, subject_of
 from tests.support.waiting import wait_for_status
 from tests.support.webhook_receiver import running_webhook_receiver

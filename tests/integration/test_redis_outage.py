@@ -17,10 +17,10 @@ from clinics.models import Location
 from core.models import DeliveryStatus
 from intake.models import QuestionnaireVersion, ResumeEmail, Submission
 from leads.models import AssignmentRule, StaffNotification
-from tests.factories import StaffMemberFactory
-from tests.intake.conftest import complete_answers
-from tests.intake.form_steps import STEPS, step_data
 from tests.support import services
+from tests.support.answers import complete_answers
+from tests.support.factories import StaffMemberFactory
+from tests.support.form_steps import STEPS, step_data
 from tests.support.redis_process import (
     RedisProcess,
     Stop,

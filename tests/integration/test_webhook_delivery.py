@@ -10,7 +10,7 @@ from core.models import DeliveryStatus
 from leads.models import WebhookDelivery, WebhookEndpoint
 from leads.webhooks.services import webhook_event_record
 from leads.webhooks.signing import webhook_signature
-from tests.factories import LeadFactory
+from tests.support.factories import LeadFactory
 from tests.support.waiting import wait_for_status
 from tests.support.webhook_receiver import WebhookReceiver, running_webhook_receiver
 from tests.support.worker import WORKER_WEBHOOK_RETRY_BASE_SECONDS, WorkerProcess

@@ -7,7 +7,7 @@ from django.test import Client
 
 from clinics.models import Location, StaffMember
 from leads.models import AssignmentRule
-from tests.factories import LeadFactory, LocationFactory, StaffMemberFactory
+from tests.support.factories import LeadFactory, LocationFactory, StaffMemberFactory
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from django.contrib.auth.models import User
 from clinics.models import Location, StaffMember
 from intake.models import QuestionnaireVersion
 from leads.models import Lead, LeadEvent
-from tests.factories import LeadFactory
-from tests.leads.staff_api import client_for, staff
-from tests.leads.submitting import lead_of, submit
+from tests.support.factories import LeadFactory
+from tests.support.staff_api import client_for, staff
+from tests.support.submitting import lead_of, submit
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 from clinics.models import Location, StaffMember
 from intake.models import QuestionnaireVersion, ScreeningOverride
 from leads.models import Lead, LeadEvent
-from tests.leads.staff_api import client_for, staff
-from tests.leads.submitting import lead_of, submit
+from tests.support.staff_api import client_for, staff
+from tests.support.submitting import lead_of, submit
 
 pytestmark = pytest.mark.django_db
 

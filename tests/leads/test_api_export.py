@@ -9,9 +9,9 @@ import pytest
 from clinics.models import Location, StaffMember
 from intake.models import HealthDataAccess, QuestionnaireVersion
 from leads.models import Lead, LeadTreatment
-from tests.factories import LeadFactory
-from tests.leads.staff_api import client_for, staff
-from tests.leads.submitting import lead_of, submit
+from tests.support.factories import LeadFactory
+from tests.support.staff_api import client_for, staff
+from tests.support.submitting import lead_of, submit
 
 pytestmark = pytest.mark.django_db
 

@@ -20,8 +20,8 @@ from schemathesis.specs.openapi.checks import ignored_auth, positive_data_accept
 from clinics.models import Location, StaffMember
 from config.wsgi import application
 from leads.models import Lead, LeadTreatment
-from tests.factories import LeadFactory
-from tests.leads.staff_api import staff
+from tests.support.factories import LeadFactory
+from tests.support.staff_api import staff
 
 schema = schemathesis.openapi.from_wsgi(
     "/api/schema/?format=json", application

@@ -5,8 +5,8 @@ from django.contrib.auth.models import User
 
 from clinics.models import Location, StaffMember
 from intake.models import HealthDataAccess, QuestionnaireVersion
-from tests.leads.staff_api import client_for, staff
-from tests.leads.submitting import lead_of, submit
+from tests.support.staff_api import client_for, staff
+from tests.support.submitting import lead_of, submit
 
 pytestmark = pytest.mark.django_db
 

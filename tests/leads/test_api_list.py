@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 
 from clinics.models import Location, StaffMember
 from leads.models import Lead, LeadTreatment
-from tests.factories import LeadFactory, LocationFactory
-from tests.leads.staff_api import client_for, staff
+from tests.support.factories import LeadFactory, LocationFactory
+from tests.support.staff_api import client_for, staff
 
 pytestmark = pytest.mark.django_db
 

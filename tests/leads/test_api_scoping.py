@@ -11,8 +11,8 @@ from rest_framework.test import APIClient
 
 from clinics.models import Location, StaffMember
 from leads.models import Lead, LeadEvent
-from tests.factories import LeadFactory, LocationFactory, StaffUserFactory
-from tests.leads.staff_api import client_for, staff
+from tests.support.factories import LeadFactory, LocationFactory, StaffUserFactory
+from tests.support.staff_api import client_for, staff
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from core.errors import BusinessError
 from intake.models import QuestionnaireVersion
 from leads.models import AssignmentRule, Lead, WebhookDelivery, WebhookEndpoint
 from leads.services.assignment import lead_assign
-from tests.factories import LocationFactory, StaffMemberFactory
-from tests.leads.submitting import lead_of, submit
+from tests.support.factories import LocationFactory, StaffMemberFactory
+from tests.support.submitting import lead_of, submit
 
 
 def _people(count: int) -> list[str]:

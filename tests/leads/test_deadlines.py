@@ -10,8 +10,8 @@ from clinics.models import Location, StaffMember
 from leads.models import Lead, LeadEvent, StaffNotification
 from leads.services import deadlines
 from leads.services.deadlines import first_contact_due_at, lead_deadlines_escalate
-from tests.factories import LocationFactory
-from tests.leads.escalation_support import lead, open_location, staff
+from tests.support.escalation import lead, open_location, staff
+from tests.support.factories import LocationFactory
 
 pytestmark = pytest.mark.django_db
 

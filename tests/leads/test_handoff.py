@@ -9,8 +9,8 @@ from clinics.models import Location, StaffMember
 from intake.models import QuestionnaireVersion, ScreeningOverride
 from intake.services.screening import screening_override_record
 from leads.models import Lead, LeadEvent
-from tests.factories import StaffMemberFactory
-from tests.leads.submitting import lead_of, submit
+from tests.support.factories import StaffMemberFactory
+from tests.support.submitting import lead_of, submit
 
 
 @pytest.fixture

@@ -22,8 +22,8 @@ from rest_framework.test import APIClient
 from clinics.models import Location, StaffMember
 from leads.models import Lead
 from leads.selectors import LeadFilters, lead_filters_apply, lead_list_for_user
-from tests.factories import LocationFactory
-from tests.leads.staff_api import client_for, leads_bulk_create, staff
+from tests.support.factories import LocationFactory
+from tests.support.staff_api import client_for, leads_bulk_create, staff
 
 pytestmark = pytest.mark.django_db
 

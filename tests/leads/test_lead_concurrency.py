@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from intake.models import QuestionnaireVersion
 from leads.models import Lead, LeadEvent
-from tests.leads.submitting import submit
+from tests.support.submitting import submit
 
 
 def _in_threads(*works: Callable[[], object]) -> list[BaseException]:

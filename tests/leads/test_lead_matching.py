@@ -8,9 +8,9 @@ from intake.services.submissions import submission_create
 from leads.matching import email_key, names_agree
 from leads.models import Lead, LeadEvent
 from leads.services.timeline import lead_transition
-from tests.factories import StaffUserFactory
-from tests.intake.conftest import complete_answers
-from tests.leads.submitting import lead_of, submit
+from tests.support.answers import complete_answers
+from tests.support.factories import StaffUserFactory
+from tests.support.submitting import lead_of, submit
 
 GMAIL = {"plus_tags", "gmail_dots"}
 

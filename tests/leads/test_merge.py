@@ -7,8 +7,8 @@ from intake.models import QuestionnaireVersion
 from leads.models import Lead, LeadEvent, LeadTreatment
 from leads.services.merge import lead_merge
 from leads.services.timeline import lead_note_add, lead_transition
-from tests.factories import StaffUserFactory
-from tests.leads.submitting import lead_of, submit
+from tests.support.factories import StaffUserFactory
+from tests.support.submitting import lead_of, submit
 
 
 def test_a_merge_keeps_every_submission_note_and_event_of_both(

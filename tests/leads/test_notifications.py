@@ -19,7 +19,7 @@ from leads.services.notifications import (
     staff_notification_send_due,
 )
 from leads.tasks import staff_notification_send_task
-from tests.leads.escalation_support import lead, open_location, staff
+from tests.support.escalation import lead, open_location, staff
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from leads.services import patient_messages
 from leads.services.patient_messages import patient_message_send
 from leads.services.review import lead_review_decide
 from leads.tasks import patient_message_send_task
-from tests.factories import StaffMemberFactory
-from tests.leads.submitting import lead_of, submit
+from tests.support.factories import StaffMemberFactory
+from tests.support.submitting import lead_of, submit
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from core.errors import BusinessError
 from leads.models import Lead, LeadEvent
 from leads.pipeline import ALLOWED_TRANSITIONS, OPEN_STATUSES
 from leads.services.timeline import lead_call_log, lead_note_add, lead_transition
-from tests.factories import LeadFactory, StaffUserFactory
+from tests.support.factories import LeadFactory, StaffUserFactory
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from rest_framework.test import APIClient
 from clinics.models import Location, StaffMember
 from intake.models import QuestionnaireVersion
 from leads.models import Lead
-from tests.factories import LocationFactory
-from tests.leads.staff_api import client_for, leads_bulk_create, staff
-from tests.leads.submitting import lead_of, submit
+from tests.support.factories import LocationFactory
+from tests.support.staff_api import client_for, leads_bulk_create, staff
+from tests.support.submitting import lead_of, submit
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from intake.models import QuestionnaireVersion, ScreeningOverride
 from leads.models import Lead, LeadEvent, LeadTask, StaffNotification
 from leads.services.review import lead_review_decide
 from leads.services.timeline import lead_transition
-from tests.factories import StaffMemberFactory
-from tests.leads.staff_api import client_for
-from tests.leads.submitting import lead_of, submit
+from tests.support.factories import StaffMemberFactory
+from tests.support.staff_api import client_for
+from tests.support.submitting import lead_of, submit
 
 
 @pytest.fixture

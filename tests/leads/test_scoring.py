@@ -6,7 +6,7 @@ import pytest
 
 from intake.models import QuestionnaireVersion
 from leads.scoring import lead_score
-from tests.leads.submitting import lead_of, submit
+from tests.support.submitting import lead_of, submit
 
 
 def _score(answers: dict[str, Any], outcomes: dict[str, str]) -> Any:

@@ -25,7 +25,7 @@ from leads.webhooks.services import (
     webhook_retry_policy,
 )
 from leads.webhooks.signing import webhook_signature
-from tests.factories import LeadFactory, UserFactory
+from tests.support.factories import LeadFactory, UserFactory
 from tests.support.webhook_receiver import WebhookReceiver, running_webhook_receiver
 
 pytestmark = pytest.mark.django_db

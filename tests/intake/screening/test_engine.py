@@ -16,7 +16,7 @@ from intake.screening import (
     shipped_rule_set_data,
 )
 from intake.screening.conditions import months_after, months_before
-from tests.intake.screening.contract import (
+from tests.support.screening_contract import (
     ADULT_BIRTH_DATE,
     INJECTABLE_OR_ENERGY,
     TODAY,

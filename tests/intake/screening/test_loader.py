@@ -17,7 +17,7 @@ from intake.screening import (
     shipped_rule_set_data,
     shipped_rule_set_path,
 )
-from tests.intake.screening.contract import LINK_IDS, OPTIONS
+from tests.support.screening_contract import LINK_IDS, OPTIONS
 
 TEXT = {"en": "A physician will look at your answers.", "tr": "Hekimimiz inceleyecek."}
 

@@ -17,14 +17,14 @@ from intake.screening import (
     screening_result_from_dict,
     shipped_rule_set_data,
 )
-from tests.intake.screening.contract import (
+from tests.support.screening_contract import (
     INJECTABLE_OR_ENERGY,
     ITEMS,
     ITEMS_BY_ID,
     TODAY,
     is_enabled,
 )
-from tests.intake.screening.strategies import (
+from tests.support.screening_strategies import (
     answer_sets,
     answer_values,
     birth_dates,

@@ -14,7 +14,7 @@ from intake.screening import (
     screening_result_from_dict,
     shipped_rule_set_data,
 )
-from tests.intake.screening.contract import (
+from tests.support.screening_contract import (
     ADULT_BIRTH_DATE,
     TODAY,
     answers_with,

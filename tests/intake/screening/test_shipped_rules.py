@@ -15,7 +15,7 @@ from intake.screening import (
     rule_set_load,
     shipped_rule_set_data,
 )
-from tests.intake.screening.contract import (
+from tests.support.screening_contract import (
     ADULT_BIRTH_DATE,
     LINK_IDS,
     OPTIONS,

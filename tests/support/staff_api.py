@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from clinics.models import Location, StaffMember
 from leads.models import Lead, LeadEvent, LeadTask, LeadTreatment
-from tests.factories import StaffMemberFactory
+from tests.support.factories import StaffMemberFactory
 
 # How often each is asked about, and each outcome given: rare ones exist, as in life.
 TREATMENTS = {

@@ -6,7 +6,7 @@ from typing import Any
 from intake.models import QuestionnaireVersion, Submission
 from intake.services.submissions import submission_create
 from leads.models import Lead, LeadEvent
-from tests.intake.conftest import complete_answers
+from tests.support.answers import complete_answers
 
 
 def submit(version: QuestionnaireVersion, **overrides: Any) -> Submission:

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from clinics.models import Location, StaffMember
 from clinics.workinghours import WEEKDAYS
 from leads.models import Lead
-from tests.factories import LeadFactory, LocationFactory, StaffMemberFactory
+from tests.support.factories import LeadFactory, LocationFactory, StaffMemberFactory
 
 ALWAYS_OPEN = {day: [["00:00", "24:00"]] for day in WEEKDAYS}
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from tests.intake.screening.contract import ITEMS, TODAY, Item, is_enabled
+from tests.support.screening_contract import ITEMS, TODAY, Item, is_enabled
 
 # Past dates, mostly recent enough to matter to the rules (weeks to months).
 _DAYS_AGO = st.one_of(st.integers(0, 120), st.integers(0, 800))
