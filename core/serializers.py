@@ -118,6 +118,12 @@ class CodeField(serializers.UUIDField):
 class UserIdField(serializers.PrimaryKeyRelatedField[User]):
     """A user of the field's queryset, by id as a JSON integer."""
 
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        # DRF reads "" as null for relations; the schema says integer or null.
+        if data == "":
+            self.fail("incorrect_type", data_type="str")
+        return super().run_validation(data)
+
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("incorrect_type", data_type=type(data).__name__)

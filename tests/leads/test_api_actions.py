@@ -123,6 +123,20 @@ def test_a_lead_cannot_go_to_someone_who_does_not_work_there(
     assert "owner" in to_nobody.json()["fields"]
 
 
+def test_an_empty_owner_is_refused_not_read_as_unassign(
+    coordinator: User, lead: Lead, location: Location
+) -> None:
+    lead_coordinator = staff(locations=[location], lead_coordinator=True)
+    _post(lead_coordinator, lead, "assign", {"owner": coordinator.pk})
+
+    blank = _post(lead_coordinator, lead, "assign", {"owner": ""})
+
+    assert blank.status_code == 400
+    assert "owner" in blank.json()["fields"]
+    lead.refresh_from_db()
+    assert lead.owner == coordinator
+
+
 def test_a_note_and_a_call_land_on_the_timeline_newest_first(
     coordinator: User, lead: Lead
 ) -> None:
