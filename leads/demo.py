@@ -1,4 +1,5 @@
-"""The demo clinic for `make run`: a location, two practitioners, three logins, a rule.
+"""The demo clinic for `make run`: two locations (Istanbul, and Berlin with daylight
+saving), two practitioners, three logins, a rule.
 
 Loading is idempotent: a second run updates the same rows and resets the demo passwords
 so that the ones printed always work. Only settings with DEMO_DATA_ALLOWED may load it.
@@ -60,6 +61,15 @@ def demo_clinic_load() -> list[DemoLogin]:
             "time_zone": settings.TIME_ZONE,
         },
     )
+    berlin, _ = Location.objects.update_or_create(
+        slug="berlin",
+        defaults={
+            "name": "Berlin Mitte Clinic",
+            "address": "Friedrichstraße 100, 10117 Berlin",
+            "phone": "+49300000000",
+            "time_zone": "Europe/Berlin",
+        },
+    )
     user_model = get_user_model()
     view_permissions = Permission.objects.filter(
         content_type__app_label__in=["clinics", "leads"], codename__startswith="view_"
@@ -96,7 +106,7 @@ def demo_clinic_load() -> list[DemoLogin]:
                 "is_lead_coordinator": role == StaffMember.Role.COORDINATOR,
             },
         )
-        member.locations.set([location])
+        member.locations.set([location, berlin])
         logins.append(
             DemoLogin(role=str(role.label), username=username, password=password)
         )
@@ -125,5 +135,8 @@ def demo_clinic_load() -> list[DemoLogin]:
             display_name=display_name,
             defaults={"kind": kind, "languages": languages, "user": practitioner_user},
         )
-        practitioner.locations.set([location])
+        # The physician also sees patients in Berlin on Saturdays (booking's demo).
+        practitioner.locations.set(
+            [location, berlin] if kind == Practitioner.Kind.PHYSICIAN else [location]
+        )
     return logins

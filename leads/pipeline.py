@@ -64,3 +64,9 @@ def next_statuses(from_status: str) -> list[str]:
     """The statuses a lead in `from_status` may move to, in pipeline order."""
     allowed = ALLOWED_TRANSITIONS.get(from_status, frozenset())
     return [status.value for status in Status if status in allowed]
+
+
+def booking_moves_to_booked(status: str) -> bool:
+    """A booking made moves the lead to booked from any open status: booking is the
+    step every earlier one leads to, and a patient who books themselves skips them."""
+    return status in OPEN_STATUSES and status != Status.BOOKED

@@ -273,3 +273,28 @@ def lead_submission_ids(*, lead: Lead) -> QuerySet[LeadEvent, int]:
     return LeadEvent.objects.filter(
         lead_id=lead.pk, kind=LeadEvent.Kind.SUBMITTED, submission__isnull=False
     ).values_list("submission_id", flat=True)
+
+
+def lead_treatment_outcome(*, lead: Lead, treatment: str) -> str | None:
+    """The lead's effective screening outcome for `treatment`, None when the person
+    did not ask about it."""
+    outcome: str | None = (
+        lead.treatments.filter(treatment=treatment)
+        .values_list("outcome", flat=True)
+        .first()
+    )
+    return outcome
+
+
+def lead_treatment_cleared(*, lead: Lead, treatment: str) -> bool:
+    """Whether a physician cleared `treatment` for this lead (and did not decline it
+    since)."""
+    newest = (
+        lead.events.filter(
+            kind=LeadEvent.Kind.PHYSICIAN_DECISION, data__treatment=treatment
+        )
+        .order_by("-created_at", "-id")
+        .values_list("data__decision", flat=True)
+        .first()
+    )
+    return newest == "cleared"

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "clinics",
     "intake",
     "leads",
+    "booking",
 ]
 
 MIDDLEWARE = [

@@ -99,3 +99,14 @@ def treatment_name(code: str) -> str:
     definition = questionnaire_definition_get(questionnaire_version_get_published())
     option = definition.item("treatments_wanted").option(code)
     return localised(option.display) if option else code.replace("_", " ")
+
+
+def treatment_options() -> list[tuple[str, str]]:
+    """(code, English name) of each treatment the published questionnaire offers,
+    "not sure" left out: what an appointment type may serve."""
+    definition = questionnaire_definition_get(questionnaire_version_get_published())
+    return [
+        (option.code, option.display.en)
+        for option in definition.item("treatments_wanted").options
+        if option.code != "not_sure"
+    ]

@@ -46,4 +46,7 @@ class EventType:
 EVENT_TYPES: dict[str, EventType] = {
     "lead.created": EventType("A lead was created", lead_event_data),
     "lead.status_changed": EventType("A lead's status changed", lead_event_data),
+    "booking.created": EventType("A booking was made", lead_event_data),
+    "booking.rescheduled": EventType("A booking was moved", lead_event_data),
+    "booking.cancelled": EventType("A booking was cancelled", lead_event_data),
 }

@@ -19,6 +19,7 @@ Each check has its positive control: B's own staff reach the same URL, so a 404
 means "scoped", not "wrong URL".
 """
 
+import datetime as dt
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,7 +36,8 @@ from PIL import Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from clinics.models import Location
+from booking.models import AppointmentType, Booking, Holiday
+from clinics.models import Location, Practitioner
 from intake.encryption import health_bytes_encrypt
 from intake.models import (
     HealthDataAccess,
@@ -61,6 +63,7 @@ from tests.support.staff_api import staff
 pytestmark = pytest.mark.django_db
 
 PATIENT_B = "Berna Kaya"
+NOW = dt.datetime(2027, 3, 1, 10, 0, tzinfo=dt.UTC)
 
 
 @dataclass
@@ -152,8 +155,31 @@ def world(published: QuestionnaireVersion, location: Location) -> World:
         AssignmentRule: AssignmentRule.objects.create(
             name="Kadıköy leads", location=clinic_b
         ),
+        Holiday: Holiday.objects.create(location=clinic_b, day=NOW.date(), name="B"),
+        Booking: _booking(lead, clinic_b),
     }
     return World(clinic_b, submission, lead, photo, staff_a, staff_b, objects)
+
+
+def _booking(lead: Lead, where: Location) -> Booking:
+    """A booking written as it is stored (the booking service's rules are tested
+    in tests/booking)."""
+    practitioner = Practitioner.objects.create(
+        display_name="Dr. B", kind=Practitioner.Kind.PHYSICIAN
+    )
+    kind = AppointmentType.objects.create(
+        name_en="Session", name_tr="Seans", treatment="mesotherapy", duration_minutes=30
+    )
+    return Booking.objects.create(
+        lead=lead,
+        appointment_type=kind,
+        practitioner=practitioner,
+        location=where,
+        starts_at=NOW,
+        ends_at=NOW + dt.timedelta(minutes=30),
+        blocked_from=NOW,
+        blocked_until=NOW + dt.timedelta(minutes=30),
+    )
 
 
 # -- The API and the pages ---------------------------------------------------------

@@ -9,10 +9,11 @@ from leads.models import AssignmentRule
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_clinic_has_one_location_two_practitioners_and_working_logins() -> None:
+def test_demo_clinic_has_two_locations_two_practitioners_and_working_logins() -> None:
     call_command("load_demo_clinic")
 
-    assert Location.objects.count() == 1
+    zones = dict(Location.objects.values_list("slug", "time_zone"))
+    assert zones == {"nisantasi": "Europe/Istanbul", "berlin": "Europe/Berlin"}
     assert Practitioner.objects.count() == 2
     roles = set(StaffMember.objects.values_list("role", flat=True))
     assert {"coordinator", "physician"} <= roles
@@ -24,7 +25,7 @@ def test_loading_the_demo_clinic_twice_changes_nothing_the_second_time() -> None
     call_command("load_demo_clinic")
     call_command("load_demo_clinic")
 
-    assert Location.objects.count() == 1
+    assert Location.objects.count() == 2
     assert Practitioner.objects.count() == 2
     assert StaffMember.objects.count() == 3
 

@@ -2,7 +2,6 @@
 
 import threading
 import time
-from collections.abc import Callable
 
 import pytest
 from django.db import connection, transaction
@@ -11,29 +10,7 @@ from django.utils import timezone
 from intake.models import QuestionnaireVersion
 from leads.models import Lead, LeadEvent
 from tests.support.submitting import submit
-
-
-def _in_threads(*works: Callable[[], object]) -> list[BaseException]:
-    """Run each of `works` in its own thread (and connection), released together;
-    return what they raised."""
-    barrier = threading.Barrier(len(works))
-    errors: list[BaseException] = []
-
-    def run(work: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            work()
-        except BaseException as error:  # noqa: BLE001 (reported to the test)
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(work,)) for work in works]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return errors
+from tests.support.threads import in_threads
 
 
 @pytest.mark.django_db(transaction=True)
@@ -42,7 +19,7 @@ def test_two_submissions_of_one_person_at_the_same_moment_make_one_lead(
 ) -> None:
     assert connection.vendor == "postgresql"
 
-    errors = _in_threads(
+    errors = in_threads(
         *[lambda: submit(published, email="Ayse.Yilmaz+x@gmail.com")] * 4
     )
 
@@ -73,7 +50,7 @@ def test_a_submission_joining_a_lead_never_undoes_a_coordinators_change(
         changed.wait(timeout=10)
         submit(published)
 
-    errors = _in_threads(coordinator_calls, person_submits_again)
+    errors = in_threads(coordinator_calls, person_submits_again)
 
     assert errors == []
     lead.refresh_from_db()

@@ -45,6 +45,7 @@ class Command(BaseCommand):
         call_command("load_intake_definitions", stdout=self.stdout)
         if not options["no_demo"]:
             call_command("load_demo_clinic", stdout=self.stdout)
+            call_command("load_demo_booking", stdout=self.stdout)
 
         base_url = f"http://{options['host']}:{options['port']}"
         stopping = False

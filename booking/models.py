@@ -1,0 +1,275 @@
+"""What can be booked, when practitioners work, and the bookings themselves.
+
+Times of day (availability, exceptions) are wall-clock times at the location, read in
+its time zone; bookings are absolute (aware) times. Two bookings of one practitioner
+never overlap, buffers included: on PostgreSQL an exclusion constraint refuses the
+second (migration 0001), so no check-then-write can race.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clinics.models import Location, Practitioner
+
+NO_DOUBLE_BOOKING = "booking_no_double_booking"
+
+
+class AppointmentType(models.Model):
+    """Something a patient books: a consultation, a session of a treatment."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_tr = models.CharField(_("name (Turkish)"), max_length=200)
+    treatment = models.CharField(
+        _("treatment"),
+        max_length=40,
+        help_text=_(
+            "The treatment this appointment serves, as the questionnaire names it "
+            "(e.g. mesotherapy). Its screening decides who may book it."
+        ),
+    )
+    duration_minutes = models.PositiveSmallIntegerField(_("duration (minutes)"))
+    buffer_before_minutes = models.PositiveSmallIntegerField(
+        _("buffer before (minutes)"), default=0
+    )
+    buffer_after_minutes = models.PositiveSmallIntegerField(
+        _("buffer after (minutes)"), default=0
+    )
+    requires_physician_clearance = models.BooleanField(
+        _("a physician must clear the person first"),
+        default=False,
+        help_text=_(
+            "Bookable only once a physician has cleared this treatment for the "
+            "person, whatever the rules said."
+        ),
+    )
+    horizon_days = models.PositiveSmallIntegerField(
+        _("bookable up to (days ahead)"), default=28
+    )
+    min_notice_hours = models.PositiveSmallIntegerField(
+        _("minimum notice (hours)"), default=12
+    )
+    course_sessions = models.PositiveSmallIntegerField(
+        _("sessions in a course"), default=1
+    )
+    course_spacing_days = models.PositiveSmallIntegerField(
+        _("days between sessions"), default=0
+    )
+    practitioners = models.ManyToManyField(
+        Practitioner,
+        related_name="appointment_types",
+        blank=True,
+        verbose_name=_("performed by"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["treatment", "name_en"]
+        verbose_name = _("appointment type")
+        verbose_name_plural = _("appointment types")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__gte=5),
+                name="appointment_type_duration_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(course_sessions__gte=1),
+                name="appointment_type_course_sessions",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    def name(self, language: str) -> str:
+        return self.name_tr if language == "tr" else self.name_en
+
+    def clean(self) -> None:
+        if self.course_sessions > 1 and not self.course_spacing_days:
+            raise ValidationError(
+                {"course_spacing_days": _("Say how many days apart the sessions are.")}
+            )
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class WeeklyAvailability(models.Model):
+    """A practitioner works at a location on a weekday between two times."""
+
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="weekly_availability"
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, related_name="weekly_availability"
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    starts = models.TimeField(_("from"))
+    ends = models.TimeField(_("until"))
+
+    class Meta:
+        ordering = ["practitioner", "location", "weekday", "starts"]
+        verbose_name = _("weekly availability")
+        verbose_name_plural = _("weekly availability")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends__gt=models.F("starts")),
+                name="weekly_availability_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.starts:%H:%M}-{self.ends:%H:%M}"
+
+
+class AvailabilityException(models.Model):
+    """A dated change to a practitioner's week: away all day (no times), or working
+    other hours that day (its exceptions replace the weekly hours of that day)."""
+
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="availability_exceptions"
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, related_name="availability_exceptions"
+    )
+    day = models.DateField(_("day"))
+    starts = models.TimeField(_("from"), null=True, blank=True)
+    ends = models.TimeField(_("until"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["day", "starts"]
+        verbose_name = _("availability exception")
+        verbose_name_plural = _("availability exceptions")
+        indexes = [models.Index(fields=["practitioner", "location", "day"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(starts__isnull=True, ends__isnull=True)
+                    | models.Q(ends__gt=models.F("starts"))
+                ),
+                name="availability_exception_times",
+            )
+        ]
+
+    def __str__(self) -> str:
+        if self.starts is None or self.ends is None:
+            return f"{self.day}: away"
+        return f"{self.day}: {self.starts:%H:%M}-{self.ends:%H:%M}"
+
+    def clean(self) -> None:
+        if (self.starts is None) != (self.ends is None):
+            raise ValidationError(
+                _("Give both times for other hours, or neither for a day away.")
+            )
+        if self.starts and self.ends and self.ends <= self.starts:
+            raise ValidationError({"ends": _("End after the start.")})
+
+
+class Holiday(models.Model):
+    """A day the location is closed: nobody is booked there."""
+
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, related_name="holidays"
+    )
+    day = models.DateField(_("day"))
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "day"], name="holiday_once_per_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.name}"
+
+
+class Booking(models.Model):
+    """One appointment of one lead with one practitioner.
+
+    `blocked_from`/`blocked_until` are the appointment padded with its type's
+    buffers: the time the practitioner cannot take anyone else.
+    """
+
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    lead = models.ForeignKey(
+        "leads.Lead", on_delete=models.PROTECT, related_name="bookings"
+    )
+    appointment_type = models.ForeignKey(
+        AppointmentType, on_delete=models.PROTECT, related_name="bookings"
+    )
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.PROTECT, related_name="bookings"
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="bookings"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    blocked_from = models.DateTimeField()
+    blocked_until = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.CONFIRMED
+    )
+    # The first session of a course this one belongs to (itself for the first).
+    course_first = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    session_number = models.PositiveSmallIntegerField(default=1)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Staff who booked for the patient; empty when they booked."),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        verbose_name = _("booking")
+        verbose_name_plural = _("bookings")
+        indexes = [
+            models.Index(
+                fields=["practitioner", "blocked_from"],
+                condition=~models.Q(status="cancelled"),
+                name="booking_practitioner_busy_idx",
+            ),
+            models.Index(fields=["lead", "starts_at"], name="booking_lead_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(ends_at__gt=models.F("starts_at"))
+                    & models.Q(blocked_from__lte=models.F("starts_at"))
+                    & models.Q(blocked_until__gte=models.F("ends_at"))
+                ),
+                name="booking_times_in_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_type} {self.starts_at:%Y-%m-%d %H:%M}"

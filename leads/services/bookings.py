@@ -1,0 +1,88 @@
+"""The hand-off from booking: a booking made, moved or cancelled, on the lead.
+
+The booking app (above leads) calls these inside the transaction that writes the
+booking, with a digest of it; leads never imports booking.
+"""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from leads.models import Lead, LeadEvent
+from leads.pipeline import Status, booking_moves_to_booked
+from leads.services.locks import lead_lock_open
+from leads.webhooks.services import webhook_event_record
+
+
+@dataclass(frozen=True)
+class BookingDigest:
+    """A booking as the lead's timeline and webhooks tell it: no health data."""
+
+    code: uuid.UUID
+    treatment: str
+    appointment: str  # the appointment type's name, in English
+    practitioner: str
+    location: str  # the location's slug
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "booking": str(self.code),
+            "treatment": self.treatment,
+            "appointment": self.appointment,
+            "practitioner": self.practitioner,
+            "location": self.location,
+            "starts_at": self.starts_at.isoformat(),
+            "ends_at": self.ends_at.isoformat(),
+        }
+
+
+def lead_booking_record(
+    *, lead: Lead, booking: BookingDigest, change: str, actor: User | None
+) -> Lead:
+    """Put a booking `change` (created, rescheduled, cancelled) on the lead's
+    timeline and to webhooks. A booking made moves an open lead to booked from any
+    open status: booking is the step every earlier one leads to."""
+    lead = lead_lock_open(lead)
+    now = timezone.now()
+    from_status = lead.status
+    if change == "created" and booking_moves_to_booked(from_status):
+        lead.status = Status.BOOKED
+        lead.status_changed_at = now
+        if lead.first_contacted_at is None:
+            lead.first_contacted_at = now  # they booked: nobody needs to call first
+        lead.save(
+            update_fields=[
+                "status",
+                "status_changed_at",
+                "first_contacted_at",
+                "updated_at",
+            ]
+        )
+        LeadEvent.objects.create(
+            lead=lead,
+            kind=LeadEvent.Kind.STATUS_CHANGED,
+            actor=actor,
+            data={"from": from_status, "to": Status.BOOKED.value},
+            created_at=now,
+        )
+        webhook_event_record(
+            event_type="lead.status_changed",
+            lead=lead,
+            data={"from": from_status, "to": Status.BOOKED.value},
+        )
+    LeadEvent.objects.create(
+        lead=lead,
+        kind=LeadEvent.Kind.BOOKING,
+        actor=actor,
+        data={"change": change, **booking.to_dict()},
+        created_at=now,
+    )
+    webhook_event_record(
+        event_type=f"booking.{change}", lead=lead, data=booking.to_dict()
+    )
+    return lead
