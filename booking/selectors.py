@@ -1,4 +1,4 @@
-"""Reads for booking: a practitioner's free times for an appointment type.
+"""Reads for booking: what a lead may book, and a practitioner's free times.
 
 The database gives the rows (weekly hours, exceptions, holidays, bookings) in a
 fixed number of queries; booking.slots, pure, does the time arithmetic.
@@ -6,6 +6,7 @@ fixed number of queries; booking.slots, pure, does the time arithmetic.
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 
 from booking.models import (
     AppointmentType,
@@ -17,6 +18,22 @@ from booking.models import (
 from booking.slots import Interval, SlotRules, Window, free_slots
 from booking.zones import clinic_zone
 from clinics.models import Location, Practitioner
+from intake.screening.results import Outcome
+from leads.models import Lead
+from leads.selectors import lead_treatment_cleared, lead_treatment_outcome
+
+
+def lead_may_book(lead: Lead, appointment_type: AppointmentType) -> bool:
+    """The safety rule: the treatment's effective outcome on the lead is eligible
+    (a physician's clearing makes a reviewed one eligible; contraindicated and
+    deferred never are), and where the appointment type asks for it, a physician
+    has cleared it."""
+    outcome = lead_treatment_outcome(lead=lead, treatment=appointment_type.treatment)
+    if outcome != Outcome.ELIGIBLE:
+        return False
+    return not appointment_type.requires_physician_clearance or lead_treatment_cleared(
+        lead=lead, treatment=appointment_type.treatment
+    )
 
 
 def slot_rules(appointment_type: AppointmentType) -> SlotRules:
@@ -86,3 +103,46 @@ def practitioner_free_slots(
         now=now,
         until=until,
     )
+
+
+@dataclass(frozen=True)
+class BookingOption:
+    """One appointment type the lead may book now, with one practitioner, at one
+    location, and its first free times."""
+
+    appointment_type: AppointmentType
+    practitioner: Practitioner
+    location: Location
+    slots: list[Interval]
+
+
+def booking_option_list(
+    *, lead: Lead, now: dt.datetime, days: int = 7, first: int = 8
+) -> list[BookingOption]:
+    """What `lead` may book at its location in the next `days` days: each active
+    appointment type its screening allows, with each practitioner there who performs
+    it and their `first` free times (practitioners with none are left out)."""
+    kinds = AppointmentType.objects.filter(is_active=True).prefetch_related(
+        "practitioners__locations"
+    )
+    until = now + dt.timedelta(days=days)
+    options = []
+    for kind in kinds:
+        if not lead_may_book(lead, kind):
+            continue
+        for practitioner in kind.practitioners.all():
+            if (
+                not practitioner.is_active
+                or lead.location not in practitioner.locations.all()
+            ):
+                continue
+            slots = practitioner_free_slots(
+                practitioner=practitioner,
+                location=lead.location,
+                appointment_type=kind,
+                now=now,
+                until=until,
+            )[:first]
+            if slots:
+                options.append(BookingOption(kind, practitioner, lead.location, slots))
+    return options

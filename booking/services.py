@@ -9,12 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from booking.models import NO_DOUBLE_BOOKING, AppointmentType, Booking
-from booking.selectors import practitioner_free_slots
+from booking.selectors import lead_may_book, practitioner_free_slots
 from clinics.models import Location, Practitioner
 from core.errors import BusinessError
-from intake.screening.results import Outcome
 from leads.models import Lead
-from leads.selectors import lead_treatment_cleared, lead_treatment_outcome
 from leads.services.bookings import BookingDigest, lead_booking_record
 
 
@@ -97,19 +95,6 @@ def booking_create(
             raise
         raise SlotTaken(_("Someone has just booked this time.")) from error
     return booking
-
-
-def lead_may_book(lead: Lead, appointment_type: AppointmentType) -> bool:
-    """The safety rule: the treatment's effective outcome on the lead is eligible
-    (a physician's clearing makes a reviewed one eligible; contraindicated and
-    deferred never are), and where the appointment type asks for it, a physician
-    has cleared it."""
-    outcome = lead_treatment_outcome(lead=lead, treatment=appointment_type.treatment)
-    if outcome != Outcome.ELIGIBLE:
-        return False
-    return not appointment_type.requires_physician_clearance or lead_treatment_cleared(
-        lead=lead, treatment=appointment_type.treatment
-    )
 
 
 def _overlaps(booking: Booking) -> bool:

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from booking.urls import urlpatterns as booking_api_urls
 from core import api as core_api
 from core import views as core_views
 from intake.api.urls import urlpatterns as intake_api_urls
@@ -19,6 +20,7 @@ handler500 = "core.error_responses.server_error"
 api_v1 = [
     *intake_api_urls,
     *leads_api_urls,
+    *booking_api_urls,
     path(
         "ops/worker-checks",
         core_api.WorkerCheckCreateApi.as_view(),

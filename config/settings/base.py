@@ -294,6 +294,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two models' "status": each enum gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "BookingStatusEnum": "booking.models.Booking.Status",
+        "LeadStatusEnum": "leads.models.Lead.Status",
+    },
 }
 
 # Logging: one JSON object a line on stdout, each with the request id. Log records

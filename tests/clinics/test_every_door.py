@@ -212,6 +212,12 @@ OBJECT_ROUTES: dict[str, tuple[Kwargs, str, dict[str, Any] | None]] = {
     "v1:lead-merge": (_lead, "post", {"duplicate": "B's other lead"}),
     "v1:lead-decisions": (_lead, "post", DECISION),
     "v1:lead-screening-reevaluate": (_lead, "post", None),
+    "v1:lead-booking-options": (_lead, "get", None),
+    "v1:lead-booking-create": (
+        _lead,
+        "post",
+        {"appointment_type": "B's", "practitioner": "B's", "starts_at": "2027-03-01"},
+    ),
     "intake:done": (_submission, "get", None),
     "admin:intake_submission_photo": (
         lambda world: {

@@ -1,0 +1,149 @@
+"""Staff API for booking on a patient's behalf: what the lead may book, and booking it.
+
+A lead is found through leads.selectors.lead_get_for_user: another location's lead
+answers 404, as everywhere in the staff API. What may be booked is the screening's
+say (booking.selectors.lead_may_book), for staff as for the patient.
+"""
+
+import uuid
+from typing import Any, cast
+
+from django.contrib.auth.models import User
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from booking.models import AppointmentType, Booking
+from booking.selectors import booking_option_list
+from booking.services import booking_create
+from clinics.models import Practitioner
+from clinics.permissions import IsStaffMember
+from core.serializers import QueryParamsSerializer
+from leads.models import Lead
+from leads.selectors import lead_get_for_user
+
+ERROR = OpenApiResponse(description="The error body: message, code, fields.")
+NOT_VISIBLE = OpenApiResponse(
+    description="No such lead, or not at one of your locations (the same answer)."
+)
+NOT_BOOKABLE = OpenApiResponse(description="Screening does not allow it: not_bookable.")
+SLOT_TAKEN = OpenApiResponse(description="The time is no longer free: slot_taken.")
+
+
+def _lead(request: Request, code: uuid.UUID) -> Lead:
+    lead = lead_get_for_user(user=request.user, code=code)
+    if lead is None or lead.merged_into_id is not None:
+        raise NotFound("No such lead.")
+    return lead
+
+
+class OptionsInputSerializer(QueryParamsSerializer):
+    days = serializers.IntegerField(
+        required=False, default=7, min_value=1, max_value=60
+    )
+
+
+class SlotOutputSerializer(serializers.Serializer[Any]):
+    starts_at = serializers.DateTimeField(source="start")
+    ends_at = serializers.DateTimeField(source="end")
+
+
+class BookingOptionOutputSerializer(serializers.Serializer[Any]):
+    appointment_type = serializers.UUIDField(source="appointment_type.code")
+    appointment_name = serializers.CharField(source="appointment_type.name_en")
+    treatment = serializers.CharField(source="appointment_type.treatment")
+    duration_minutes = serializers.IntegerField(
+        source="appointment_type.duration_minutes"
+    )
+    practitioner = serializers.UUIDField(source="practitioner.code")
+    practitioner_name = serializers.CharField(source="practitioner.display_name")
+    location = serializers.SlugField(source="location.slug")
+    slots = SlotOutputSerializer(many=True, help_text="The first free times.")
+
+
+class LeadBookingOptionsApi(APIView):
+    """What the lead may book at its location, with each practitioner's first free
+    times: only treatments its screening allows now."""
+
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(
+        operation_id="lead_booking_options",
+        parameters=[OptionsInputSerializer],
+        responses={
+            200: BookingOptionOutputSerializer(many=True),
+            400: ERROR,
+            404: NOT_VISIBLE,
+        },
+    )
+    def get(self, request: Request, code: uuid.UUID) -> Response:
+        lead = _lead(request, code)
+        params = OptionsInputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        options = booking_option_list(
+            lead=lead, now=timezone.now(), days=params.validated_data["days"]
+        )
+        return Response(BookingOptionOutputSerializer(options, many=True).data)
+
+
+class BookingInputSerializer(serializers.Serializer[Any]):
+    appointment_type = serializers.SlugRelatedField(
+        slug_field="code", queryset=AppointmentType.objects.filter(is_active=True)
+    )
+    practitioner = serializers.SlugRelatedField(
+        slug_field="code", queryset=Practitioner.objects.filter(is_active=True)
+    )
+    starts_at = serializers.DateTimeField(
+        help_text="One of the free times offered (with its time zone)."
+    )
+
+
+class BookingOutputSerializer(serializers.Serializer[Any]):
+    code = serializers.UUIDField()
+    appointment_type = serializers.UUIDField(source="appointment_type.code")
+    practitioner = serializers.UUIDField(source="practitioner.code")
+    location = serializers.SlugField(source="location.slug")
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=Booking.Status.choices)
+
+
+class LeadBookingCreateApi(APIView):
+    """Book on the patient's behalf (a coordinator on the phone with them)."""
+
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(
+        operation_id="lead_booking_create",
+        request=BookingInputSerializer,
+        responses={
+            201: BookingOutputSerializer,
+            400: ERROR,
+            403: OpenApiResponse(
+                description="Screening does not allow it (not_bookable)."
+            ),
+            404: NOT_VISIBLE,
+            409: OpenApiResponse(
+                description="The time is no longer free (slot_taken)."
+            ),
+        },
+    )
+    def post(self, request: Request, code: uuid.UUID) -> Response:
+        lead = _lead(request, code)
+        data = BookingInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        booking = booking_create(
+            lead=lead,
+            appointment_type=data.validated_data["appointment_type"],
+            practitioner=data.validated_data["practitioner"],
+            location=lead.location,
+            starts_at=data.validated_data["starts_at"],
+            booked_by=cast(User, request.user),
+        )
+        return Response(
+            BookingOutputSerializer(booking).data, status=status.HTTP_201_CREATED
+        )
