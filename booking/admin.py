@@ -1,10 +1,12 @@
 """The clinic's booking setup, as forms: appointment types, each practitioner's week
 and days away, the locations' holidays; and the bookings, per location."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -30,7 +32,11 @@ TIME_FIELDS = [
 
 class AppointmentTypeForm(forms.ModelForm[AppointmentType]):
     # The questionnaire's treatments, so that screening can decide who books it.
-    treatment = forms.ChoiceField(label=_("treatment"), choices=treatment_options)
+    treatment = forms.ChoiceField(
+        label=_("Treatment"),
+        choices=treatment_options,
+        help_text=_("Its screening decides who may book this appointment."),
+    )
 
     class Meta:
         model = AppointmentType
@@ -58,9 +64,19 @@ class AppointmentTypeAdmin(admin.ModelAdmin[AppointmentType]):
     ]
 
 
+# Wall-clock times at the location, typed as 09:00: not the admin's clock widget,
+# which offers "now" and compares with the server's time zone.
+LOCAL_TIMES: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {
+    models.TimeField: {
+        "widget": forms.TimeInput(format="%H:%M", attrs={"type": "time"})
+    }
+}
+
+
 class WeeklyAvailabilityInline(admin.TabularInline[WeeklyAvailability, Practitioner]):
     model = WeeklyAvailability
     extra = 1
+    formfield_overrides = LOCAL_TIMES
 
 
 class AvailabilityExceptionInline(
@@ -68,6 +84,7 @@ class AvailabilityExceptionInline(
 ):
     model = AvailabilityException
     extra = 0
+    formfield_overrides = LOCAL_TIMES
 
 
 admin.site.unregister(Practitioner)

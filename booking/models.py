@@ -64,7 +64,8 @@ class AppointmentType(models.Model):
         Practitioner,
         related_name="appointment_types",
         blank=True,
-        verbose_name=_("performed by"),
+        verbose_name=_("practitioners"),
+        help_text=_("Who performs this appointment."),
     )
     is_active = models.BooleanField(_("active"), default=True)
 

@@ -3,9 +3,12 @@ uses."""
 
 from typing import Any, TypeVar
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from clinics.models import Location, Practitioner, StaffMember
 from clinics.selectors import Role, location_scoped, staff_role_get
@@ -65,8 +68,40 @@ class LocationAdmin(admin.ModelAdmin[Location]):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class LanguagesField(forms.MultipleChoiceField):
+    """The languages someone speaks, as ticks: no JSON to type."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            choices=settings.LANGUAGES,
+            widget=forms.CheckboxSelectMultiple,
+            required=False,
+            **kwargs,
+        )
+
+
+class PractitionerForm(forms.ModelForm[Practitioner]):
+    languages = LanguagesField(label=_("Languages"))
+
+    class Meta:
+        model = Practitioner
+        fields = ["user", "display_name", "kind", "locations", "languages", "is_active"]
+
+
+class StaffMemberForm(forms.ModelForm[StaffMember]):
+    languages = LanguagesField(label=_("Languages"))
+
+    class Meta:
+        model = StaffMember
+        fields = [
+            "user", "role", "locations", "languages", "is_on_duty",
+            "is_lead_coordinator",
+        ]  # fmt: skip
+
+
 @admin.register(Practitioner)
 class PractitionerAdmin(admin.ModelAdmin[Practitioner]):
+    form = PractitionerForm
     list_display = ["display_name", "kind", "is_active"]
     list_filter = ["kind", "is_active", "locations"]
     filter_horizontal = ["locations"]
@@ -74,6 +109,7 @@ class PractitionerAdmin(admin.ModelAdmin[Practitioner]):
 
 @admin.register(StaffMember)
 class StaffMemberAdmin(admin.ModelAdmin[StaffMember]):
+    form = StaffMemberForm
     list_display = ["user", "role", "is_on_duty"]
     list_filter = ["role", "is_on_duty", "locations"]
     filter_horizontal = ["locations"]

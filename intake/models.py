@@ -258,6 +258,8 @@ class HealthDataAccess(models.Model):
     class Meta:
         ordering = ["-accessed_at"]
         indexes = [models.Index(fields=["submission", "-accessed_at"])]
+        verbose_name = _("health data access")
+        verbose_name_plural = _("health data accesses")
 
     def __str__(self) -> str:
         return f"{self.user_id} read {self.what} of {self.submission_id}"

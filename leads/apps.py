@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class LeadsConfig(AppConfig):
     name = "leads"
-    verbose_name = "Leads and clinic"
+    verbose_name = "Leads"
 
     def ready(self) -> None:
         # What intake announces, leads acts on (core/hooks.py says how).

@@ -4,6 +4,7 @@ Pure Python: the statuses are Lead.Status's codes, in pipeline order (a test kee
 two the same); the model adds their labels.
 """
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -70,3 +71,24 @@ def booking_moves_to_booked(status: str) -> bool:
     """A booking made moves the lead to booked from any open status: booking is the
     step every earlier one leads to, and a patient who books themselves skips them."""
     return status in OPEN_STATUSES and status != Status.BOOKED
+
+
+class Readiness(StrEnum):
+    """What the screening says of booking, apart from the contact progress."""
+
+    NOW = "now"  # a treatment is eligible: bookable today
+    AFTER_REVIEW = "after_review"  # a physician decides first
+    LATER = "later"  # deferred: bookable from its date or condition on
+    NOT_AT_ALL = "not_at_all"  # every treatment contraindicated, or none asked
+
+
+def booking_readiness(outcomes: Iterable[str]) -> Readiness:
+    """The best the lead's treatments allow: eligible, else review, else deferred."""
+    found = set(outcomes)
+    if "eligible" in found:
+        return Readiness.NOW
+    if "review" in found:
+        return Readiness.AFTER_REVIEW
+    if "deferred" in found:
+        return Readiness.LATER
+    return Readiness.NOT_AT_ALL

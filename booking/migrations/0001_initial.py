@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
                 ('course_sessions', models.PositiveSmallIntegerField(default=1, verbose_name='sessions in a course')),
                 ('course_spacing_days', models.PositiveSmallIntegerField(default=0, verbose_name='days between sessions')),
                 ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('practitioners', models.ManyToManyField(blank=True, related_name='appointment_types', to='clinics.practitioner', verbose_name='performed by')),
+                ('practitioners', models.ManyToManyField(blank=True, related_name='appointment_types', to='clinics.practitioner', help_text='Who performs this appointment.', verbose_name='practitioners')),
             ],
             options={
                 'verbose_name': 'appointment type',

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,6 +34,7 @@ from leads.api.common import (
 )
 from leads.api.pagination import keyset_page
 from leads.models import Lead
+from leads.pipeline import Readiness, booking_readiness
 from leads.selectors import (
     LEAD_ORDERING_DEFAULT,
     LEAD_ORDERINGS,
@@ -209,6 +210,12 @@ class LeadListItemOutputSerializer(serializers.Serializer[Any]):
     first_contacted_at = serializers.DateTimeField(allow_null=True)
     overdue = serializers.SerializerMethodField()
     treatments = LeadTreatmentOutputSerializer(many=True, source="treatments.all")
+    booking = serializers.SerializerMethodField(
+        help_text=(
+            "What the screening allows, apart from the contact progress: book now, "
+            "after a physician's review, later (deferred), or not at all."
+        )
+    )
     created_at = serializers.DateTimeField()
     match_uncertain = serializers.SerializerMethodField(
         help_text="Another lead has this phone under another name: merge or not."
@@ -217,6 +224,12 @@ class LeadListItemOutputSerializer(serializers.Serializer[Any]):
     def get_overdue(self, lead: Lead) -> bool:
         now: dt.datetime = self.context.get("now") or timezone.now()
         return lead_is_overdue(lead, now=now)
+
+    @extend_schema_field(
+        {"type": "string", "enum": [readiness.value for readiness in Readiness]}
+    )
+    def get_booking(self, lead: Lead) -> str:
+        return booking_readiness(t.outcome for t in lead.treatments.all()).value
 
     def get_match_uncertain(self, lead: Lead) -> bool:
         return lead.match_uncertain_with_id is not None

@@ -199,7 +199,31 @@ def test_a_list_item_shows_what_the_queue_needs(
         {"treatment": "laser_ipl", "outcome": "eligible"},
         {"treatment": "mesotherapy", "outcome": "review"},
     ]
+    assert item["booking"] == "now"  # laser/IPL may be booked today
     assert item["match_uncertain"] is False
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "readiness"),
+    [
+        (["contraindicated", "review"], "after_review"),
+        (["deferred", "contraindicated"], "later"),
+        (["contraindicated"], "not_at_all"),
+        ([], "not_at_all"),
+    ],
+)
+def test_a_lead_says_when_its_screening_lets_it_book(
+    client: APIClient, location: Location, outcomes: list[str], readiness: str
+) -> None:
+    lead = LeadFactory.create(location=location, full_name="Readiness Person")
+    LeadTreatment.objects.bulk_create(
+        LeadTreatment(lead=lead, treatment=f"t{n}", outcome=outcome)
+        for n, outcome in enumerate(outcomes)
+    )
+
+    response = client.get(f"/api/v1/leads/{lead.code}")
+
+    assert response.json()["booking"] == readiness
 
 
 def test_pages_follow_next_links_through_every_lead_once_even_with_equal_deadlines(
