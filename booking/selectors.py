@@ -16,8 +16,8 @@ from booking.models import (
     WeeklyAvailability,
 )
 from booking.slots import Interval, SlotRules, Window, free_slots
-from booking.zones import clinic_zone
 from clinics.models import Location, Practitioner
+from core.zones import clinic_zone
 from intake.screening.results import Outcome
 from leads.models import Lead
 from leads.selectors import lead_treatment_cleared, lead_treatment_outcome

@@ -22,7 +22,7 @@
 Busy time is sorted and merged once; each candidate start then checks it by
 bisection, so a month of starts against hundreds of bookings stays cheap.
 
-Give `zone` from booking.zones.clinic_zone: the pinned `tzdata` package, not the
+Give `zone` from core.zones.clinic_zone: the pinned `tzdata` package, not the
 host's database, decides the clock changes, for the slots and every page, email
 and .ics file that shows them alike.
 """

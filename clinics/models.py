@@ -5,7 +5,6 @@ leads_practitioner, leads_staffmember), so moving them here copied no rows.
 """
 
 import uuid
-import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from clinics.workinghours import opening_hours_check
+from core.zones import clinic_zone_names
 
 
 def clinic_time_zone() -> str:
@@ -64,7 +64,7 @@ class Location(models.Model):
             opening_hours_check(self.opening_hours)
         except (ValueError, TypeError, AttributeError) as problem:
             raise ValidationError({"opening_hours": str(problem)}) from problem
-        if self.time_zone not in zoneinfo.available_timezones():
+        if self.time_zone not in clinic_zone_names():
             raise ValidationError(
                 {"time_zone": _("Use a time zone name such as Europe/Istanbul.")}
             )

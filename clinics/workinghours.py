@@ -7,8 +7,10 @@ clocks change, a range that the change shortens or lengthens counts what it last
 """
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Mapping, Sequence
-from zoneinfo import ZoneInfo
+
+from core.zones import clinic_zone
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_A_DAY = 24 * 60
@@ -37,7 +39,7 @@ def deadline_after(
     if working_minutes < 0:
         raise ValueError(f"working_minutes must not be negative: {working_minutes}")
     week = _parse_week(opening_hours)
-    zone = ZoneInfo(time_zone)
+    zone = clinic_zone(time_zone)
 
     remaining = dt.timedelta(minutes=working_minutes)
     cursor = start.astimezone(dt.UTC)
@@ -59,7 +61,7 @@ def deadline_after(
         day += dt.timedelta(days=1)
 
 
-def _moment(day: dt.date, minutes: int, zone: ZoneInfo) -> dt.datetime:
+def _moment(day: dt.date, minutes: int, zone: zoneinfo.ZoneInfo) -> dt.datetime:
     """The UTC instant of a wall-clock time on `day`.
 
     A time the spring change skips maps forward by the gap, and a time the autumn

@@ -4,7 +4,6 @@ Emails name the lead and link to it; they never carry health data.
 """
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from core.models import DeliveryStatus
 from core.outbox import MAIL_ERRORS, RetryPolicy, Unsendable, outbox_due, outbox_send
 from core.queueing import enqueue_on_commit
+from core.zones import clinic_zone
 from leads.models import Lead, StaffNotification
 from leads.tasks import staff_notification_send_task
 
@@ -81,7 +81,7 @@ def _email_send(notification: StaffNotification) -> None:
 def _message(notification: StaffNotification) -> tuple[str, str]:
     """Subject and body: the lead's name, priority, deadline and a link, no more."""
     lead = notification.lead
-    zone = ZoneInfo(lead.location.time_zone)
+    zone = clinic_zone(lead.location.time_zone)
     with translation.override(settings.LANGUAGE_CODE), timezone.override(zone):
         subject = _("%(what)s: %(name)s, %(priority)s priority") % {
             "what": notification.get_kind_display(),

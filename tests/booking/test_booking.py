@@ -17,8 +17,8 @@ from booking.models import (
 )
 from booking.selectors import practitioner_free_slots
 from booking.services import NotBookable, SlotTaken, booking_create
-from booking.zones import clinic_zone
 from clinics.models import Location, Practitioner, StaffMember
+from core.zones import clinic_zone
 from intake.models import QuestionnaireVersion
 from leads.models import Lead, LeadEvent, WebhookDelivery, WebhookEndpoint
 from leads.services.review import lead_review_decide

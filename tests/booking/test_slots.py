@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from booking.slots import Interval, SlotRules, Window, free_slots
-from booking.zones import clinic_zone
+from core.zones import clinic_zone
 
 BERLIN = clinic_zone("Europe/Berlin")
 MINUTE = dt.timedelta(minutes=1)

@@ -1,13 +1,13 @@
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from clinics.workinghours import WEEKDAYS, deadline_after
+from core.zones import clinic_zone
 
-ISTANBUL = ZoneInfo("Europe/Istanbul")
+ISTANBUL = clinic_zone("Europe/Istanbul")  # the zones the service uses
 WEEKDAY = [["09:00", "18:00"]]
 # The default of a new location: weekdays 09:00-18:00, Saturday 10:00-14:00.
 CLINIC_HOURS = {
@@ -107,7 +107,7 @@ def test_a_clinic_open_around_the_clock_counts_clock_minutes() -> None:
 
 def test_a_weekend_with_a_clock_change_keeps_the_wall_clock_opening() -> None:
     # New York moves its clocks forward on Sunday 8 March 2026.
-    new_york = ZoneInfo("America/New_York")
+    new_york = clinic_zone("America/New_York")
     friday_evening = dt.datetime(2026, 3, 6, 17, 30, tzinfo=new_york)
 
     deadline = deadline_after(
@@ -132,7 +132,7 @@ def test_opening_hours_across_a_clock_change_count_real_minutes(
     day: int, real_hours: int
 ) -> None:
     # Berlin changes its clocks at 02:00/03:00 on Sunday 29 March and 25 October 2026.
-    berlin = ZoneInfo("Europe/Berlin")
+    berlin = clinic_zone("Europe/Berlin")
     month = 3 if day == 29 else 10
     night_shift = {"sun": [["01:00", "04:00"]]}
     start = dt.datetime(2026, month, day, 1, 0, tzinfo=berlin)
@@ -227,7 +227,7 @@ def opening_hours(draw: st.DrawFn) -> dict[str, list[list[str]]]:
 starts = st.datetimes(
     min_value=dt.datetime(2024, 1, 1),  # noqa: DTZ001
     max_value=dt.datetime(2030, 12, 31),  # noqa: DTZ001
-    timezones=st.sampled_from([ZoneInfo(zone) for zone in ZONES]),
+    timezones=st.sampled_from([clinic_zone(zone) for zone in ZONES]),
 )
 minutes = st.integers(min_value=0, max_value=3 * 7 * 24 * 60)
 

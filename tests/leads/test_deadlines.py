@@ -1,5 +1,4 @@
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import User
@@ -7,6 +6,7 @@ from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from clinics.models import Location, StaffMember
+from core.zones import clinic_zone
 from leads.models import Lead, LeadEvent, StaffNotification
 from leads.services import deadlines
 from leads.services.deadlines import first_contact_due_at, lead_deadlines_escalate
@@ -16,7 +16,7 @@ from tests.support.factories import LocationFactory
 pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)  # a Monday
-ISTANBUL = ZoneInfo("Europe/Istanbul")
+ISTANBUL = clinic_zone("Europe/Istanbul")
 
 
 def minutes_ago(minutes: int) -> dt.datetime:

@@ -22,7 +22,7 @@ def clinic_zone(name: str) -> zoneinfo.ZoneInfo:
     one object per name. Raises zoneinfo.ZoneInfoNotFoundError for a name that
     tzdata does not define."""
     # Only names from tzdata's own list reach the file system: no "../" paths.
-    if name not in _zone_names():
+    if name not in clinic_zone_names():
         raise zoneinfo.ZoneInfoNotFoundError(f"No time zone {name!r} in tzdata")
     resource = importlib.resources.files("tzdata.zoneinfo").joinpath(*name.split("/"))
     with resource.open("rb") as tzfile:
@@ -30,6 +30,7 @@ def clinic_zone(name: str) -> zoneinfo.ZoneInfo:
 
 
 @functools.cache
-def _zone_names() -> frozenset[str]:
+def clinic_zone_names() -> frozenset[str]:
+    """Every zone name the pinned tzdata defines."""
     listing = importlib.resources.files("tzdata").joinpath("zones")
     return frozenset(listing.read_text(encoding="utf-8").split())
