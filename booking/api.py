@@ -22,11 +22,12 @@ from booking.selectors import booking_option_list
 from booking.services import booking_create
 from clinics.models import Practitioner
 from clinics.permissions import IsStaffMember
+from core.error_responses import ERROR_RESPONSE
 from core.serializers import QueryParamsSerializer
 from leads.models import Lead
 from leads.selectors import lead_get_for_user
 
-ERROR = OpenApiResponse(description="The error body: message, code, fields.")
+ERROR = ERROR_RESPONSE
 NOT_VISIBLE = OpenApiResponse(
     description="No such lead, or not at one of your locations (the same answer)."
 )

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -17,6 +18,8 @@ from core.errors import BusinessError
 from core.parsers import BodyTooLarge
 
 API_PREFIX = "/api/"
+# How the schema names that body wherever an endpoint may answer with it.
+ERROR_RESPONSE = OpenApiResponse(description="The error body: message, code, fields.")
 
 
 def error_body(message: str, code: str, fields: Any = None) -> dict[str, Any]:

@@ -15,10 +15,11 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 
+from core.error_responses import ERROR_RESPONSE
 from leads.models import Lead
 from leads.selectors import lead_list_for_user
 
-ERROR = OpenApiResponse(description="The error body: message, code, fields.")
+ERROR = ERROR_RESPONSE
 NOT_VISIBLE = OpenApiResponse(
     description="No such lead, or not at one of your locations (the same answer)."
 )

@@ -1,11 +1,14 @@
+import datetime as dt
 import os
 import subprocess
 import sys
+import zoneinfo
 from pathlib import Path
 
 from django.conf import settings
 
 from config.celery_app import app as celery_app
+from core.zones import clinic_zone
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
@@ -83,3 +86,15 @@ def test_no_error_report_is_ever_mailed() -> None:
         for name, logger in settings.LOGGING["loggers"].items()
     }
     assert all("mail_admins" not in h for h in handlers.values())
+
+
+def test_every_time_zone_comes_from_the_pinned_tzdata_not_the_host() -> None:
+    # Django's own zones (timezone.localtime, the admin) read no host database, so
+    # they agree with core.zones, which the slots and emails use.
+    assert zoneinfo.TZPATH == ()
+    moment = dt.datetime(2027, 3, 28, 1, 30, tzinfo=dt.UTC)  # Berlin moves at 01:00
+    for name in ("Europe/Berlin", settings.TIME_ZONE):
+        assert (
+            moment.astimezone(zoneinfo.ZoneInfo(name)).utcoffset()
+            == moment.astimezone(clinic_zone(name)).utcoffset()
+        )
