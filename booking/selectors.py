@@ -8,6 +8,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from booking.models import (
     AppointmentType,
     AvailabilityException,
@@ -19,21 +21,40 @@ from booking.slots import Interval, SlotRules, Window, free_slots
 from clinics.models import Location, Practitioner
 from core.zones import clinic_zone
 from intake.screening.results import Outcome
+from intake.selectors.submissions import person_youngest_age
 from leads.models import Lead
-from leads.selectors import lead_treatment_cleared, lead_treatment_outcome
+from leads.selectors import (
+    lead_submission_ids,
+    lead_treatment_cleared,
+    lead_treatment_outcome,
+)
+
+# Injectable and energy-based treatments: never self-booked by someone under 18,
+# whatever a physician cleared (screening's under_18 rule, SCREENING.md "Everyone");
+# a coordinator arranges them with the guardian.
+NOT_FOR_MINORS = frozenset({"mesotherapy", "laser_ipl", "radiofrequency", "prp"})
+ADULT_AGE = 18
 
 
 def lead_may_book(lead: Lead, appointment_type: AppointmentType) -> bool:
     """The safety rule: the treatment's effective outcome on the lead is eligible
     (a physician's clearing makes a reviewed one eligible; contraindicated and
-    deferred never are), and where the appointment type asks for it, a physician
-    has cleared it."""
-    outcome = lead_treatment_outcome(lead=lead, treatment=appointment_type.treatment)
-    if outcome != Outcome.ELIGIBLE:
+    deferred never are); where the appointment type asks for it, a physician has
+    cleared it; and nobody under 18 books an injectable or energy-based one."""
+    treatment = appointment_type.treatment
+    if lead_treatment_outcome(lead=lead, treatment=treatment) != Outcome.ELIGIBLE:
         return False
-    return not appointment_type.requires_physician_clearance or lead_treatment_cleared(
-        lead=lead, treatment=appointment_type.treatment
-    )
+    if appointment_type.requires_physician_clearance and not lead_treatment_cleared(
+        lead=lead, treatment=treatment
+    ):
+        return False
+    if treatment in NOT_FOR_MINORS:
+        age = person_youngest_age(
+            submission_ids=lead_submission_ids(lead=lead), on=timezone.localdate()
+        )
+        if age is None or age < ADULT_AGE:
+            return False
+    return True
 
 
 def slot_rules(appointment_type: AppointmentType) -> SlotRules:

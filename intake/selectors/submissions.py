@@ -1,6 +1,8 @@
 """Reads of drafts and submissions: by public code for the person's own pages, and
 scoped to the user's locations for every staff door."""
 
+import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -88,3 +90,18 @@ def submission_phone_normalise(text: str) -> str | None:
         return phone_normalise(text)
     except AnswerInvalid:
         return None
+
+
+def person_youngest_age(*, submission_ids: Iterable[int], on: dt.date) -> int | None:
+    """The age on `on` by the latest birth date among the submissions (a person
+    who gave two birth dates counts as the younger); None when there are none."""
+    born = (
+        Submission.objects.filter(pk__in=submission_ids)
+        .order_by("-birth_date")
+        .values_list("birth_date", flat=True)
+        .first()
+    )
+    if born is None:
+        return None
+    had_birthday = (on.month, on.day) >= (born.month, born.day)
+    return on.year - born.year - (0 if had_birthday else 1)

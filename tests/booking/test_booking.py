@@ -15,7 +15,7 @@ from booking.models import (
     Holiday,
     WeeklyAvailability,
 )
-from booking.selectors import practitioner_free_slots
+from booking.selectors import booking_option_list, practitioner_free_slots
 from booking.services import NotBookable, SlotTaken, booking_create
 from clinics.models import Location, Practitioner, StaffMember
 from core.zones import clinic_zone
@@ -318,3 +318,59 @@ def test_the_demo_clinic_offers_a_time_for_every_treatment() -> None:
     assert AppointmentType.objects.count() == 5
     berlin = Location.objects.get(slug="berlin")
     assert WeeklyAvailability.objects.filter(location=berlin).count() == 1
+
+
+def _sixteen_today() -> str:
+    today = timezone.localdate()
+    return today.replace(year=today.year - 16).isoformat()
+
+
+def test_someone_under_18_never_books_an_injectable_even_once_cleared(
+    published: QuestionnaireVersion, practitioner: Practitioner, location: Location
+) -> None:
+    physician: User = StaffMemberFactory.create(
+        role=StaffMember.Role.PHYSICIAN, locations=[location]
+    ).user
+    lead = lead_of(submit(published, birth_date=_sixteen_today()))
+    assert lead.treatments.get(treatment="mesotherapy").outcome == "review"
+    lead_review_decide(
+        lead=lead,
+        treatment="mesotherapy",
+        decision="cleared",
+        note="Guardian present.",
+        physician=physician,
+    )
+    assert lead.treatments.get(treatment="mesotherapy").outcome == "eligible"
+
+    with pytest.raises(NotBookable):
+        _book(lead, _appointment(practitioner), practitioner)
+    assert booking_option_list(lead=lead, now=timezone.now(), days=30) == []
+
+
+@pytest.mark.parametrize(
+    ("outcome", "bookable"),
+    [
+        ("eligible", True),
+        ("review", False),
+        ("deferred", False),
+        ("contraindicated", False),
+    ],
+)
+def test_only_an_eligible_outcome_is_offered_and_bookable(
+    published: QuestionnaireVersion,
+    practitioner: Practitioner,
+    outcome: str,
+    bookable: bool,
+) -> None:
+    lead = lead_of(submit(published))
+    lead.treatments.filter(treatment="mesotherapy").update(outcome=outcome)
+    kind = _appointment(practitioner)
+
+    offered = booking_option_list(lead=lead, now=timezone.now(), days=30)
+
+    assert bool(offered) is bookable
+    if bookable:
+        assert _book(lead, kind, practitioner).status == Booking.Status.CONFIRMED
+    else:
+        with pytest.raises(NotBookable):
+            _book(lead, kind, practitioner)

@@ -321,11 +321,12 @@ def host_berlin_is_utc(tmp_path: Path) -> Iterator[None]:
     utc = importlib.resources.files("tzdata.zoneinfo").joinpath("UTC").read_bytes()
     (tmp_path / "Europe").mkdir()
     (tmp_path / "Europe" / "Berlin").write_bytes(utc)
+    before = zoneinfo.TZPATH
     zoneinfo.reset_tzpath(to=[str(tmp_path)])
     try:
         yield
     finally:
-        zoneinfo.reset_tzpath()
+        zoneinfo.reset_tzpath(to=before)  # as the service set it (config/__init__.py)
 
 
 @pytest.mark.usefixtures("host_berlin_is_utc")
