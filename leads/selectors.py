@@ -275,26 +275,18 @@ def lead_submission_ids(*, lead: Lead) -> QuerySet[LeadEvent, int]:
     ).values_list("submission_id", flat=True)
 
 
-def lead_treatment_outcome(*, lead: Lead, treatment: str) -> str | None:
-    """The lead's effective screening outcome for `treatment`, None when the person
-    did not ask about it."""
-    outcome: str | None = (
-        lead.treatments.filter(treatment=treatment)
-        .values_list("outcome", flat=True)
-        .first()
-    )
-    return outcome
+def lead_treatment_outcomes(*, lead: Lead) -> dict[str, str]:
+    """The lead's effective screening outcome per treatment the person asked about."""
+    return dict(lead.treatments.values_list("treatment", "outcome"))
 
 
-def lead_treatment_cleared(*, lead: Lead, treatment: str) -> bool:
-    """Whether a physician cleared `treatment` for this lead (and did not decline it
-    since)."""
-    newest = (
-        lead.events.filter(
-            kind=LeadEvent.Kind.PHYSICIAN_DECISION, data__treatment=treatment
-        )
+def lead_treatments_cleared(*, lead: Lead) -> frozenset[str]:
+    """The treatments whose newest physician decision on this lead is "cleared"."""
+    newest: dict[str, str] = {}
+    for treatment, decision in (
+        lead.events.filter(kind=LeadEvent.Kind.PHYSICIAN_DECISION)
         .order_by("-created_at", "-id")
-        .values_list("data__decision", flat=True)
-        .first()
-    )
-    return newest == "cleared"
+        .values_list("data__treatment", "data__decision")
+    ):
+        newest.setdefault(treatment, decision)
+    return frozenset(t for t, decision in newest.items() if decision == "cleared")

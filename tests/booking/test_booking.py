@@ -374,3 +374,39 @@ def test_only_an_eligible_outcome_is_offered_and_bookable(
     else:
         with pytest.raises(NotBookable):
             _book(lead, kind, practitioner)
+
+
+def test_the_booking_options_take_a_fixed_number_of_queries(
+    published: QuestionnaireVersion,
+    practitioner: Practitioner,
+    location: Location,
+    django_assert_num_queries: Any,
+) -> None:
+    lead = lead_of(submit(published))
+    kind = _appointment(practitioner)
+    _book(lead, kind, practitioner)
+
+    def options() -> list[Any]:
+        return booking_option_list(lead=lead, now=timezone.now(), days=30)
+
+    with django_assert_num_queries(10):
+        one = options()
+    for n in range(3):
+        colleague = Practitioner.objects.create(
+            display_name=f"Dr. {n}", kind=Practitioner.Kind.PHYSICIAN
+        )
+        colleague.locations.add(location)
+        WeeklyAvailability.objects.create(
+            practitioner=colleague,
+            location=location,
+            weekday=0,
+            starts=dt.time(9),
+            ends=dt.time(18),
+        )
+        kind.practitioners.add(colleague)
+        _appointment(colleague, treatment="laser_ipl")
+    with django_assert_num_queries(10):
+        many = options()
+
+    assert len(one) == 1
+    assert len(many) == 7  # mesotherapy with 4 practitioners, laser/IPL with 3
