@@ -1,6 +1,6 @@
 """Staff API for booking on a patient's behalf: what the lead may book, and booking it.
 
-A lead is found through leads.selectors.lead_get_for_user: another location's lead
+A lead is found through leads.selectors.lead_list_for_user: another location's lead
 answers 404, as everywhere in the staff API. What may be booked is the screening's
 say (booking.selectors.lead_may_book), for staff as for the patient.
 """
@@ -25,9 +25,8 @@ from clinics.permissions import IsStaffMember
 from core.error_responses import ERROR_RESPONSE
 from core.serializers import QueryParamsSerializer
 from leads.models import Lead
-from leads.selectors import lead_get_for_user
+from leads.selectors import lead_list_for_user
 
-ERROR = ERROR_RESPONSE
 NOT_VISIBLE = OpenApiResponse(
     description="No such lead, or not at one of your locations (the same answer)."
 )
@@ -36,7 +35,12 @@ SLOT_TAKEN = OpenApiResponse(description="The time is no longer free: slot_taken
 
 
 def _lead(request: Request, code: uuid.UUID) -> Lead:
-    lead = lead_get_for_user(user=request.user, code=code)
+    lead = (
+        lead_list_for_user(user=request.user)
+        .select_related("location")
+        .filter(code=code)
+        .first()
+    )
     if lead is None or lead.merged_into_id is not None:
         raise NotFound("No such lead.")
     return lead
@@ -77,7 +81,7 @@ class LeadBookingOptionsApi(APIView):
         parameters=[OptionsInputSerializer],
         responses={
             200: BookingOptionOutputSerializer(many=True),
-            400: ERROR,
+            400: ERROR_RESPONSE,
             404: NOT_VISIBLE,
         },
     )
@@ -123,7 +127,7 @@ class LeadBookingCreateApi(APIView):
         request=BookingInputSerializer,
         responses={
             201: BookingOutputSerializer,
-            400: ERROR,
+            400: ERROR_RESPONSE,
             403: OpenApiResponse(
                 description="Screening does not allow it (not_bookable)."
             ),

@@ -9,11 +9,11 @@ import uuid
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
-from django.utils import timezone
 
 from leads.models import Lead, LeadEvent
 from leads.pipeline import Status, booking_moves_to_booked
 from leads.services.locks import lead_lock_open
+from leads.services.timeline import lead_status_record
 from leads.webhooks.services import webhook_event_record
 
 
@@ -48,39 +48,16 @@ def lead_booking_record(
     timeline and to webhooks. A booking made moves an open lead to booked from any
     open status: booking is the step every earlier one leads to."""
     lead = lead_lock_open(lead)
-    now = timezone.now()
-    from_status = lead.status
-    if change == "created" and booking_moves_to_booked(from_status):
-        lead.status = Status.BOOKED
-        lead.status_changed_at = now
-        if lead.first_contacted_at is None:
-            lead.first_contacted_at = now  # they booked: nobody needs to call first
-        lead.save(
-            update_fields=[
-                "status",
-                "status_changed_at",
-                "first_contacted_at",
-                "updated_at",
-            ]
-        )
-        LeadEvent.objects.create(
-            lead=lead,
-            kind=LeadEvent.Kind.STATUS_CHANGED,
-            actor=actor,
-            data={"from": from_status, "to": Status.BOOKED.value},
-            created_at=now,
-        )
-        webhook_event_record(
-            event_type="lead.status_changed",
-            lead=lead,
-            data={"from": from_status, "to": Status.BOOKED.value},
+    if change == "created" and booking_moves_to_booked(lead.status):
+        # They booked: nobody needs to call before the visit.
+        lead_status_record(
+            lead=lead, to_status=Status.BOOKED, actor=actor, first_contact=True
         )
     LeadEvent.objects.create(
         lead=lead,
         kind=LeadEvent.Kind.BOOKING,
         actor=actor,
         data={"change": change, **booking.to_dict()},
-        created_at=now,
     )
     webhook_event_record(
         event_type=f"booking.{change}", lead=lead, data=booking.to_dict()

@@ -66,35 +66,58 @@ def lead_transition(
                     ]
                 },
             )
-        now = timezone.now()
-        lead.status = to_status
-        lead.lost_reason = lost_reason if to_status == Lead.Status.LOST else ""
-        lead.status_changed_at = now
-        if to_status == Lead.Status.CONTACTED and lead.first_contacted_at is None:
-            lead.first_contacted_at = now
-        lead.save(
-            update_fields=[
-                "status", "lost_reason", "status_changed_at", "first_contacted_at",
-                "updated_at",
-            ]
-        )  # fmt: skip
-        data = {"from": from_status, "to": to_status}
-        if lead.lost_reason:
-            data["lost_reason"] = lead.lost_reason
-        LeadEvent.objects.create(
+        lead_status_record(
             lead=lead,
-            kind=LeadEvent.Kind.STATUS_CHANGED,
+            to_status=to_status,
             actor=actor,
-            text=note.strip(),
-            data=data,
-            created_at=now,
-        )
-        webhook_event_record(
-            event_type="lead.status_changed",
-            lead=lead,
-            data={"from": from_status, "to": to_status},
+            lost_reason=lost_reason,
+            note=note,
+            first_contact=to_status == Lead.Status.CONTACTED,
         )
     return lead
+
+
+def lead_status_record(
+    *,
+    lead: Lead,
+    to_status: str,
+    actor: User | None,
+    lost_reason: str = "",
+    note: str = "",
+    first_contact: bool = False,
+) -> None:
+    """Move a locked lead to `to_status`, on the timeline and to webhooks, without
+    asking the pipeline (the caller has: lead_transition, or a booking made).
+    `first_contact`: this move meets the first-contact deadline if nothing had."""
+    now = timezone.now()
+    from_status = lead.status
+    lead.status = to_status
+    lead.lost_reason = lost_reason if to_status == Lead.Status.LOST else ""
+    lead.status_changed_at = now
+    if first_contact and lead.first_contacted_at is None:
+        lead.first_contacted_at = now
+    lead.save(
+        update_fields=[
+            "status", "lost_reason", "status_changed_at", "first_contacted_at",
+            "updated_at",
+        ]
+    )  # fmt: skip
+    data = {"from": from_status, "to": to_status}
+    if lead.lost_reason:
+        data["lost_reason"] = lead.lost_reason
+    LeadEvent.objects.create(
+        lead=lead,
+        kind=LeadEvent.Kind.STATUS_CHANGED,
+        actor=actor,
+        text=note.strip(),
+        data=data,
+        created_at=now,
+    )
+    webhook_event_record(
+        event_type="lead.status_changed",
+        lead=lead,
+        data={"from": from_status, "to": to_status},
+    )
 
 
 def _status_label(status: str) -> str:
