@@ -54,11 +54,27 @@ class AppointmentType(models.Model):
     min_notice_hours = models.PositiveSmallIntegerField(
         _("minimum notice (hours)"), default=12
     )
+    change_notice_hours = models.PositiveSmallIntegerField(
+        _("changes and cancellations up to (hours before)"),
+        default=24,
+        help_text=_(
+            "Until then the patient may move or cancel through their link; later "
+            "they call the clinic."
+        ),
+    )
     course_sessions = models.PositiveSmallIntegerField(
         _("sessions in a course"), default=1
     )
     course_spacing_days = models.PositiveSmallIntegerField(
         _("days between sessions"), default=0
+    )
+    maintenance_from_months = models.PositiveSmallIntegerField(
+        _("maintenance from (months after the last session)"),
+        default=0,
+        help_text=_("0: no maintenance session is due after a course."),
+    )
+    maintenance_until_months = models.PositiveSmallIntegerField(
+        _("maintenance until (months after the last session)"), default=0
     )
     practitioners = models.ManyToManyField(
         Practitioner,
@@ -94,6 +110,14 @@ class AppointmentType(models.Model):
         if self.course_sessions > 1 and not self.course_spacing_days:
             raise ValidationError(
                 {"course_spacing_days": _("Say how many days apart the sessions are.")}
+            )
+        if self.maintenance_until_months < self.maintenance_from_months:
+            raise ValidationError(
+                {
+                    "maintenance_until_months": _(
+                        "The end of the maintenance window comes after its start."
+                    )
+                }
             )
 
 
@@ -238,6 +262,10 @@ class Booking(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     session_number = models.PositiveSmallIntegerField(default=1)
+    # Bumped at each change: calendar apps keep the copy with the highest SEQUENCE.
+    sequence = models.PositiveIntegerField(default=0)
+    # Which of the routing fallbacks found the practitioner (booking.routing).
+    routing = models.CharField(max_length=20, blank=True)
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -247,6 +275,7 @@ class Booking(models.Model):
         help_text=_("Staff who booked for the patient; empty when they booked."),
     )
     created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
     cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -274,3 +303,29 @@ class Booking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.appointment_type} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class MaintenanceDue(models.Model):
+    """When a finished course's maintenance session falls due: the follow-ups remind
+    the person in this window. One per course, kept in step with its last session."""
+
+    lead = models.ForeignKey(
+        "leads.Lead", on_delete=models.CASCADE, related_name="maintenance_due"
+    )
+    course_first = models.OneToOneField(
+        Booking, on_delete=models.CASCADE, related_name="maintenance"
+    )
+    appointment_type = models.ForeignKey(
+        AppointmentType, on_delete=models.CASCADE, related_name="+"
+    )
+    due_from = models.DateField()
+    due_until = models.DateField()
+
+    class Meta:
+        ordering = ["due_from", "id"]
+        verbose_name = _("maintenance due")
+        verbose_name_plural = _("maintenance due")
+        indexes = [models.Index(fields=["due_from"], name="maintenance_due_from_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_type} from {self.due_from}"
