@@ -18,9 +18,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from booking.models import AppointmentType, Booking
-from booking.selectors import booking_option_list
-from booking.services import booking_create
-from clinics.models import Practitioner
+from booking.selectors import Routing, booking_option_list
+from booking.services import booking_cancel, booking_create, booking_reschedule
+from clinics.models import Location, Practitioner
 from clinics.permissions import IsStaffMember
 from core.error_responses import ERROR_RESPONSE
 from core.serializers import QueryParamsSerializer
@@ -66,7 +66,11 @@ class BookingOptionOutputSerializer(serializers.Serializer[Any]):
     )
     practitioner = serializers.UUIDField(source="practitioner.code")
     practitioner_name = serializers.CharField(source="practitioner.display_name")
+    practitioner_languages = serializers.ListField(
+        source="practitioner.languages", child=serializers.CharField()
+    )
     location = serializers.SlugField(source="location.slug")
+    routing = serializers.ChoiceField(choices=[step.value for step in Routing])
     slots = SlotOutputSerializer(many=True, help_text="The first free times.")
 
 
@@ -95,20 +99,34 @@ class LeadBookingOptionsApi(APIView):
         return Response(BookingOptionOutputSerializer(options, many=True).data)
 
 
-class BookingInputSerializer(serializers.Serializer[Any]):
-    appointment_type = serializers.SlugRelatedField(
-        slug_field="code", queryset=AppointmentType.objects.filter(is_active=True)
-    )
+class BookingMoveInputSerializer(serializers.Serializer[Any]):
     practitioner = serializers.SlugRelatedField(
         slug_field="code", queryset=Practitioner.objects.filter(is_active=True)
+    )
+    location = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Location.objects.filter(is_active=True),
+        required=False,
+        help_text="Where, as offered; the lead's own location when left out.",
     )
     starts_at = serializers.DateTimeField(
         help_text="One of the free times offered (with its time zone)."
     )
 
 
+class BookingInputSerializer(BookingMoveInputSerializer):
+    appointment_type = serializers.SlugRelatedField(
+        slug_field="code", queryset=AppointmentType.objects.filter(is_active=True)
+    )
+
+
 class BookingOutputSerializer(serializers.Serializer[Any]):
     code = serializers.UUIDField()
+    routing = serializers.ChoiceField(
+        choices=[step.value for step in Routing],
+        help_text="language: at the lead's location in their language; "
+        "any_language: there, in another; other_location: another location",
+    )
     appointment_type = serializers.UUIDField(source="appointment_type.code")
     practitioner = serializers.UUIDField(source="practitioner.code")
     location = serializers.SlugField(source="location.slug")
@@ -128,13 +146,9 @@ class LeadBookingCreateApi(APIView):
         responses={
             201: BookingOutputSerializer,
             400: ERROR_RESPONSE,
-            403: OpenApiResponse(
-                description="Screening does not allow it (not_bookable)."
-            ),
+            403: NOT_BOOKABLE,
             404: NOT_VISIBLE,
-            409: OpenApiResponse(
-                description="The time is no longer free (slot_taken)."
-            ),
+            409: SLOT_TAKEN,
         },
     )
     def post(self, request: Request, code: uuid.UUID) -> Response:
@@ -145,10 +159,69 @@ class LeadBookingCreateApi(APIView):
             lead=lead,
             appointment_type=data.validated_data["appointment_type"],
             practitioner=data.validated_data["practitioner"],
-            location=lead.location,
+            location=data.validated_data.get("location", lead.location),
             starts_at=data.validated_data["starts_at"],
             booked_by=cast(User, request.user),
         )
         return Response(
             BookingOutputSerializer(booking).data, status=status.HTTP_201_CREATED
         )
+
+
+def _booking(lead: Lead, booking_code: uuid.UUID) -> Booking:
+    booking = (
+        Booking.objects.select_related("appointment_type", "location", "practitioner")
+        .filter(lead=lead, code=booking_code)
+        .first()
+    )
+    if booking is None:
+        raise NotFound("No such booking of this lead.")
+    return booking
+
+
+class LeadBookingMoveApi(APIView):
+    """Move a booking to another free time, for the patient (any time before it)."""
+
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(
+        operation_id="lead_booking_reschedule",
+        request=BookingMoveInputSerializer,
+        responses={
+            200: BookingOutputSerializer,
+            400: ERROR_RESPONSE,
+            403: NOT_BOOKABLE,
+            404: NOT_VISIBLE,
+            409: SLOT_TAKEN,
+        },
+    )
+    def post(self, request: Request, code: uuid.UUID, booking: uuid.UUID) -> Response:
+        lead = _lead(request, code)
+        data = BookingMoveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        moved = booking_reschedule(
+            booking=_booking(lead, booking),
+            practitioner=data.validated_data["practitioner"],
+            location=data.validated_data.get("location", lead.location),
+            starts_at=data.validated_data["starts_at"],
+            by=cast(User, request.user),
+        )
+        return Response(BookingOutputSerializer(moved).data)
+
+
+class LeadBookingCancelApi(APIView):
+    """Cancel a booking for the patient; its time is free again."""
+
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(
+        operation_id="lead_booking_cancel",
+        request=None,
+        responses={200: BookingOutputSerializer, 404: NOT_VISIBLE},
+    )
+    def post(self, request: Request, code: uuid.UUID, booking: uuid.UUID) -> Response:
+        lead = _lead(request, code)
+        cancelled = booking_cancel(
+            booking=_booking(lead, booking), by=cast(User, request.user)
+        )
+        return Response(BookingOutputSerializer(cancelled).data)

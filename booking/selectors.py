@@ -8,6 +8,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.utils import timezone
 
@@ -79,6 +80,24 @@ def lead_may_book(lead: Lead, appointment_type: AppointmentType) -> bool:
     return booking_gate(lead).allows(appointment_type)
 
 
+def lead_booking_list_upcoming(*, lead: Lead, now: dt.datetime) -> list[Booking]:
+    """The lead's confirmed bookings still to come, soonest first."""
+    return list(
+        Booking.objects.filter(
+            lead=lead, status=Booking.Status.CONFIRMED, ends_at__gt=now
+        ).select_related("appointment_type", "practitioner", "location")
+    )
+
+
+def booking_may_change(booking: Booking, *, now: dt.datetime) -> bool:
+    """Whether the patient may still move or cancel `booking` themselves: it is
+    confirmed and more than its appointment type's change notice away."""
+    notice = dt.timedelta(hours=booking.appointment_type.change_notice_hours)
+    return booking.status == Booking.Status.CONFIRMED and booking.starts_at - now > (
+        notice
+    )
+
+
 def slot_rules(appointment_type: AppointmentType) -> SlotRules:
     return SlotRules(
         duration=dt.timedelta(minutes=appointment_type.duration_minutes),
@@ -96,70 +115,86 @@ def practitioner_free_slots(
     appointment_type: AppointmentType,
     now: dt.datetime,
     until: dt.datetime | None = None,
+    moving: Booking | None = None,
 ) -> list[Interval]:
     """The times `appointment_type` can be booked with `practitioner` at
-    `location`, from `now` up to the type's horizon (or `until`), in UTC.
+    `location`, from `now` up to the type's horizon (or `until`), in UTC; with
+    `moving`, the times that booking may move to (its own time is free to it).
 
-    Four queries whatever the number of days, hours and bookings.
+    A fixed number of queries whatever the number of days, hours and bookings.
     """
     last = until or now + slot_rules(appointment_type).horizon
-    calendar = _Calendars.load([practitioner.pk], location, now=now, last=last)
-    return calendar.free(practitioner.pk, appointment_type, now=now, until=until)
+    calendar = _Calendars.load(
+        [practitioner.pk],
+        [location],
+        now=now,
+        last=last,
+        moving=moving.pk if moving else None,
+    )
+    return calendar.free(
+        practitioner.pk, location, appointment_type, now=now, until=until
+    )
 
 
 @dataclass(frozen=True)
 class _Calendars:
-    """The rows free times are made of, for some practitioners at one location over
-    one stretch of days: read in four queries, whatever their number."""
+    """The rows free times are made of, for some practitioners at some locations
+    over one stretch of days: read in a fixed number of queries, whatever their
+    number."""
 
-    location: Location
-    weekly: Mapping[int, Mapping[int, list[Window]]]  # practitioner -> weekday
-    exceptions: Mapping[int, Mapping[dt.date, list[Window]]]
-    holidays: frozenset[dt.date]
-    busy: Mapping[int, list[Interval]]
+    # (practitioner, location) -> weekday -> windows; and -> day -> windows
+    weekly: Mapping[tuple[int, int], Mapping[int, list[Window]]]
+    exceptions: Mapping[tuple[int, int], Mapping[dt.date, list[Window]]]
+    holidays: Mapping[int, frozenset[dt.date]]  # location -> days
+    busy: Mapping[int, list[Interval]]  # practitioner -> busy, at any location
 
     @classmethod
     def load(
         cls,
         practitioner_ids: list[int],
-        location: Location,
+        locations: list[Location],
         *,
         now: dt.datetime,
         last: dt.datetime,
+        moving: int | None = None,
     ) -> "_Calendars":
+        """`moving`: a booking being moved, whose own time counts as free."""
         # A day either side: the location's local days around two UTC instants.
         first_day = now.date() - dt.timedelta(days=1)
         last_day = last.date() + dt.timedelta(days=1)
-        weekly: dict[int, dict[int, list[Window]]] = defaultdict(
+        weekly: dict[tuple[int, int], dict[int, list[Window]]] = defaultdict(
             lambda: defaultdict(list)
         )
         for row in WeeklyAvailability.objects.filter(
-            practitioner_id__in=practitioner_ids, location=location
+            practitioner_id__in=practitioner_ids, location__in=locations
         ):
-            weekly[row.practitioner_id][row.weekday].append(
+            weekly[row.practitioner_id, row.location_id][row.weekday].append(
                 Window(row.starts, row.ends)
             )
-        exceptions: dict[int, dict[dt.date, list[Window]]] = defaultdict(
+        exceptions: dict[tuple[int, int], dict[dt.date, list[Window]]] = defaultdict(
             lambda: defaultdict(list)
         )
         for exception in AvailabilityException.objects.filter(
             practitioner_id__in=practitioner_ids,
-            location=location,
+            location__in=locations,
             day__gte=first_day,
             day__lte=last_day,
         ):
-            day = exceptions[exception.practitioner_id][exception.day]  # away: []
+            day = exceptions[exception.practitioner_id, exception.location_id][
+                exception.day
+            ]  # away: []
             if exception.starts is not None and exception.ends is not None:
                 day.append(Window(exception.starts, exception.ends))
-        holidays = frozenset(
-            Holiday.objects.filter(
-                location=location, day__gte=first_day, day__lte=last_day
-            ).values_list("day", flat=True)
-        )
+        holidays: dict[int, set[dt.date]] = defaultdict(set)
+        for location_id, holiday in Holiday.objects.filter(
+            location__in=locations, day__gte=first_day, day__lte=last_day
+        ).values_list("location_id", "day"):
+            holidays[location_id].add(holiday)
         busy: dict[int, list[Interval]] = defaultdict(list)
         # Bookings at any location: a practitioner is in one place at a time.
         for practitioner_id, start, end in (
             Booking.objects.exclude(status=Booking.Status.CANCELLED)
+            .exclude(pk=moving or 0)
             .filter(
                 practitioner_id__in=practitioner_ids,
                 blocked_until__gt=now,
@@ -168,26 +203,54 @@ class _Calendars:
             .values_list("practitioner_id", "blocked_from", "blocked_until")
         ):
             busy[practitioner_id].append(Interval(start, end))
-        return cls(location, weekly, exceptions, holidays, busy)
+        return cls(
+            weekly,
+            exceptions,
+            {location: frozenset(days) for location, days in holidays.items()},
+            busy,
+        )
 
     def free(
         self,
         practitioner_id: int,
+        location: Location,
         appointment_type: AppointmentType,
         *,
         now: dt.datetime,
         until: dt.datetime | None,
+        since: dt.datetime | None = None,
     ) -> list[Interval]:
+        key = (practitioner_id, location.pk)
         return free_slots(
-            zone=clinic_zone(self.location.time_zone),
-            weekly=dict(self.weekly.get(practitioner_id, {})),
-            exceptions=dict(self.exceptions.get(practitioner_id, {})),
-            holidays=self.holidays,
+            zone=clinic_zone(location.time_zone),
+            weekly=dict(self.weekly.get(key, {})),
+            exceptions=dict(self.exceptions.get(key, {})),
+            holidays=self.holidays.get(location.pk, frozenset()),
             busy=self.busy.get(practitioner_id, []),
             rules=slot_rules(appointment_type),
             now=now,
             until=until,
+            since=since,
         )
+
+
+class Routing(StrEnum):
+    """How far routing went to find a practitioner, nearest first."""
+
+    LANGUAGE = "language"  # at the person's location, speaking their language
+    ANY_LANGUAGE = "any_language"  # at their location, in another language
+    OTHER_LOCATION = "other_location"  # at another of the clinic's locations
+
+
+def routing_of(
+    *, lead: Lead, practitioner: Practitioner, location: Location
+) -> Routing:
+    """Which routing step booking `practitioner` at `location` is for `lead`."""
+    if location.pk != lead.location_id:
+        return Routing.OTHER_LOCATION
+    if lead.preferred_language in practitioner.languages:
+        return Routing.LANGUAGE
+    return Routing.ANY_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -198,40 +261,81 @@ class BookingOption:
     appointment_type: AppointmentType
     practitioner: Practitioner
     location: Location
+    routing: Routing
     slots: list[Interval]
 
 
 def booking_option_list(
-    *, lead: Lead, now: dt.datetime, days: int = 7, first: int = 8
+    *,
+    lead: Lead,
+    now: dt.datetime,
+    days: int = 7,
+    first: int = 8,
+    since: dt.datetime | None = None,
 ) -> list[BookingOption]:
-    """What `lead` may book at its location in the next `days` days: each active
-    appointment type its screening allows, with each practitioner there who performs
-    it and their `first` free times (practitioners with none are left out).
+    """What `lead` may book in the next `days` days (from `since`, when later than
+    `now`): each active appointment type its screening allows, with the
+    practitioners who perform it and their `first` free times (practitioners with
+    none are left out).
+
+    Routing, per appointment type: the practitioners at the lead's location who
+    speak the person's language; when none of them has a free time, any language
+    there; then the clinic's other locations (their language first).
 
     A fixed number of queries, however many types, practitioners and bookings.
     """
-    gate = booking_gate(lead)
-    until = now + dt.timedelta(days=days)
-    pairs = [
-        (kind, practitioner)
-        for kind in AppointmentType.objects.filter(is_active=True).prefetch_related(
+    kinds = list(
+        AppointmentType.objects.filter(is_active=True).prefetch_related(
             "practitioners__locations"
         )
+    )
+    if not kinds:
+        return []
+    gate = booking_gate(lead)
+    since = max(since or now, now)
+    until = since + dt.timedelta(days=days)
+    candidates = {
+        kind: sorted(
+            (
+                (
+                    routing_of(lead=lead, practitioner=who, location=where),
+                    lead.preferred_language not in who.languages,
+                    who,
+                    where,
+                )
+                for who in kind.practitioners.all()
+                if who.is_active
+                for where in who.locations.all()
+                if where.is_active
+            ),
+            key=lambda option: (option[0] != Routing.LANGUAGE, option[0], option[1]),
+        )
+        for kind in kinds
         if gate.allows(kind)
-        for practitioner in kind.practitioners.all()
-        if practitioner.is_active and lead.location in practitioner.locations.all()
-    ]
+    }
+    pairs = [pair for options in candidates.values() for pair in options]
     if not pairs:
         return []
     calendars = _Calendars.load(
-        sorted({practitioner.pk for _, practitioner in pairs}),
-        lead.location,
+        sorted({who.pk for _, _, who, _ in pairs}),
+        list({where.pk: where for _, _, _, where in pairs}.values()),
         now=now,
         last=until,
     )
-    options = []
-    for kind, practitioner in pairs:
-        slots = calendars.free(practitioner.pk, kind, now=now, until=until)[:first]
-        if slots:
-            options.append(BookingOption(kind, practitioner, lead.location, slots))
-    return options
+    found: list[BookingOption] = []
+    for kind, options in candidates.items():
+        for step in Routing:
+            step_found = [
+                BookingOption(kind, who, where, routing, slots[:first])
+                for routing, _, who, where in options
+                if routing == step
+                and (
+                    slots := calendars.free(
+                        who.pk, where, kind, now=now, until=until, since=since
+                    )
+                )
+            ]
+            if step_found:
+                found.extend(step_found)
+                break
+    return found

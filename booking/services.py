@@ -2,18 +2,27 @@
 when the time is taken, and handed to the lead in the same transaction."""
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from booking.models import NO_DOUBLE_BOOKING, AppointmentType, Booking
-from booking.selectors import lead_may_book, practitioner_free_slots
+from booking.selectors import (
+    booking_may_change,
+    lead_may_book,
+    practitioner_free_slots,
+    routing_of,
+)
 from clinics.models import Location, Practitioner
 from core.errors import BusinessError
 from leads.models import Lead
 from leads.services.bookings import BookingDigest, lead_booking_record
+
+DEADLOCK = "40P01"
 
 
 class SlotTaken(BusinessError):
@@ -24,6 +33,16 @@ class SlotTaken(BusinessError):
 class NotBookable(BusinessError):
     code = "not_bookable"
     status_code = 403
+
+
+class ChangeTooLate(BusinessError):
+    code = "change_too_late"
+    status_code = 409
+
+
+class BookingCancelled(BusinessError):
+    code = "booking_cancelled"
+    status_code = 409
 
 
 def booking_create(
@@ -38,14 +57,113 @@ def booking_create(
     """Book `appointment_type` with `practitioner` at `starts_at` for `lead`.
 
     NotBookable when the lead's screening does not allow this treatment now, or the
-    practitioner does not perform it; SlotTaken when the time is not one of the free
-    times offered (outside working hours, notice or horizon), or, with its buffers,
-    overlaps another booking of the practitioner (on PostgreSQL the exclusion
-    constraint decides that, so two requests at once cannot both win).
+    practitioner does not perform it there; SlotTaken when the time is not one of
+    the free times offered (outside working hours, notice or horizon), or, with its
+    buffers, overlaps another booking of the practitioner (on PostgreSQL the
+    exclusion constraint decides that, so two requests at once cannot both win).
     """
-    if not appointment_type.practitioners.filter(pk=practitioner.pk).exists():
+    _check_bookable(lead, appointment_type, practitioner, location)
+    booking = Booking(
+        lead=lead,
+        appointment_type=appointment_type,
+        booked_by=booked_by,
+        routing=routing_of(lead=lead, practitioner=practitioner, location=location),
+    )
+    with _slot_taken_on_overlap(), transaction.atomic():
+        _place(booking, practitioner, location, starts_at)
+        booking.save()
+        if appointment_type.course_sessions > 1:
+            booking.course_first = booking
+            booking.save(update_fields=["course_first"])
+        lead_booking_record(
+            lead=lead,
+            booking=_digest(booking),
+            change="created",
+            actor=booked_by,
+        )
+    return booking
+
+
+def booking_reschedule(
+    *,
+    booking: Booking,
+    practitioner: Practitioner,
+    location: Location,
+    starts_at: dt.datetime,
+    by: User | None = None,
+) -> Booking:
+    """Move `booking` to another free time (with the same or another practitioner
+    who performs it). The patient may do so until the appointment type's change
+    notice (ChangeTooLate after that); staff (`by`) at any time. The lead's
+    screening is asked again: a treatment no longer allowed is not moved."""
+    with transaction.atomic():
+        booking = _lock_active(booking)
+        if by is None:
+            _check_change_allowed(booking)
+        _check_bookable(booking.lead, booking.appointment_type, practitioner, location)
+        _place(booking, practitioner, location, starts_at)
+        booking.routing = routing_of(
+            lead=booking.lead, practitioner=practitioner, location=location
+        )
+        booking.sequence += 1
+        booking.updated_at = timezone.now()
+        with _slot_taken_on_overlap(), transaction.atomic():
+            booking.save()
+        lead_booking_record(
+            lead=booking.lead,
+            booking=_digest(booking),
+            change="rescheduled",
+            actor=by,
+        )
+    return booking
+
+
+def booking_cancel(*, booking: Booking, by: User | None = None) -> Booking:
+    """Cancel `booking`, freeing its time. The patient may do so until the
+    appointment type's change notice (ChangeTooLate after that); staff at any
+    time. Cancelling a cancelled booking changes nothing."""
+    with transaction.atomic():
+        booking = _lock(booking)
+        if booking.status == Booking.Status.CANCELLED:
+            return booking
+        if by is None:
+            _check_change_allowed(booking)
+        now = timezone.now()
+        booking.status = Booking.Status.CANCELLED
+        booking.cancelled_at = booking.updated_at = now
+        booking.sequence += 1
+        booking.save(update_fields=["status", "cancelled_at", "updated_at", "sequence"])
+        still_booked = (
+            Booking.objects.filter(
+                lead_id=booking.lead_id,
+                status=Booking.Status.CONFIRMED,
+                starts_at__gt=now,
+            )
+            .exclude(pk=booking.pk)
+            .exists()
+        )
+        lead_booking_record(
+            lead=booking.lead,
+            booking=_digest(booking),
+            change="cancelled",
+            actor=by,
+            still_booked=still_booked,
+        )
+    return booking
+
+
+def _check_bookable(
+    lead: Lead,
+    appointment_type: AppointmentType,
+    practitioner: Practitioner,
+    location: Location,
+) -> None:
+    if not (
+        appointment_type.practitioners.filter(pk=practitioner.pk).exists()
+        and practitioner.locations.filter(pk=location.pk).exists()
+    ):
         raise NotBookable(
-            _("This practitioner does not offer this appointment."),
+            _("This practitioner does not offer this appointment there."),
             fields={"practitioner": [_("Choose another practitioner.")]},
         )
     if not lead_may_book(lead, appointment_type):
@@ -53,54 +171,95 @@ def booking_create(
             _("This treatment cannot be booked online for you yet."),
             fields={"appointment_type": [_("A coordinator will contact you.")]},
         )
+
+
+def _place(
+    booking: Booking,
+    practitioner: Practitioner,
+    location: Location,
+    starts_at: dt.datetime,
+) -> None:
+    """Put `booking` at `starts_at` with `practitioner` at `location`, inside the
+    transaction that saves it: SlotTaken unless that is one of the free times
+    offered (its own old time counts as free)."""
+    kind = booking.appointment_type
     offered = practitioner_free_slots(
         practitioner=practitioner,
         location=location,
-        appointment_type=appointment_type,
+        appointment_type=kind,
         now=timezone.now(),
         until=starts_at + dt.timedelta(minutes=1),
+        moving=booking if booking.pk else None,
     )
     if starts_at not in {slot.start for slot in offered}:
         raise SlotTaken(
             _("This time is no longer free."),
             fields={"starts_at": [_("Choose one of the times offered.")]},
         )
-    ends_at = starts_at + dt.timedelta(minutes=appointment_type.duration_minutes)
-    booking = Booking(
-        lead=lead,
-        appointment_type=appointment_type,
-        practitioner=practitioner,
-        location=location,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        blocked_from=starts_at
-        - dt.timedelta(minutes=appointment_type.buffer_before_minutes),
-        blocked_until=ends_at
-        + dt.timedelta(minutes=appointment_type.buffer_after_minutes),
-        booked_by=booked_by,
+    booking.practitioner = practitioner
+    booking.location = location
+    booking.starts_at = starts_at
+    booking.ends_at = starts_at + dt.timedelta(minutes=kind.duration_minutes)
+    booking.blocked_from = starts_at - dt.timedelta(minutes=kind.buffer_before_minutes)
+    booking.blocked_until = booking.ends_at + dt.timedelta(
+        minutes=kind.buffer_after_minutes
     )
+    if connection.vendor != "postgresql" and _overlaps(booking):
+        # SQLite (make run) serialises writes; PostgreSQL's constraint decides.
+        raise SlotTaken(_("Someone has just booked this time."))
+
+
+@contextmanager
+def _slot_taken_on_overlap() -> Iterator[None]:
+    """The exclusion constraint's refusal, as the SlotTaken the caller expects.
+
+    Two overlapping bookings written at once can each wait for the other while the
+    constraint checks them; PostgreSQL then ends one as a deadlock (40P01). They
+    overlap, so one of them had to lose: that one is told the time is taken.
+    """
     try:
-        with transaction.atomic():
-            if connection.vendor != "postgresql" and _overlaps(booking):
-                raise SlotTaken(_("Someone has just booked this time."))
-            booking.save()
-            lead_booking_record(
-                lead=lead,
-                booking=_digest(booking),
-                change="created",
-                actor=booked_by,
-            )
+        yield
     except IntegrityError as error:
         if NO_DOUBLE_BOOKING not in str(error):
             raise
         raise SlotTaken(_("Someone has just booked this time.")) from error
-    return booking
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) != DEADLOCK:
+            raise
+        raise SlotTaken(_("Someone has just booked this time.")) from error
+
+
+def _lock(booking: Booking) -> Booking:
+    return (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("lead", "appointment_type", "practitioner", "location")
+        .get(pk=booking.pk)
+    )
+
+
+def _lock_active(booking: Booking) -> Booking:
+    locked = _lock(booking)
+    if locked.status == Booking.Status.CANCELLED:
+        raise BookingCancelled(_("This booking was cancelled."))
+    return locked
+
+
+def _check_change_allowed(booking: Booking) -> None:
+    if not booking_may_change(booking, now=timezone.now()):
+        raise ChangeTooLate(
+            _(
+                "This appointment is too close to change online. Please call "
+                "%(location)s."
+            )
+            % {"location": booking.location.name}
+        )
 
 
 def _overlaps(booking: Booking) -> bool:
     """The check the exclusion constraint makes, for SQLite's serialised writes."""
     return (
         Booking.objects.exclude(status=Booking.Status.CANCELLED)
+        .exclude(pk=booking.pk or 0)
         .filter(
             practitioner=booking.practitioner,
             blocked_from__lt=booking.blocked_until,
@@ -119,4 +278,5 @@ def _digest(booking: Booking) -> BookingDigest:
         location=booking.location.slug,
         starts_at=booking.starts_at,
         ends_at=booking.ends_at,
+        routing=booking.routing,
     )

@@ -99,18 +99,22 @@ def free_slots(
     rules: SlotRules,
     now: dt.datetime,
     until: dt.datetime | None = None,
+    since: dt.datetime | None = None,
 ) -> list[Interval]:
     """The appointments that can be booked, by the rules in this module's docstring.
 
     `weekly` maps a weekday (0 is Monday) to its windows; `busy` holds bookings,
-    already widened by their own buffers, and calendar busy time. Raises
-    ValueError for a naive `now` or `until`.
+    already widened by their own buffers, and calendar busy time. Only starts in
+    [`since`, `until`) are given, when those are set (a page of later days).
+    Raises ValueError for a naive `now`, `since` or `until`.
     """
-    if not _is_aware(now) or (until is not None and not _is_aware(until)):
-        raise ValueError("now and until must be aware datetimes")
+    if not all(_is_aware(moment) for moment in (now, since, until) if moment):
+        raise ValueError("now, since and until must be aware datetimes")
     # Arithmetic on an aware datetime in a local zone moves its wall clock, not
     # time: in UTC, adding an hour always adds an hour.
     earliest = now.astimezone(dt.UTC) + rules.min_notice
+    if since is not None:
+        earliest = max(earliest, since.astimezone(dt.UTC))
     latest = now.astimezone(dt.UTC) + rules.horizon
     until = None if until is None else until.astimezone(dt.UTC)
     last = latest if until is None else min(latest, until)

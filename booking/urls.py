@@ -1,6 +1,11 @@
 from django.urls import URLPattern, path
 
-from booking.api import LeadBookingCreateApi, LeadBookingOptionsApi
+from booking.api import (
+    LeadBookingCancelApi,
+    LeadBookingCreateApi,
+    LeadBookingMoveApi,
+    LeadBookingOptionsApi,
+)
 
 urlpatterns: list[URLPattern] = [
     path(
@@ -12,5 +17,15 @@ urlpatterns: list[URLPattern] = [
         "leads/<uuid:code>/bookings",
         LeadBookingCreateApi.as_view(),
         name="lead-booking-create",
+    ),
+    path(
+        "leads/<uuid:code>/bookings/<uuid:booking>/reschedule",
+        LeadBookingMoveApi.as_view(),
+        name="lead-booking-reschedule",
+    ),
+    path(
+        "leads/<uuid:code>/bookings/<uuid:booking>/cancel",
+        LeadBookingCancelApi.as_view(),
+        name="lead-booking-cancel",
     ),
 ]

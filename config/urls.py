@@ -58,5 +58,6 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", core_views.home, name="home"),
     path("consultation/", include("intake.urls")),
+    path("book/", include("booking.urls_patient")),
     prefix_default_language=True,
 )

@@ -35,3 +35,31 @@ class Hook(Generic[Digest]):
 
     def __repr__(self) -> str:
         return f"Hook({self.name!r})"
+
+
+Question = TypeVar("Question")
+Answer = TypeVar("Answer")
+
+
+class Provider(Generic[Question, Answer]):
+    """A question an app asks of the app above it, which answers it (at most one
+    answerer). Unanswered, or with no answerer registered, the answer is None: the
+    asking app carries on without it.
+
+    Declared, like hooks, in the asking app's `hooks` module; the answerer is
+    registered in its own app's apps.py.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._answerer: Callable[[Question], Answer | None] | None = None
+
+    def answer_with(self, answerer: Callable[[Question], Answer | None]) -> None:
+        """Make `answerer` the one that answers; registering again replaces it."""
+        self._answerer = answerer
+
+    def ask(self, question: Question) -> Answer | None:
+        return None if self._answerer is None else self._answerer(question)
+
+    def __repr__(self) -> str:
+        return f"Provider({self.name!r})"

@@ -8,13 +8,14 @@ lead score weighs. Whoever needs the answers themselves reads them through intak
 audited health read.
 """
 
+import datetime as dt
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from clinics.models import Location
-from core.hooks import Hook
+from core.hooks import Hook, Provider
 from intake.questionnaires.definition import (
     CONTACT_LINK_IDS,
     Definition,
@@ -57,8 +58,47 @@ class ScreeningChanged:
     outcomes: Mapping[str, str]
 
 
+@dataclass(frozen=True)
+class BookingOfferAsked:
+    """The person who just sent submission `submission_id` sees what they may book."""
+
+    submission_id: int
+    language: str
+
+
+@dataclass(frozen=True)
+class OfferedTime:
+    starts_at: dt.datetime
+    text: str  # the local day and time, in the person's language
+    choice: str  # what the booking page takes to book this time
+
+
+@dataclass(frozen=True)
+class OfferedAppointment:
+    treatment: str
+    name: str  # the appointment's name, in the person's language
+    duration_minutes: int
+    times: tuple[OfferedTime, ...]  # the first free ones
+
+
+@dataclass(frozen=True)
+class BookingOffer:
+    """What the person may book now, and the signed link to the booking page."""
+
+    url: str
+    expires_at: dt.datetime
+    time_zone: str
+    location_name: str
+    appointments: tuple[OfferedAppointment, ...]
+
+
 submission_recorded: Hook[SubmissionRecorded] = Hook("intake.submission_recorded")
 screening_changed: Hook[ScreeningChanged] = Hook("intake.screening_changed")
+# Answered by booking (BookingConfig.ready): the done page and the API's answer to a
+# submission offer the first free times on the spot.
+booking_offer: Provider[BookingOfferAsked, BookingOffer] = Provider(
+    "intake.booking_offer"
+)
 
 
 def submission_recorded_digest(

@@ -30,7 +30,7 @@ from intake.forms import (
 from intake.models import IntakeDraft
 from intake.photos import PhotoInvalid, photo_prepare
 from intake.questionnaires.definition import Definition, Item, item_is_enabled
-from intake.selectors.next_steps import next_step_list
+from intake.selectors.next_steps import booking_offer_get, next_step_list
 from intake.selectors.questionnaires import (
     QuestionnaireUnavailable,
     location_list_active,
@@ -252,14 +252,15 @@ def intake_done(request: HttpRequest, code: UUID) -> HttpResponse:
     submission = submission_get(code=code)
     if submission is None:
         raise Http404
+    language = get_language() or submission.language
+    steps = next_step_list(submission, language=language)
     return render(
         request,
         "intake/done.html",
         {
             "submission": submission,
-            "next_steps": next_step_list(
-                submission, language=get_language() or submission.language
-            ),
+            "next_steps": steps,
+            "offer": booking_offer_get(submission, steps=steps, language=language),
         },
     )
 

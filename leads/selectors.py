@@ -267,6 +267,21 @@ def lead_event_list(*, lead: Lead) -> QuerySet[LeadEvent]:
     )
 
 
+def lead_for_submission(*, submission_id: int) -> Lead | None:
+    """The open-or-closed lead a submission belongs to now (the lead it was merged
+    into, if it was), with its location."""
+    event = (
+        LeadEvent.objects.filter(
+            kind=LeadEvent.Kind.SUBMITTED, submission_id=submission_id
+        )
+        .select_related("lead__location", "lead__merged_into__location")
+        .first()
+    )
+    if event is None:
+        return None
+    return event.lead.merged_into or event.lead
+
+
 def lead_submission_ids(*, lead: Lead) -> QuerySet[LeadEvent, int]:
     """The ids of the lead's submissions (a merged duplicate's included), unevaluated:
     what the lead's health page asks intake to read, as a subquery of that read."""

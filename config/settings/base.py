@@ -164,6 +164,8 @@ CLINIC_NAME = env.str("CLINIC_NAME", default="Demo Aesthetic Clinic")
 # Intake. Health answers are encrypted with the first key; any listed key decrypts.
 HEALTH_DATA_KEYS = env.list("HEALTH_DATA_KEYS", default=[])
 INTAKE_DRAFT_DAYS = env.int("INTAKE_DRAFT_DAYS", default=30)
+# How long a booking link works (and at least until the day after the visit).
+BOOKING_LINK_DAYS = env.int("BOOKING_LINK_DAYS", default=30)
 INTAKE_MIN_FILL_SECONDS = env.int("INTAKE_MIN_FILL_SECONDS", default=20)
 INTAKE_RATE_LIMIT = env.str("INTAKE_RATE_LIMIT", default="5/hour")
 # How many proxies in front of the web process append to X-Forwarded-For; 0 trusts

@@ -53,10 +53,41 @@ class FollowUpSerializer(serializers.Serializer[Any]):
     message = serializers.CharField(help_text="What happens next, in their language")
 
 
+class OfferedTimeSerializer(serializers.Serializer[Any]):
+    starts_at = serializers.DateTimeField()
+    text = serializers.CharField(help_text="The local day and time, in words")
+    choice = serializers.CharField(
+        help_text="Post it as `time` to the booking link's book/ page to book it"
+    )
+
+
+class OfferedAppointmentSerializer(serializers.Serializer[Any]):
+    treatment = serializers.CharField()
+    name = serializers.CharField(help_text="In the submission's language")
+    duration_minutes = serializers.IntegerField()
+    times = OfferedTimeSerializer(many=True, help_text="The first free times")
+
+
+class BookingOfferSerializer(serializers.Serializer[Any]):
+    url = serializers.URLField(
+        help_text="The person's signed booking page: more days, and later moving "
+        "or cancelling; no login"
+    )
+    expires_at = serializers.DateTimeField()
+    time_zone = serializers.CharField()
+    location_name = serializers.CharField()
+    appointments = OfferedAppointmentSerializer(many=True)
+
+
 class SubmissionCreatedSerializer(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     next_steps = NextStepSerializer(many=True)
     follow_up = FollowUpSerializer()
+    booking = BookingOfferSerializer(
+        allow_null=True,
+        help_text="What the person may book now, on the spot; null when a "
+        "coordinator or physician comes first",
+    )
 
 
 class QuestionnaireOutputSerializer(serializers.Serializer[Any]):

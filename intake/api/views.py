@@ -18,6 +18,7 @@ from core.errors import BusinessError
 from intake.api import serializers as s
 from intake.screening import evaluate
 from intake.selectors.next_steps import (
+    booking_offer_get,
     follow_up_get,
     next_step_list,
     next_step_list_new,
@@ -126,10 +127,14 @@ class SubmissionCreateApi(APIView):
                 else next_step_list(submission, language=submission.language)
             )
             follow_up = follow_up_get(submission, steps=steps)
+            offer = booking_offer_get(
+                submission, steps=steps, language=submission.language
+            )
         body = {
             "id": submission.code,
             "next_steps": [vars(step) for step in steps],
             "follow_up": vars(follow_up),
+            "booking": offer,
         }
         return Response(
             s.SubmissionCreatedSerializer(body).data,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from intake.encryption import health_data_decrypt
+from intake.hooks import BookingOffer, BookingOfferAsked, booking_offer
 from intake.models import ScreeningResult, Submission
 from intake.screening import Outcome, screening_result_from_dict
 from intake.screening.results import outcomes_effective
@@ -169,4 +170,16 @@ def follow_up_get(submission: Submission, *, steps: Collection[NextStep]) -> Fol
         contact_channel_name=channel,
         booking_link=False,
         message=message % {"channel": channel},
+    )
+
+
+def booking_offer_get(
+    submission: Submission, *, steps: Collection[NextStep], language: str
+) -> BookingOffer | None:
+    """The free times the person may book on the spot, asked of the booking app
+    (intake.hooks.booking_offer) only when a treatment may be booked now."""
+    if not any(step.kind == "book" for step in steps):
+        return None
+    return booking_offer.ask(
+        BookingOfferAsked(submission_id=submission.pk, language=language)
     )

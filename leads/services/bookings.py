@@ -28,9 +28,13 @@ class BookingDigest:
     location: str  # the location's slug
     starts_at: dt.datetime
     ends_at: dt.datetime
+    # How far routing went for the practitioner: language, any_language or
+    # other_location (booking.selectors.Routing).
+    routing: str = ""
 
     def to_dict(self) -> dict[str, str]:
         return {
+            **({"routing": self.routing} if self.routing else {}),
             "booking": str(self.code),
             "treatment": self.treatment,
             "appointment": self.appointment,
@@ -42,17 +46,26 @@ class BookingDigest:
 
 
 def lead_booking_record(
-    *, lead: Lead, booking: BookingDigest, change: str, actor: User | None
+    *,
+    lead: Lead,
+    booking: BookingDigest,
+    change: str,
+    actor: User | None,
+    still_booked: bool = True,
 ) -> Lead:
     """Put a booking `change` (created, rescheduled, cancelled) on the lead's
     timeline and to webhooks. A booking made moves an open lead to booked from any
-    open status: booking is the step every earlier one leads to."""
+    open status: booking is the step every earlier one leads to. A cancellation
+    that leaves the lead nothing booked (`still_booked` False) moves a booked lead
+    back to qualified, to be booked again."""
     lead = lead_lock_open(lead)
     if change == "created" and booking_moves_to_booked(lead.status):
         # They booked: nobody needs to call before the visit.
         lead_status_record(
             lead=lead, to_status=Status.BOOKED, actor=actor, first_contact=True
         )
+    elif change == "cancelled" and not still_booked and lead.status == Status.BOOKED:
+        lead_status_record(lead=lead, to_status=Status.QUALIFIED, actor=actor)
     LeadEvent.objects.create(
         lead=lead,
         kind=LeadEvent.Kind.BOOKING,

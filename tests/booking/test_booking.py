@@ -393,7 +393,9 @@ def test_the_booking_options_take_a_fixed_number_of_queries(
         one = options()
     for n in range(3):
         colleague = Practitioner.objects.create(
-            display_name=f"Dr. {n}", kind=Practitioner.Kind.PHYSICIAN
+            display_name=f"Dr. {n}",
+            kind=Practitioner.Kind.PHYSICIAN,
+            languages=[lead.preferred_language],
         )
         colleague.locations.add(location)
         WeeklyAvailability.objects.create(

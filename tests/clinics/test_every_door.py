@@ -195,6 +195,12 @@ def _lead(world: World) -> dict[str, Any]:
     return {"code": world.lead.code}
 
 
+def _lead_booking(world: World) -> dict[str, Any]:
+    booking = world.objects[Booking]
+    assert isinstance(booking, Booking)
+    return {"code": world.lead.code, "booking": booking.code}
+
+
 DECISION = {"treatment": "mesotherapy", "decision": "declined", "note": "No."}
 
 # Every route that takes the id of a location's object: how to name B's object,
@@ -218,6 +224,12 @@ OBJECT_ROUTES: dict[str, tuple[Kwargs, str, dict[str, Any] | None]] = {
         "post",
         {"appointment_type": "B's", "practitioner": "B's", "starts_at": "2027-03-01"},
     ),
+    "v1:lead-booking-reschedule": (
+        _lead_booking,
+        "post",
+        {"practitioner": "B's", "starts_at": "2027-03-01"},
+    ),
+    "v1:lead-booking-cancel": (_lead_booking, "post", None),
     "intake:done": (_submission, "get", None),
     "admin:intake_submission_photo": (
         lambda world: {
@@ -235,6 +247,10 @@ NOT_LOCATION_DATA = {
     "v1:worker-check-detail": "an operations round trip, no patient data",
     "intake:step": "a step number of the visitor's own draft (session)",
     "intake:resume": "a signed link to the visitor's own draft",
+    "booking:page": "a signed, expiring link to the person's own booking page",
+    "booking:book": "a signed, expiring link to the person's own booking page",
+    "booking:move": "the person's own booking, behind their signed link",
+    "booking:cancel": "the person's own booking, behind their signed link",
     "admin:intake_rules_edit": "a rule-set version: clinic-wide configuration",
     "admin:auth_user_password_change": "a login: Django's user permissions",
     "admin:view_on_site": "redirects only for models with a public page",

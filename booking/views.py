@@ -1,0 +1,269 @@
+"""The patient's booking page, reached by their signed link (booking.links): the
+free times to choose from, their bookings, and moving or cancelling them.
+
+Thin: the page reads through booking.offers and booking.selectors, and books,
+moves and cancels through booking.services, which ask the lead's screening again.
+"""
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from booking.links import LinkExpired, booking_link_lead
+from booking.models import AppointmentType, Booking
+from booking.offers import booking_choices, choice_read
+from booking.selectors import booking_may_change, lead_booking_list_upcoming
+from booking.services import (
+    BookingCancelled,
+    ChangeTooLate,
+    NotBookable,
+    SlotTaken,
+    booking_cancel,
+    booking_create,
+    booking_reschedule,
+)
+from clinics.models import Location, Practitioner
+from core.errors import BusinessError
+from core.zones import clinic_zone
+from leads.models import Lead
+from leads.pipeline import OPEN_STATUSES
+
+DAYS_PER_PAGE = 7
+
+
+def _lead(request: HttpRequest, token: str) -> Lead | HttpResponse:
+    try:
+        lead = booking_link_lead(token)
+    except LinkExpired:
+        return render(request, "booking/link_expired.html", status=410)
+    if lead is None:
+        raise Http404
+    return lead
+
+
+@never_cache
+def booking_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The free times (a week at a time, `?from=` a later day), and the person's
+    bookings; `?move=<booking>` picks a new time for one of them."""
+    lead = _lead(request, token)
+    if isinstance(lead, HttpResponse):
+        return lead
+    return _page(request, token, lead)
+
+
+@require_POST
+@never_cache
+def booking_book(request: HttpRequest, token: str) -> HttpResponse:
+    lead = _lead(request, token)
+    if isinstance(lead, HttpResponse):
+        return lead
+    picked = _picked(request)
+    if picked is None:
+        return _page(request, token, lead, error=_("Choose one of the times offered."))
+    kind, practitioner, location, starts_at = picked
+    try:
+        booking = booking_create(
+            lead=lead,
+            appointment_type=kind,
+            practitioner=practitioner,
+            location=location,
+            starts_at=starts_at,
+        )
+    except (SlotTaken, NotBookable) as error:
+        return _page(request, token, lead, error=_refusal(error), status=409)
+    messages.success(
+        request,
+        _("Your appointment is booked. We have sent you an email with the details."),
+    )
+    return redirect(f"{_page_path(token)}?booked={booking.code}")
+
+
+@require_POST
+@never_cache
+def booking_move(request: HttpRequest, token: str, code: uuid.UUID) -> HttpResponse:
+    lead = _lead(request, token)
+    if isinstance(lead, HttpResponse):
+        return lead
+    booking = _booking(lead, code)
+    picked = _picked(request)
+    if picked is None:
+        return _page(
+            request,
+            token,
+            lead,
+            moving=booking,
+            error=_("Choose one of the times offered."),
+        )
+    _kind, practitioner, location, starts_at = picked
+    try:
+        booking_reschedule(
+            booking=booking,
+            practitioner=practitioner,
+            location=location,
+            starts_at=starts_at,
+        )
+    except BusinessError as error:
+        return _page(
+            request, token, lead, moving=booking, error=_refusal(error), status=409
+        )
+    messages.success(
+        request,
+        _("Your appointment is moved. We have sent you an email with the new time."),
+    )
+    return redirect(_page_path(token))
+
+
+@never_cache
+def booking_cancel_page(
+    request: HttpRequest, token: str, code: uuid.UUID
+) -> HttpResponse:
+    """GET asks to confirm; POST cancels."""
+    lead = _lead(request, token)
+    if isinstance(lead, HttpResponse):
+        return lead
+    booking = _booking(lead, code)
+    if request.method == "POST":
+        try:
+            booking_cancel(booking=booking)
+        except (ChangeTooLate, BookingCancelled) as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Your appointment is cancelled."))
+        return redirect(_page_path(token))
+    return render(
+        request,
+        "booking/cancel.html",
+        {
+            "booking": booking,
+            "name": booking.appointment_type.name(
+                translation.get_language() or lead.preferred_language
+            ),
+            "local": booking.starts_at.astimezone(
+                clinic_zone(booking.location.time_zone)
+            ),
+            "may_change": booking_may_change(booking, now=timezone.now()),
+            "back": _page_path(token),
+        },
+    )
+
+
+def _page(
+    request: HttpRequest,
+    token: str,
+    lead: Lead,
+    *,
+    moving: Booking | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    now = timezone.now()
+    zone = clinic_zone(lead.location.time_zone)
+    today = now.astimezone(zone).date()
+    since_day = _day(request.GET.get("from"), today=today)
+    upcoming = lead_booking_list_upcoming(lead=lead, now=now)
+    if moving is None and (move := request.GET.get("move")):
+        moving = next(
+            (b for b in upcoming if b.code.hex == move.replace("-", "")), None
+        )
+    is_open = lead.status in OPEN_STATUSES
+    choices = (
+        booking_choices(
+            lead=lead,
+            now=now,
+            since=dt.datetime.combine(since_day, dt.time(), tzinfo=zone),
+            days=DAYS_PER_PAGE,
+        )
+        if is_open
+        else []
+    )
+    if moving is not None:
+        choices = [
+            c for c in choices if c.appointment_type.pk == moving.appointment_type_id
+        ]
+    language = translation.get_language() or lead.preferred_language
+    context: dict[str, Any] = {
+        "lead": lead,
+        "token": token,
+        "error": error,
+        "is_open": is_open,
+        "moving": moving,
+        "moving_local": moving.starts_at.astimezone(zone) if moving else None,
+        "choices": [(c, c.appointment_type.name(language), c.days()) for c in choices],
+        "bookings": [
+            (
+                booking,
+                booking.appointment_type.name(language),
+                booking.starts_at.astimezone(clinic_zone(booking.location.time_zone)),
+                booking_may_change(booking, now=now),
+            )
+            for booking in upcoming
+        ],
+        "since_day": since_day,
+        "earlier": (since_day - dt.timedelta(days=DAYS_PER_PAGE)).isoformat()
+        if since_day > today
+        else None,
+        "earliest": max(
+            since_day - dt.timedelta(days=DAYS_PER_PAGE), today
+        ).isoformat(),
+        "later": (since_day + dt.timedelta(days=DAYS_PER_PAGE)).isoformat(),
+        "last_day": since_day + dt.timedelta(days=DAYS_PER_PAGE - 1),
+        "zone_name": lead.location.time_zone,
+        "booked": request.GET.get("booked", ""),
+    }
+    return render(request, "booking/page.html", context, status=status)
+
+
+def _picked(
+    request: HttpRequest,
+) -> tuple[AppointmentType, Practitioner, Location, dt.datetime] | None:
+    choice = choice_read(request.POST.get("time", ""))
+    if choice is None:
+        return None
+    kind = AppointmentType.objects.filter(
+        code=choice.appointment_type, is_active=True
+    ).first()
+    practitioner = Practitioner.objects.filter(
+        code=choice.practitioner, is_active=True
+    ).first()
+    location = Location.objects.filter(pk=choice.location_id, is_active=True).first()
+    if kind is None or practitioner is None or location is None:
+        return None
+    return kind, practitioner, location, choice.starts_at
+
+
+def _booking(lead: Lead, code: uuid.UUID) -> Booking:
+    booking = (
+        Booking.objects.select_related("appointment_type", "location", "practitioner")
+        .filter(lead=lead, code=code)
+        .first()
+    )
+    if booking is None:
+        raise Http404
+    return booking
+
+
+def _refusal(error: BusinessError) -> str:
+    if isinstance(error, SlotTaken):
+        return _("Someone has just booked that time. Here are the times still free.")
+    return str(error)
+
+
+def _day(value: str | None, *, today: dt.date) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(value) if value else today
+    except ValueError:
+        return today
+    return max(day, today)
+
+
+def _page_path(token: str) -> str:
+    return reverse("booking:page", kwargs={"token": token})
