@@ -60,6 +60,7 @@ test-unit: install  ## Only the fast tests (no worker, browser or server process
 bench: install services  ## Benchmarks against a baseline in the same run (bench/README.md)
 	$(PY) bench/submissions.py
 	$(PY) bench/screening.py
+	$(PY) bench/slots.py
 
 clean:  ## Remove the virtual environments and local data under var/
 	rm -rf $(VENV) $(TOOLS) var

@@ -10,6 +10,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from booking.emails import booking_email_queue
 from booking.models import NO_DOUBLE_BOOKING, AppointmentType, Booking
 from booking.selectors import (
     booking_may_change,
@@ -75,12 +76,7 @@ def booking_create(
         if appointment_type.course_sessions > 1:
             booking.course_first = booking
             booking.save(update_fields=["course_first"])
-        lead_booking_record(
-            lead=lead,
-            booking=_digest(booking),
-            change="created",
-            actor=booked_by,
-        )
+        _changed(booking, change="created", actor=booked_by)
     return booking
 
 
@@ -109,12 +105,7 @@ def booking_reschedule(
         booking.updated_at = timezone.now()
         with _slot_taken_on_overlap(), transaction.atomic():
             booking.save()
-        lead_booking_record(
-            lead=booking.lead,
-            booking=_digest(booking),
-            change="rescheduled",
-            actor=by,
-        )
+        _changed(booking, change="rescheduled", actor=by)
     return booking
 
 
@@ -142,14 +133,23 @@ def booking_cancel(*, booking: Booking, by: User | None = None) -> Booking:
             .exclude(pk=booking.pk)
             .exists()
         )
-        lead_booking_record(
-            lead=booking.lead,
-            booking=_digest(booking),
-            change="cancelled",
-            actor=by,
-            still_booked=still_booked,
-        )
+        _changed(booking, change="cancelled", actor=by, still_booked=still_booked)
     return booking
+
+
+def _changed(
+    booking: Booking, *, change: str, actor: User | None, still_booked: bool = True
+) -> None:
+    """In the change's transaction: the lead's timeline and webhooks, the patient's
+    email and the calendar's sync, all written to the database."""
+    lead_booking_record(
+        lead=booking.lead,
+        booking=_digest(booking),
+        change=change,
+        actor=actor,
+        still_booked=still_booked,
+    )
+    booking_email_queue(booking=booking, change=change)
 
 
 def _check_bookable(
