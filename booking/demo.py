@@ -49,6 +49,9 @@ def demo_booking_load() -> int:
                 "buffer_after_minutes": 15,
                 "course_sessions": sessions,
                 "course_spacing_days": spacing,
+                # A course's effect is kept up by a session 6 to 12 months on.
+                "maintenance_from_months": 6 if sessions > 1 else 0,
+                "maintenance_until_months": 12 if sessions > 1 else 0,
             },
         )
         kind.practitioners.set([physician] if by_physician else [physician, nurse])

@@ -6,6 +6,7 @@ never overlap, buffers included: on PostgreSQL an exclusion constraint refuses t
 second (migration 0001), so no check-then-write can race.
 """
 
+import secrets
 import uuid
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinics.models import Location, Practitioner
 from core.models import OutboxRow, outbox_due_index
+from core.secrets import secret_decrypt, secret_encrypt
 
 NO_DOUBLE_BOOKING = "booking_no_double_booking"
 
@@ -357,3 +359,140 @@ class MaintenanceDue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.appointment_type} from {self.due_from}"
+
+
+# -- Practitioners' calendars ------------------------------------------------------
+
+
+def calendar_feed_token() -> str:
+    """A new feed token: 256 random bits, URL-safe; the feed's only key."""
+    return secrets.token_urlsafe(32)
+
+
+class PractitionerCalendar(models.Model):
+    """Where a practitioner's bookings appear: the built-in iCalendar feed they
+    subscribe to, or their own CalDAV calendar, which the clinic writes to and
+    reads busy time from (booking.calendars). The CalDAV address and login are
+    stored encrypted (core.secrets); nothing but the worker talks to the server."""
+
+    class Kind(models.TextChoices):
+        BUILT_IN = "built_in", _("Built-in feed (subscribe by address)")
+        CALDAV = "caldav", _("CalDAV calendar")
+
+    practitioner = models.OneToOneField(
+        Practitioner,
+        on_delete=models.CASCADE,
+        related_name="calendar",
+        verbose_name=_("practitioner"),
+    )
+    kind = models.CharField(
+        _("calendar"), max_length=10, choices=Kind.choices, default=Kind.BUILT_IN
+    )
+    caldav_url_secret = models.TextField(blank=True, editable=False)
+    caldav_username_secret = models.TextField(blank=True, editable=False)
+    caldav_password_secret = models.TextField(blank=True, editable=False)
+    # The secret part of the feed's address: whoever has it reads the feed.
+    feed_token = models.CharField(
+        max_length=64, unique=True, default=calendar_feed_token, editable=False
+    )
+    busy_imported_at = models.DateTimeField(
+        _("busy time last read"), null=True, blank=True
+    )
+    busy_error = models.CharField(
+        _("last error reading busy time"), max_length=500, blank=True
+    )
+    busy_error_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["practitioner__display_name"]
+        verbose_name = _("practitioner calendar")
+        verbose_name_plural = _("practitioner calendars")
+
+    def __str__(self) -> str:
+        return f"{self.practitioner} ({self.get_kind_display()})"
+
+    @property
+    def is_caldav(self) -> bool:
+        return self.kind == self.Kind.CALDAV
+
+    @property
+    def caldav_url(self) -> str:
+        return secret_decrypt(self.caldav_url_secret)
+
+    @caldav_url.setter
+    def caldav_url(self, value: str) -> None:
+        self.caldav_url_secret = secret_encrypt(value)
+
+    @property
+    def caldav_username(self) -> str:
+        return secret_decrypt(self.caldav_username_secret)
+
+    @caldav_username.setter
+    def caldav_username(self, value: str) -> None:
+        self.caldav_username_secret = secret_encrypt(value)
+
+    @property
+    def caldav_password(self) -> str:
+        return secret_decrypt(self.caldav_password_secret)
+
+    @caldav_password.setter
+    def caldav_password(self, value: str) -> None:
+        self.caldav_password_secret = secret_encrypt(value)
+
+
+class CalendarBusy(models.Model):
+    """Time a practitioner's own calendar says they are busy (not our bookings),
+    read by the periodic import; no slot is offered over it. Only the times and
+    the event's UID are kept: never what the event is about."""
+
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="calendar_busy"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    uid = models.CharField(max_length=255, blank=True)
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        verbose_name = _("busy time from a calendar")
+        verbose_name_plural = _("busy time from calendars")
+        indexes = [
+            models.Index(fields=["practitioner", "starts_at"], name="calendar_busy_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="calendar_busy_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practitioner} busy {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class CalendarSync(OutboxRow):
+    """Make one CalDAV calendar match one booking as it is when sent (confirmed:
+    the event is there; cancelled or moved to someone else: it is not), through
+    the outbox (core.outbox). Written with each change; any number of rows for a
+    booking converge on its current state."""
+
+    booking = models.ForeignKey(
+        Booking, on_delete=models.CASCADE, related_name="calendar_syncs"
+    )
+    calendar = models.ForeignKey(
+        PractitionerCalendar, on_delete=models.CASCADE, related_name="syncs"
+    )
+    # The booking's sequence when the change was written: which change this was.
+    sequence = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("calendar sync")
+        verbose_name_plural = _("calendar syncs")
+        indexes = [outbox_due_index("calendar_sync_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.booking} to {self.calendar}"

@@ -9,11 +9,12 @@ spot (intake.hooks.booking_offer).
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.utils import formats, timezone, translation
 
 from booking.links import booking_link_make, booking_link_url
-from booking.models import AppointmentType
+from booking.models import AppointmentType, Booking
 from booking.selectors import BookingOption, Routing, booking_option_list
 from clinics.models import Location, Practitioner
 from core.zones import clinic_zone
@@ -59,12 +60,14 @@ def booking_choices(
     now: dt.datetime,
     since: dt.datetime | None = None,
     days: int = 7,
+    moving: Booking | None = None,
 ) -> list[AppointmentChoices]:
     """Per appointment type the lead may book, every free start in the `days` days
-    from `since` (or now), each with the first routed practitioner free then."""
+    from `since` (or now), each with the first routed practitioner free then; with
+    `moving`, the times that booking may move to."""
     by_type: dict[int, list[BookingOption]] = {}
     for option in booking_option_list(
-        lead=lead, now=now, days=days, first=10_000, since=since
+        lead=lead, now=now, days=days, first=10_000, since=since, moving=moving
     ):
         by_type.setdefault(option.appointment_type.pk, []).append(option)
     choices = []
@@ -162,8 +165,10 @@ def booking_offer_answer(asked: BookingOfferAsked) -> BookingOffer | None:
             )
             for choice in choices
         )
+    url = booking_link_url(link, language=asked.language)
     return BookingOffer(
-        url=booking_link_url(link, language=asked.language),
+        url=url,
+        path=urlsplit(url).path,
         expires_at=link.expires_at,
         time_zone=lead.location.time_zone,
         location_name=lead.location.name,

@@ -16,6 +16,7 @@ from booking.models import (
     AppointmentType,
     AvailabilityException,
     Booking,
+    CalendarBusy,
     Holiday,
     WeeklyAvailability,
 )
@@ -203,6 +204,13 @@ class _Calendars:
             .values_list("practitioner_id", "blocked_from", "blocked_until")
         ):
             busy[practitioner_id].append(Interval(start, end))
+        # Busy time read from the practitioners' own calendars (CalDAV).
+        for practitioner_id, start, end in CalendarBusy.objects.filter(
+            practitioner_id__in=practitioner_ids,
+            ends_at__gt=now,
+            starts_at__lt=last + dt.timedelta(days=1),
+        ).values_list("practitioner_id", "starts_at", "ends_at"):
+            busy[practitioner_id].append(Interval(start, end))
         return cls(
             weekly,
             exceptions,
@@ -272,11 +280,12 @@ def booking_option_list(
     days: int = 7,
     first: int = 8,
     since: dt.datetime | None = None,
+    moving: Booking | None = None,
 ) -> list[BookingOption]:
     """What `lead` may book in the next `days` days (from `since`, when later than
     `now`): each active appointment type its screening allows, with the
     practitioners who perform it and their `first` free times (practitioners with
-    none are left out).
+    none are left out). With `moving`, the times that booking may move to.
 
     Routing, per appointment type: the practitioners at the lead's location who
     speak the person's language; when none of them has a free time, any language
@@ -321,6 +330,7 @@ def booking_option_list(
         list({where.pk: where for _, _, _, where in pairs}.values()),
         now=now,
         last=until,
+        moving=moving.pk if moving else None,
     )
     found: list[BookingOption] = []
     for kind, options in candidates.items():

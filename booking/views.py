@@ -175,14 +175,19 @@ def _page(
             (b for b in upcoming if b.code.hex == move.replace("-", "")), None
         )
     is_open = lead.status in OPEN_STATUSES
+    # Someone with an appointment sees it first; more times when they ask.
+    choosing = is_open and (
+        not upcoming or moving is not None or "from" in request.GET or bool(error)
+    )
     choices = (
         booking_choices(
             lead=lead,
             now=now,
             since=dt.datetime.combine(since_day, dt.time(), tzinfo=zone),
             days=DAYS_PER_PAGE,
+            moving=moving,
         )
-        if is_open
+        if choosing
         else []
     )
     if moving is not None:
@@ -195,6 +200,7 @@ def _page(
         "token": token,
         "error": error,
         "is_open": is_open,
+        "choosing": choosing,
         "moving": moving,
         "moving_local": moving.starts_at.astimezone(zone) if moving else None,
         "choices": [(c, c.appointment_type.name(language), c.days()) for c in choices],

@@ -52,6 +52,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("calendars/", include("booking.urls_calendars")),
 ]
 
 # Patient-facing pages live under a language prefix: /en/..., /tr/...

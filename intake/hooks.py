@@ -86,6 +86,7 @@ class BookingOffer:
     """What the person may book now, and the signed link to the booking page."""
 
     url: str
+    path: str  # the url without the site: what the site's own pages link to
     expires_at: dt.datetime
     time_zone: str
     location_name: str

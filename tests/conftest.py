@@ -5,6 +5,7 @@ from typing import Any
 
 import hypothesis
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
@@ -129,3 +130,13 @@ def keep_test_connection() -> Iterator[None]:
     yield
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings: Any) -> Iterator[None]:
+    """Every test sends questionnaires from a fresh network address, as fast as it
+    likes: the limits' own tests set them."""
+    settings.INTAKE_MIN_FILL_SECONDS = 0
+    cache.clear()
+    yield
+    cache.clear()

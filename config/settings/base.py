@@ -6,6 +6,7 @@ and requires secrets. The README has the table of every variable.
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import django_stubs_ext
 import environ
@@ -163,7 +164,14 @@ ADMINS: list[tuple[str, str]] = []
 CLINIC_NAME = env.str("CLINIC_NAME", default="Demo Aesthetic Clinic")
 # Intake. Health answers are encrypted with the first key; any listed key decrypts.
 HEALTH_DATA_KEYS = env.list("HEALTH_DATA_KEYS", default=[])
+# Stored credentials (a practitioner's CalDAV login), the same way (core/secrets.py).
+SECRET_DATA_KEYS = env.list("SECRET_DATA_KEYS", default=[])
 INTAKE_DRAFT_DAYS = env.int("INTAKE_DRAFT_DAYS", default=30)
+# Practitioners' calendars: the domain in each booking's event UID. Never change it
+# once events exist: calendars would hold each booking twice.
+CALENDAR_UID_DOMAIN = env.str(
+    "CALENDAR_UID_DOMAIN", default=urlsplit(SITE_URL).hostname or "localhost"
+)
 # How long a booking link works (and at least until the day after the visit).
 BOOKING_LINK_DAYS = env.int("BOOKING_LINK_DAYS", default=30)
 INTAKE_MIN_FILL_SECONDS = env.int("INTAKE_MIN_FILL_SECONDS", default=20)
@@ -272,6 +280,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "booking-emails-send-due": {
         "task": "booking.tasks.booking_outbox_send_due_task",
         "schedule": 60.0,
+    },
+    "calendar-syncs-send-due": {
+        "task": "booking.tasks.calendar_sync_send_due_task",
+        "schedule": 60.0,
+    },
+    "calendar-busy-import": {
+        "task": "booking.tasks.calendar_busy_import_due_task",
+        "schedule": 300.0,
     },
 }
 

@@ -13,6 +13,10 @@ if environ.Env().bool("DEBUG"):
     os.environ.setdefault(
         "HEALTH_DATA_KEYS", "bG9jYWwtZGV2ZWxvcG1lbnQtb25seS1ub3RzZWNyZXQ="
     )
+    # base64 of the 32 bytes "local-development-only-secretkey"
+    os.environ.setdefault(
+        "SECRET_DATA_KEYS", "bG9jYWwtZGV2ZWxvcG1lbnQtb25seS1zZWNyZXRrZXk="
+    )
 os.environ.setdefault("EMAIL_URL", "consolemail://")
 os.environ.setdefault("LOG_FORMAT", "text")
 os.environ.setdefault("ACCESS_LOG", "false")

@@ -7,6 +7,10 @@ os.environ.setdefault("SECRET_KEY", "test-only-not-secret")
 os.environ.setdefault(
     "HEALTH_DATA_KEYS", "dGVzdC1zdWl0ZS1vbmx5LWtleS1ub3QtYS1zZWNyZXQ="
 )
+# base64 of the 32 bytes "test-suite-only-secret-data-key!"
+os.environ.setdefault(
+    "SECRET_DATA_KEYS", "dGVzdC1zdWl0ZS1vbmx5LXNlY3JldC1kYXRhLWtleSE="
+)
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("EMAIL_URL", "smtp://127.0.0.1:1025")

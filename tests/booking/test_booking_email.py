@@ -6,7 +6,7 @@ import re
 from urllib.parse import urlsplit
 
 import icalendar
-import pytest
+from django.conf import settings
 from django.core import mail
 from django.test import Client
 from django.test.utils import override_settings
@@ -14,7 +14,6 @@ from django.test.utils import override_settings
 from booking.emails import booking_email_send
 from booking.models import AppointmentType, Booking, BookingEmail
 from booking.services import booking_cancel, booking_create
-from clinics.models import Location, Practitioner
 from intake.models import QuestionnaireVersion
 from leads.models import Lead
 from tests.support.booking import appointment_make, next_monday_at, practitioner_make
@@ -22,16 +21,6 @@ from tests.support.factories import LocationFactory
 from tests.support.submitting import lead_of, submit
 
 MONDAY_10 = next_monday_at(10)
-
-
-@pytest.fixture
-def doctor(location: Location) -> Practitioner:
-    return practitioner_make(location)
-
-
-@pytest.fixture
-def session(doctor: Practitioner) -> AppointmentType:
-    return appointment_make(doctor)
 
 
 def _book(lead: Lead, kind: AppointmentType) -> Booking:
@@ -70,7 +59,7 @@ def test_the_confirmation_carries_an_ics_with_uid_stamp_and_local_start(
     calendar = _calendar(message)
     assert str(calendar["method"]) == "REQUEST"
     (event,) = calendar.walk("VEVENT")
-    assert str(event["uid"]) == f"booking-{booking.code}@clinic.example"
+    assert str(event["uid"]) == f"booking-{booking.code}@{settings.CALENDAR_UID_DOMAIN}"
     assert event.get("dtstamp") is not None
     start = event.decoded("dtstart")
     assert start == MONDAY_10

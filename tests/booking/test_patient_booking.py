@@ -5,7 +5,6 @@ language, or says on the timeline that it could not."""
 import datetime as dt
 from urllib.parse import urlsplit
 
-import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
@@ -25,16 +24,6 @@ from tests.support.factories import LocationFactory
 from tests.support.submitting import lead_of, submit
 
 MONDAY_10 = next_monday_at(10)
-
-
-@pytest.fixture
-def doctor(location: Location) -> Practitioner:
-    return practitioner_make(location)
-
-
-@pytest.fixture
-def session(doctor: Practitioner) -> AppointmentType:
-    return appointment_make(doctor)
 
 
 def _page_path(lead: Lead, language: str = "en") -> str:

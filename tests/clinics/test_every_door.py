@@ -36,7 +36,13 @@ from PIL import Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from booking.models import AppointmentType, Booking, Holiday
+from booking.models import (
+    AppointmentType,
+    Booking,
+    CalendarSync,
+    Holiday,
+    PractitionerCalendar,
+)
 from clinics.models import Location, Practitioner
 from intake.encryption import health_bytes_encrypt
 from intake.models import (
@@ -158,6 +164,7 @@ def world(published: QuestionnaireVersion, location: Location) -> World:
         Holiday: Holiday.objects.create(location=clinic_b, day=NOW.date(), name="B"),
         Booking: _booking(lead, clinic_b),
     }
+    objects[CalendarSync] = _calendar_sync(objects[Booking])
     return World(clinic_b, submission, lead, photo, staff_a, staff_b, objects)
 
 
@@ -180,6 +187,15 @@ def _booking(lead: Lead, where: Location) -> Booking:
         blocked_from=NOW,
         blocked_until=NOW + dt.timedelta(minutes=30),
     )
+
+
+def _calendar_sync(booking: Model) -> CalendarSync:
+    """A change of B's booking on its way to the practitioner's CalDAV calendar."""
+    assert isinstance(booking, Booking)
+    calendar = PractitionerCalendar.objects.create(
+        practitioner=booking.practitioner, kind=PractitionerCalendar.Kind.CALDAV
+    )
+    return CalendarSync.objects.create(booking=booking, calendar=calendar, sequence=0)
 
 
 # -- The API and the pages ---------------------------------------------------------
@@ -251,6 +267,10 @@ NOT_LOCATION_DATA = {
     "booking:book": "a signed, expiring link to the person's own booking page",
     "booking:move": "the person's own booking, behind their signed link",
     "booking:cancel": "the person's own booking, behind their signed link",
+    "calendars:feed": (
+        "public: a practitioner's feed behind its secret token (appointment types "
+        "and lead references only, no names or health data)"
+    ),
     "admin:intake_rules_edit": "a rule-set version: clinic-wide configuration",
     "admin:auth_user_password_change": "a login: Django's user permissions",
     "admin:view_on_site": "redirects only for models with a public page",

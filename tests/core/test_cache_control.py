@@ -5,6 +5,7 @@ and requests every route as a signed-in clinic admin, ids filled in with real
 objects, so a new page or endpoint is covered the day it is added.
 """
 
+import datetime as dt
 import io
 import re
 from collections.abc import Iterator
@@ -16,10 +17,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.http import HttpResponseBase
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from PIL import Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from booking.links import booking_link_make
+from booking.models import AppointmentType, Booking
 from clinics.models import Location, Practitioner, StaffMember
 from core.models import WorkerCheck
 from intake.encryption import health_bytes_encrypt
@@ -46,6 +50,7 @@ from tests.support.staff_api import client_for, staff
 pytestmark = pytest.mark.django_db
 
 # The routes the issue found cacheable; each must really answer with its data here.
+NOW = timezone.now() + dt.timedelta(days=3)
 HEALTH_DATA_ROUTES = {
     "v1:lead-list",
     "v1:lead-detail",
@@ -116,7 +121,20 @@ class World:
             endpoint=endpoint, event_type="lead.created", lead=self.lead, body={}
         )
         AssignmentRule.objects.create(name="Every lead", location=location)
-        Practitioner.objects.create(display_name="Dr. Demir", kind="physician")
+        doctor = Practitioner.objects.create(display_name="Dr. Demir", kind="physician")
+        self.booking = Booking.objects.create(
+            lead=self.lead,
+            appointment_type=AppointmentType.objects.create(
+                name_en="Session", name_tr="Seans", treatment="prp", duration_minutes=30
+            ),
+            practitioner=doctor,
+            location=location,
+            starts_at=NOW,
+            ends_at=NOW + dt.timedelta(minutes=30),
+            blocked_from=NOW,
+            blocked_until=NOW + dt.timedelta(minutes=30),
+        )
+        self.booking_link = booking_link_make(lead=self.lead, now=NOW).token
         StaffNotification.objects.create(
             recipient=self.admin, lead=self.lead, kind=StaffNotification.Kind.ASSIGNED
         )
@@ -132,7 +150,10 @@ class World:
         values = {
             "slug": self.submission.questionnaire_version.questionnaire.slug,
             "number": "1",
-            "token": resume_token(self.draft),
+            "token": self.booking_link
+            if "book/" in route
+            else resume_token(self.draft),
+            "booking": str(self.booking.code),
             "submission_id": str(self.submission.pk),
             "version_id": str(ScreeningRuleSetVersion.objects.get().pk),
             "id": str(self.admin.pk),
@@ -141,6 +162,8 @@ class World:
             "url": "no-such-page/",
         }
         if name == "code":
+            if "book/" in route:
+                return str(self.booking.code)
             if route.startswith("api/v1/leads/"):
                 return str(self.lead.code)
             if route.startswith("api/v1/ops/"):

@@ -1,20 +1,8 @@
-from collections.abc import Iterator
-
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.core.cache import cache
-from pytest_django.fixtures import Settings as SettingsWrapper
 
 from clinics.models import Location, StaffMember
 from tests.support.factories import StaffMemberFactory
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits(settings: SettingsWrapper) -> Iterator[None]:
-    settings.INTAKE_MIN_FILL_SECONDS = 0
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
