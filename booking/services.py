@@ -10,6 +10,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from booking.calendar_sync import calendar_sync_queue
 from booking.emails import booking_email_queue
 from booking.models import NO_DOUBLE_BOOKING, AppointmentType, Booking
 from booking.selectors import (
@@ -150,6 +151,7 @@ def _changed(
         still_booked=still_booked,
     )
     booking_email_queue(booking=booking, change=change)
+    calendar_sync_queue(booking=booking)
 
 
 def _check_bookable(
