@@ -132,6 +132,18 @@ def _move(booking: Booking, starts_at: dt.datetime) -> Booking:
     return booking
 
 
+def _other_event(uid: str, starts: dt.datetime, extra: str) -> str:
+    """An hour-long event someone else put in the calendar, in UTC."""
+    start = starts.astimezone(dt.UTC)
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//someone//EN\r\n"
+        f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20270101T000000Z\r\n"
+        f"DTSTART:{start:%Y%m%dT%H%M%SZ}\r\n"
+        f"DTEND:{start + dt.timedelta(hours=1):%Y%m%dT%H%M%SZ}\r\n"
+        f"SUMMARY:Private\r\n{extra}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+
+
 def _cancel(booking: Booking) -> Booking:
     Booking.objects.filter(pk=booking.pk).update(
         status=Booking.Status.CANCELLED,
@@ -203,15 +215,30 @@ def test_the_practitioners_own_appointments_are_imported_and_block_those_times(
         uid="dentist-appointment@example.org",
     )
 
+    # Neither a cancelled nor a "free" event blocks time; a day off blocks the day.
+    for uid, extra in (
+        ("cancelled@x", "STATUS:CANCELLED"),
+        ("free@x", "TRANSP:TRANSPARENT"),
+    ):
+        radicale.calendar().add_event(
+            _other_event(uid, dentist.replace(hour=16), extra)
+        )
+    day_off = dentist.date() + dt.timedelta(days=1)
+    radicale.calendar().add_event(
+        dtstart=day_off, dtend=day_off + dt.timedelta(days=1), uid="day-off@x"
+    )
+
     assert calendar_busy_import(calendar_id=calendar.pk) is True
 
     busy = list(CalendarBusy.objects.filter(practitioner=doctor))
+    midnight = dt.datetime.combine(day_off, dt.time(), tzinfo=clinic_zone(ZONE))
     assert [(b.uid, b.starts_at, b.ends_at) for b in busy] == [
         (
             "dentist-appointment@example.org",
             dentist.astimezone(dt.UTC),
             dentist.astimezone(dt.UTC) + dt.timedelta(hours=1),
-        )
+        ),
+        ("day-off@x", midnight, midnight + dt.timedelta(days=1)),
     ]
     slots = practitioner_free_slots(
         practitioner=doctor,
