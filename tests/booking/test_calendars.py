@@ -322,6 +322,22 @@ def test_each_change_writes_one_sync_row_for_a_caldav_calendar_sent_on_commit(
     assert [vars(b)["sync_pending"] for b in listed] == [True]
 
 
+def test_booking_with_a_caldav_practitioner_queues_exactly_one_sync(
+    lead: Lead, kind: AppointmentType, doctor: Practitioner
+) -> None:
+    calendar = _caldav(doctor)
+
+    booked = booking_create(
+        lead=lead, appointment_type=kind, practitioner=doctor,
+        location=lead.location, starts_at=MONDAY_10,
+    )  # fmt: skip
+
+    assert [(row.calendar_id, row.sequence) for row in _rows(booked)] == [
+        (calendar.pk, 0)
+    ]
+    assert booking_sync_pending(booked) is True
+
+
 def test_the_sync_puts_a_confirmed_booking_and_deletes_a_cancelled_one(
     booking: Booking, fake: FakeCalDav
 ) -> None:
