@@ -18,60 +18,21 @@ from booking.models import (
 from booking.selectors import booking_option_list, practitioner_free_slots
 from booking.services import NotBookable, SlotTaken, booking_create
 from clinics.models import Location, Practitioner, StaffMember
-from core.zones import clinic_zone
 from intake.models import QuestionnaireVersion
 from leads.models import Lead, LeadEvent, WebhookDelivery, WebhookEndpoint
 from leads.services.review import lead_review_decide
+from tests.support.booking import appointment_make, next_monday_at, practitioner_make
 from tests.support.factories import StaffMemberFactory
 from tests.support.submitting import lead_of, submit
 from tests.support.threads import in_threads
 
-
-def _next_monday_at_ten() -> dt.datetime:
-    """Monday 10:00 at the clinic (Istanbul), a week or two ahead, in UTC."""
-    today = timezone.localdate()
-    monday = today + dt.timedelta(days=7 + (-today.weekday()) % 7)
-    local = dt.datetime.combine(
-        monday, dt.time(10), tzinfo=clinic_zone("Europe/Istanbul")
-    )
-    return local.astimezone(dt.UTC)
-
-
-MONDAY_10 = _next_monday_at_ten()
+MONDAY_10 = next_monday_at(10)
+_appointment = appointment_make
 
 
 @pytest.fixture
 def practitioner(location: Location) -> Practitioner:
-    doctor = Practitioner.objects.create(
-        display_name="Dr. Demir", kind=Practitioner.Kind.PHYSICIAN, languages=["tr"]
-    )
-    doctor.locations.add(location)
-    WeeklyAvailability.objects.create(
-        practitioner=doctor,
-        location=location,
-        weekday=0,
-        starts=dt.time(9),
-        ends=dt.time(18),
-    )
-    return doctor
-
-
-def _appointment(
-    practitioner: Practitioner, *, treatment: str = "mesotherapy", **fields: object
-) -> AppointmentType:
-    kind = AppointmentType.objects.create(
-        name_en="Mesotherapy session",
-        name_tr="Mezoterapi seansı",
-        treatment=treatment,
-        duration_minutes=45,
-        buffer_before_minutes=10,
-        buffer_after_minutes=15,
-        min_notice_hours=0,
-        horizon_days=30,
-        **fields,
-    )
-    kind.practitioners.add(practitioner)
-    return kind
+    return practitioner_make(location)
 
 
 def _book(
