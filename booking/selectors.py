@@ -27,6 +27,7 @@ from intake.screening.results import Outcome
 from intake.selectors.submissions import person_youngest_age
 from leads.models import Lead
 from leads.selectors import (
+    TreatmentStanding,
     lead_submission_ids,
     lead_treatment_outcomes,
     lead_treatments_cleared,
@@ -44,31 +45,46 @@ class BookingGate:
     """What one lead's screening allows, read once (three queries) and asked for
     any number of appointment types."""
 
-    outcomes: Mapping[str, str]
+    treatments: Mapping[str, TreatmentStanding]
     cleared: frozenset[str]
     age: int | None
 
-    def allows(self, appointment_type: AppointmentType) -> bool:
-        """The safety rule: the treatment's effective outcome is eligible (a
-        physician's clearing makes a reviewed one eligible; contraindicated and
-        deferred never are); where the appointment type asks for it, a physician
-        has cleared it; and nobody under 18 books an injectable or energy-based
-        one."""
+    def opens_on(self, appointment_type: AppointmentType) -> dt.date | None:
+        """The first local day `appointment_type` may be booked (date.min: any
+        day), or None when it may not be self-booked at all.
+
+        The safety rule: the treatment's effective outcome is eligible (a
+        physician's clearing makes a reviewed one eligible; contraindicated never
+        is), or deferred with an end date, from that date on; where the
+        appointment type asks for it, a physician has cleared it; and nobody under
+        18 books an injectable or energy-based one."""
         treatment = appointment_type.treatment
-        if self.outcomes.get(treatment) != Outcome.ELIGIBLE:
-            return False
+        standing = self.treatments.get(treatment)
+        if standing is None:
+            return None
+        if standing.outcome == Outcome.ELIGIBLE:
+            opens = dt.date.min
+        elif standing.outcome == Outcome.DEFERRED and standing.bookable_from:
+            opens = standing.bookable_from
+        else:
+            return None
         if appointment_type.requires_physician_clearance and (
             treatment not in self.cleared
         ):
-            return False
-        return treatment not in NOT_FOR_MINORS or (
-            self.age is not None and self.age >= ADULT_AGE
-        )
+            return None
+        if treatment in NOT_FOR_MINORS and (self.age is None or self.age < ADULT_AGE):
+            return None
+        return opens
+
+    def allows(self, appointment_type: AppointmentType, *, on: dt.date) -> bool:
+        """Whether `appointment_type` may be booked for local day `on`."""
+        opens = self.opens_on(appointment_type)
+        return opens is not None and opens <= on
 
 
 def booking_gate(lead: Lead) -> BookingGate:
     return BookingGate(
-        outcomes=lead_treatment_outcomes(lead=lead),
+        treatments=lead_treatment_outcomes(lead=lead),
         cleared=lead_treatments_cleared(lead=lead),
         age=person_youngest_age(
             submission_ids=lead_submission_ids(lead=lead), on=timezone.localdate()
@@ -76,9 +92,17 @@ def booking_gate(lead: Lead) -> BookingGate:
     )
 
 
-def lead_may_book(lead: Lead, appointment_type: AppointmentType) -> bool:
-    """Whether `lead` may book `appointment_type` now (BookingGate.allows)."""
-    return booking_gate(lead).allows(appointment_type)
+def lead_may_book(
+    lead: Lead,
+    appointment_type: AppointmentType,
+    *,
+    location: Location,
+    starts_at: dt.datetime,
+) -> bool:
+    """Whether `lead` may book `appointment_type` at `location` for `starts_at`
+    (BookingGate.allows, on that day in the location's time zone)."""
+    day = starts_at.astimezone(clinic_zone(location.time_zone)).date()
+    return booking_gate(lead).allows(appointment_type, on=day)
 
 
 def lead_booking_list_upcoming(*, lead: Lead, now: dt.datetime) -> list[Booking]:
@@ -242,6 +266,16 @@ class _Calendars:
         )
 
 
+def _first_bookable(
+    since: dt.datetime, opens: dt.date | None, location: Location
+) -> dt.datetime:
+    """`since`, or the start of local day `opens` at `location` when later."""
+    if opens is None or opens <= since.date() - dt.timedelta(days=1):
+        return since
+    zone = clinic_zone(location.time_zone)
+    return max(since, dt.datetime.combine(opens, dt.time(), tzinfo=zone))
+
+
 class Routing(StrEnum):
     """How far routing went to find a practitioner, nearest first."""
 
@@ -302,7 +336,7 @@ def booking_option_list(
         return []
     gate = booking_gate(lead)
     since = max(since or now, now)
-    until = since + dt.timedelta(days=days)
+    opens = {kind: gate.opens_on(kind) for kind in kinds}
     candidates = {
         kind: sorted(
             (
@@ -320,16 +354,27 @@ def booking_option_list(
             key=lambda option: (option[0] != Routing.LANGUAGE, option[0], option[1]),
         )
         for kind in kinds
-        if gate.allows(kind)
+        if opens[kind] is not None
     }
-    pairs = [pair for options in candidates.values() for pair in options]
-    if not pairs:
+    # Each type's days start where the person may book it: now, or on the day a
+    # deferral ends, in the location's time zone.
+    starts = {
+        (kind, where): _first_bookable(since, opens[kind], where)
+        for kind, options in candidates.items()
+        for _, _, _, where in options
+    }
+    if not starts:
         return []
+    span = dt.timedelta(days=days)
     calendars = _Calendars.load(
-        sorted({who.pk for _, _, who, _ in pairs}),
-        list({where.pk: where for _, _, _, where in pairs}.values()),
+        sorted({who.pk for options in candidates.values() for _, _, who, _ in options}),
+        list({where.pk: where for _, where in starts}.values()),
         now=now,
-        last=until,
+        # No further than the longest horizon: no slot lies beyond it.
+        last=min(
+            max(starts.values()) + span,
+            now + max(slot_rules(kind).horizon for kind in candidates),
+        ),
         moving=moving.pk if moving else None,
     )
     found: list[BookingOption] = []
@@ -341,7 +386,12 @@ def booking_option_list(
                 if routing == step
                 and (
                     slots := calendars.free(
-                        who.pk, where, kind, now=now, until=until, since=since
+                        who.pk,
+                        where,
+                        kind,
+                        now=now,
+                        until=(start := starts[kind, where]) + span,
+                        since=start,
                     )
                 )
             ]

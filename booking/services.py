@@ -64,7 +64,7 @@ def booking_create(
     buffers, overlaps another booking of the practitioner (on PostgreSQL the
     exclusion constraint decides that, so two requests at once cannot both win).
     """
-    _check_bookable(lead, appointment_type, practitioner, location)
+    _check_bookable(lead, appointment_type, practitioner, location, starts_at)
     booking = Booking(
         lead=lead,
         appointment_type=appointment_type,
@@ -97,7 +97,9 @@ def booking_reschedule(
         booking = _lock_active(booking)
         if by is None:
             _check_change_allowed(booking)
-        _check_bookable(booking.lead, booking.appointment_type, practitioner, location)
+        _check_bookable(
+            booking.lead, booking.appointment_type, practitioner, location, starts_at
+        )
         _place(booking, practitioner, location, starts_at)
         booking.routing = routing_of(
             lead=booking.lead, practitioner=practitioner, location=location
@@ -159,6 +161,7 @@ def _check_bookable(
     appointment_type: AppointmentType,
     practitioner: Practitioner,
     location: Location,
+    starts_at: dt.datetime,
 ) -> None:
     if not (
         appointment_type.practitioners.filter(pk=practitioner.pk).exists()
@@ -168,7 +171,9 @@ def _check_bookable(
             _("This practitioner does not offer this appointment there."),
             fields={"practitioner": [_("Choose another practitioner.")]},
         )
-    if not lead_may_book(lead, appointment_type):
+    if not lead_may_book(
+        lead, appointment_type, location=location, starts_at=starts_at
+    ):
         raise NotBookable(
             _("This treatment cannot be booked online for you yet."),
             fields={"appointment_type": [_("A coordinator will contact you.")]},

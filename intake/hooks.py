@@ -11,7 +11,7 @@ audited health read.
 import datetime as dt
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from clinics.models import Location
@@ -22,7 +22,11 @@ from intake.questionnaires.definition import (
     item_is_enabled,
 )
 from intake.screening.profiles import trigger_profile
-from intake.screening.results import Outcome, outcomes_effective
+from intake.screening.results import (
+    Outcome,
+    bookable_from_effective,
+    outcomes_effective,
+)
 
 NOT_SURE = "not_sure"
 
@@ -47,6 +51,10 @@ class SubmissionRecorded:
     severity: str | None
     concern_duration: str | None
     treatment_timing: str | None
+    # Deferred wanted treatment -> the day it may be booked from: its deferral ends
+    # then with nothing else in the way. A deferred treatment without one waits for
+    # a person to look again.
+    bookable_from: Mapping[str, dt.date] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,8 @@ class ScreeningChanged:
 
     submission_id: int
     outcomes: Mapping[str, str]
+    # Deferred treatment -> the day it may be booked from (see SubmissionRecorded).
+    bookable_from: Mapping[str, dt.date] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -112,11 +122,13 @@ def submission_recorded_digest(
     definition: Definition,
     outcomes: Mapping[str, str] | None,
     physician_decides: list[str],
+    bookable_from: Mapping[str, str],
 ) -> SubmissionRecorded:
     """The digest of a submission just stored, from what the caller has in hand.
 
-    `outcomes` is the stored screening result's (None without published rules), and
-    `physician_decides` its refusals a physician decides on.
+    `outcomes` is the stored screening result's (None without published rules),
+    `physician_decides` its refusals a physician decides on and `bookable_from`
+    its deferrals' end dates.
     """
     effective = (
         outcomes_effective(outcomes, physician_decides=physician_decides)
@@ -139,6 +151,13 @@ def submission_recorded_digest(
         severity=_code(health.get("severity")),
         concern_duration=_code(health.get("concern_duration")),
         treatment_timing=_code(health.get("treatment_timing")),
+        bookable_from={
+            code: day
+            for code, day in bookable_from_effective(
+                bookable_from, effective=effective
+            ).items()
+            if code in wanted
+        },
     )
 
 

@@ -320,6 +320,9 @@ class ScreeningResult(models.Model):
     # The contraindicated treatments on which a physician decides: until one has,
     # their effective outcome is `review` (the physician's queue), never bookable.
     physician_decides = models.JSONField(default=list)
+    # Deferred treatment -> the ISO day it may be booked from (a deferral with an
+    # end date and nothing else in the way); booking reads it in plain text too.
+    bookable_from = models.JSONField(default=dict)
     # The full result (fired rules, the answers that fired them, profiles).
     detail_ciphertext = models.TextField()
 

@@ -290,9 +290,23 @@ def lead_submission_ids(*, lead: Lead) -> QuerySet[LeadEvent, int]:
     ).values_list("submission_id", flat=True)
 
 
-def lead_treatment_outcomes(*, lead: Lead) -> dict[str, str]:
-    """The lead's effective screening outcome per treatment the person asked about."""
-    return dict(lead.treatments.values_list("treatment", "outcome"))
+@dataclass(frozen=True)
+class TreatmentStanding:
+    """A wanted treatment's effective screening outcome, and for a deferred one
+    the day it may be booked from (None: when a person has looked again)."""
+
+    outcome: str
+    bookable_from: dt.date | None
+
+
+def lead_treatment_outcomes(*, lead: Lead) -> dict[str, TreatmentStanding]:
+    """Where the lead stands on each treatment the person asked about."""
+    return {
+        treatment: TreatmentStanding(outcome, bookable_from)
+        for treatment, outcome, bookable_from in lead.treatments.values_list(
+            "treatment", "outcome", "bookable_from"
+        )
+    }
 
 
 def lead_treatments_cleared(*, lead: Lead) -> frozenset[str]:

@@ -111,6 +111,17 @@ class TreatmentOutcome:
             and all(rule.physician_decides for rule in refusals)
         )
 
+    @property
+    def bookable_from(self) -> date | None:
+        """The day a deferred treatment may be booked: its reconsider date, when
+        the deferrals were all that kept it from being eligible (a review under
+        them still needs a physician after the date)."""
+        if self.outcome is not Outcome.DEFERRED or self.reconsider_on is None:
+            return None
+        if any(rule.outcome is Outcome.REVIEW for rule in self.fired):
+            return None
+        return self.reconsider_on
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "outcome": self.outcome.value,
@@ -211,6 +222,19 @@ def outcomes_effective(
         decided.add(treatment)
         effective[treatment] = Outcome.ELIGIBLE if cleared else Outcome.CONTRAINDICATED
     return effective
+
+
+def bookable_from_effective(
+    bookable_from: Mapping[str, str], *, effective: Mapping[str, str]
+) -> dict[str, date]:
+    """A stored result's deferral end dates (treatment -> ISO date), kept for the
+    treatments whose effective outcome is still that deferral (a physician's
+    decline ends it)."""
+    return {
+        treatment: date.fromisoformat(day)
+        for treatment, day in bookable_from.items()
+        if effective.get(treatment) == Outcome.DEFERRED
+    }
 
 
 def screening_result_from_dict(data: Mapping[str, Any]) -> ScreeningResult:

@@ -1,7 +1,7 @@
 """Screening state: rule-set versions, stored results, physician overrides."""
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ from intake.models import (
     VersionStatus,
 )
 from intake.screening import Outcome, evaluate
-from intake.screening.results import outcomes_effective
+from intake.screening.results import bookable_from_effective, outcomes_effective
 from intake.selectors.questionnaires import (
     questionnaire_definition_get,
     questionnaire_version_get_published,
@@ -139,6 +139,11 @@ def screening_result_record(
         evaluated_on=today,
         outcomes={code: item.outcome for code, item in result.treatments.items()},
         physician_decides=result.physician_decides(),
+        bookable_from={
+            code: day.isoformat()
+            for code, item in result.treatments.items()
+            if (day := item.bookable_from) is not None
+        },
         detail_ciphertext=health_data_encrypt(result.to_dict()),
     )
 
@@ -156,14 +161,7 @@ def screening_reevaluate(*, submission_id: int) -> ScreeningResult | None:
         )
         if result is not None:
             # Decisions on the earlier result do not carry over.
-            screening_changed.announce(
-                ScreeningChanged(
-                    submission_id=submission_id,
-                    outcomes=outcomes_effective(
-                        result.outcomes, physician_decides=result.physician_decides
-                    ),
-                )
-            )
+            screening_changed.announce(_changed(submission_id, result))
         return result
 
 
@@ -275,16 +273,32 @@ def screening_override_record(
             "treatment", "decision"
         )
         screening_changed.announce(
-            ScreeningChanged(
-                submission_id=submission_id,
-                outcomes=outcomes_effective(
-                    current.outcomes,
-                    physician_decides=current.physician_decides,
-                    decisions=[
-                        (code, made == ScreeningOverride.Decision.CLEARED)
-                        for code, made in decisions
-                    ],
-                ),
+            _changed(
+                submission_id,
+                current,
+                decisions=[
+                    (code, made == ScreeningOverride.Decision.CLEARED)
+                    for code, made in decisions
+                ],
             )
         )
     return override
+
+
+def _changed(
+    submission_id: int,
+    result: ScreeningResult,
+    *,
+    decisions: Iterable[tuple[str, bool]] = (),
+) -> ScreeningChanged:
+    """What the apps above learn of `result` after `decisions` (newest first)."""
+    effective = outcomes_effective(
+        result.outcomes, physician_decides=result.physician_decides, decisions=decisions
+    )
+    return ScreeningChanged(
+        submission_id=submission_id,
+        outcomes=effective,
+        bookable_from=bookable_from_effective(
+            result.bookable_from, effective=effective
+        ),
+    )

@@ -185,6 +185,7 @@ def submission_create(
                     definition=definition,
                     outcomes=screening.outcomes if screening else None,
                     physician_decides=screening.physician_decides if screening else [],
+                    bookable_from=screening.bookable_from if screening else {},
                 )
             )
     except IntegrityError:

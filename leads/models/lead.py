@@ -152,6 +152,8 @@ class LeadTreatment(models.Model):
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="treatments")
     treatment = models.CharField(max_length=40)
     outcome = models.CharField(max_length=20)
+    # A deferred treatment's first bookable day, when its deferral has an end date.
+    bookable_from = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -63,7 +63,12 @@ def lead_submission_receive(submission: SubmissionRecorded) -> Lead:
         )
     )
     LeadEvent.objects.bulk_create(events)
-    lead_treatments_sync(lead=lead, outcomes=submission.outcomes, is_new=is_new)
+    lead_treatments_sync(
+        lead=lead,
+        outcomes=submission.outcomes,
+        bookable_from=submission.bookable_from,
+        is_new=is_new,
+    )
     if lead.owner_id is None and lead.first_contacted_at is None:
         owner = lead_owner_choose(lead=lead, treatments=submission.outcomes)
         if owner is not None:
@@ -94,6 +99,7 @@ def lead_treatments_follow(change: ScreeningChanged) -> None:
     lead_treatments_sync(
         lead=newest.lead,
         outcomes={t: change.outcomes.get(t, o) for t, o in treatments.items()},
+        bookable_from=change.bookable_from,
     )
 
 
@@ -125,20 +131,33 @@ def _score(submission: SubmissionRecorded) -> Score:
 
 
 def lead_treatments_sync(
-    *, lead: Lead, outcomes: Mapping[str, str], is_new: bool = False
+    *,
+    lead: Lead,
+    outcomes: Mapping[str, str],
+    bookable_from: Mapping[str, dt.date],
+    is_new: bool = False,
 ) -> None:
-    """Make the lead's treatment rows say `outcomes` (wanted treatment -> outcome);
-    a treatment asked about earlier but not now is kept with its last outcome."""
+    """Make the lead's treatment rows say `outcomes` (wanted treatment -> outcome)
+    and, for deferred ones, `bookable_from`; a treatment asked about earlier but
+    not now is kept as it was."""
     existing = {} if is_new else {t.treatment: t for t in lead.treatments.all()}
     LeadTreatment.objects.bulk_create(
-        LeadTreatment(lead=lead, treatment=treatment, outcome=outcome)
+        LeadTreatment(
+            lead=lead,
+            treatment=treatment,
+            outcome=outcome,
+            bookable_from=bookable_from.get(treatment),
+        )
         for treatment, outcome in outcomes.items()
         if treatment not in existing
     )
     for treatment, row in existing.items():
-        if treatment in outcomes and row.outcome != outcomes[treatment]:
-            row.outcome = outcomes[treatment]
-            row.save(update_fields=["outcome"])
+        if treatment not in outcomes:
+            continue
+        wanted = (outcomes[treatment], bookable_from.get(treatment))
+        if (row.outcome, row.bookable_from) != wanted:
+            row.outcome, row.bookable_from = wanted
+            row.save(update_fields=["outcome", "bookable_from"])
 
 
 def _match(submission: SubmissionRecorded, key: str) -> tuple[Lead | None, Lead | None]:

@@ -18,6 +18,7 @@ from booking.models import (
 from booking.selectors import booking_option_list, practitioner_free_slots
 from booking.services import NotBookable, SlotTaken, booking_create
 from clinics.models import Location, Practitioner, StaffMember
+from core.zones import clinic_zone
 from intake.models import QuestionnaireVersion
 from leads.models import Lead, LeadEvent, WebhookDelivery, WebhookEndpoint
 from leads.services.review import lead_review_decide
@@ -306,6 +307,61 @@ def test_someone_under_18_never_books_an_injectable_even_once_cleared(
     with pytest.raises(NotBookable):
         _book(lead, _appointment(practitioner), practitioner)
     assert booking_option_list(lead=lead, now=timezone.now(), days=30) == []
+
+
+def _tanned_two_weeks_ago(published: QuestionnaireVersion) -> Lead:
+    """Laser/IPL deferred until four weeks after a tan two weeks ago."""
+    tan = timezone.localdate() - dt.timedelta(weeks=2)
+    return lead_of(submit(published, recent_tan=True, recent_tan_date=tan.isoformat()))
+
+
+def test_a_dated_deferral_is_offered_and_bookable_from_its_date_on(
+    published: QuestionnaireVersion, location: Location
+) -> None:
+    practitioner = practitioner_make(location, weekdays=tuple(range(7)))
+    lead = _tanned_two_weeks_ago(published)
+    opens = timezone.localdate() + dt.timedelta(weeks=2)
+    laser = lead.treatments.get(treatment="laser_ipl")
+    assert (laser.outcome, laser.bookable_from) == ("deferred", opens)
+    kind = _appointment(practitioner, treatment="laser_ipl")
+
+    (option,) = [
+        one
+        for one in booking_option_list(lead=lead, now=timezone.now(), days=7)
+        if one.appointment_type == kind
+    ]
+
+    zone = clinic_zone(location.time_zone)
+    assert option.slots
+    assert min(slot.start.astimezone(zone).date() for slot in option.slots) == opens
+    the_day_before = dt.datetime.combine(
+        opens - dt.timedelta(days=1), dt.time(10), tzinfo=zone
+    )
+    with pytest.raises(NotBookable):
+        _book(lead, kind, practitioner, the_day_before)
+    assert _book(lead, kind, practitioner, option.slots[0].start).starts_at == (
+        option.slots[0].start
+    )
+
+
+def test_a_declined_deferral_is_no_longer_bookable_on_its_date(
+    published: QuestionnaireVersion, location: Location
+) -> None:
+    physician: User = StaffMemberFactory.create(
+        role=StaffMember.Role.PHYSICIAN, locations=[location]
+    ).user
+    lead = _tanned_two_weeks_ago(published)
+
+    lead_review_decide(
+        lead=lead,
+        treatment="laser_ipl",
+        decision="declined",
+        note="Not with this skin.",
+        physician=physician,
+    )
+
+    laser = lead.treatments.get(treatment="laser_ipl")
+    assert (laser.outcome, laser.bookable_from) == ("contraindicated", None)
 
 
 @pytest.mark.parametrize(

@@ -325,3 +325,23 @@ def test_a_wrongly_typed_answer_needs_review_rather_than_reading_as_no(
     result = evaluate(answers, RULE_SET, today=TODAY, birth_date=ADULT_BIRTH_DATE)
 
     assert result.treatments[treatment].outcome == Outcome.REVIEW
+
+
+def test_a_dated_deferral_alone_makes_the_treatment_bookable_from_its_date() -> None:
+    tan_date = TODAY - timedelta(weeks=2)
+
+    result = screen(recent_tan=True, recent_tan_date=tan_date.isoformat())
+
+    assert result.treatments["laser_ipl"].bookable_from == tan_date + timedelta(days=28)
+    assert result.treatments["mesotherapy"].bookable_from is None  # not deferred
+
+
+def test_a_review_under_a_dated_deferral_still_needs_a_physician_after_the_date() -> (
+    None
+):
+    result = screen(recent_tan=True, recent_tan_date=days_ago(14), fitzpatrick="type_6")
+
+    laser = result.treatments["laser_ipl"]
+    assert laser.outcome == Outcome.DEFERRED
+    assert laser.reconsider_on is not None
+    assert laser.bookable_from is None
