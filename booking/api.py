@@ -18,8 +18,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from booking.models import AppointmentType, Booking
-from booking.selectors import Routing, booking_option_list
-from booking.services import booking_cancel, booking_create, booking_reschedule
+from booking.selectors import (
+    Routing,
+    booking_option_list,
+    course_rest_propose,
+    lead_booking_list,
+)
+from booking.services import (
+    booking_cancel,
+    booking_create,
+    booking_reschedule,
+    course_book_rest,
+)
 from clinics.models import Location, Practitioner
 from clinics.permissions import IsStaffMember
 from core.error_responses import ERROR_RESPONSE
@@ -122,6 +132,13 @@ class BookingInputSerializer(BookingMoveInputSerializer):
 
 class BookingOutputSerializer(serializers.Serializer[Any]):
     code = serializers.UUIDField()
+    session_number = serializers.IntegerField(
+        help_text="Which session of its course (1 for a single appointment)."
+    )
+    course_sessions = serializers.IntegerField(
+        source="appointment_type.course_sessions",
+        help_text="How many sessions the course has.",
+    )
     routing = serializers.ChoiceField(
         choices=[step.value for step in Routing],
         help_text="language: at the lead's location in their language; "
@@ -135,10 +152,27 @@ class BookingOutputSerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=Booking.Status.choices)
 
 
+class BookingListedSerializer(BookingOutputSerializer):
+    waiting_to_sync = serializers.BooleanField(
+        source="sync_pending",
+        help_text="A change not yet in the practitioner's CalDAV calendar; the "
+        "patient's booking stands meanwhile.",
+    )
+
+
 class LeadBookingCreateApi(APIView):
-    """Book on the patient's behalf (a coordinator on the phone with them)."""
+    """The lead's bookings (GET), and booking on the patient's behalf (POST: a
+    coordinator on the phone with them)."""
 
     permission_classes = [IsStaffMember]
+
+    @extend_schema(
+        operation_id="lead_booking_list",
+        responses={200: BookingListedSerializer(many=True), 404: NOT_VISIBLE},
+    )
+    def get(self, request: Request, code: uuid.UUID) -> Response:
+        bookings = lead_booking_list(lead=_lead(request, code))
+        return Response(BookingListedSerializer(bookings, many=True).data)
 
     @extend_schema(
         operation_id="lead_booking_create",
@@ -225,3 +259,73 @@ class LeadBookingCancelApi(APIView):
             booking=_booking(lead, booking), by=cast(User, request.user)
         )
         return Response(BookingOutputSerializer(cancelled).data)
+
+
+class CourseSessionSerializer(serializers.Serializer[Any]):
+    number = serializers.IntegerField(min_value=2)
+    starts_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="The free time proposed (null: none within days of its place).",
+    )
+
+
+class CourseTargetSerializer(CourseSessionSerializer):
+    target = serializers.DateTimeField(
+        help_text="Where the course's spacing puts the session."
+    )
+
+
+class CourseInputSerializer(serializers.Serializer[Any]):
+    sessions = CourseSessionSerializer(many=True, allow_empty=False)
+
+    def validate_sessions(self, sessions: list[dict[str, Any]]) -> list[Any]:
+        if any(one["starts_at"] is None for one in sessions):
+            raise serializers.ValidationError("Give a time for every session.")
+        if len({one["number"] for one in sessions}) != len(sessions):
+            raise serializers.ValidationError("Give each session once.")
+        return sessions
+
+
+class LeadBookingCourseApi(APIView):
+    """The rest of a course its first session starts: GET proposes a free time for
+    each session not booked (the first's weekday and time, the type's spacing
+    apart, beyond its usual horizon); POST books the given ones, all or none."""
+
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(
+        operation_id="lead_booking_course",
+        responses={200: CourseTargetSerializer(many=True), 404: NOT_VISIBLE},
+    )
+    def get(self, request: Request, code: uuid.UUID, booking: uuid.UUID) -> Response:
+        first = _booking(_lead(request, code), booking)
+        proposal = course_rest_propose(first, now=timezone.now())
+        return Response(CourseTargetSerializer(proposal, many=True).data)
+
+    @extend_schema(
+        operation_id="lead_booking_course_book",
+        request=CourseInputSerializer,
+        responses={
+            201: BookingOutputSerializer(many=True),
+            400: ERROR_RESPONSE,
+            403: NOT_BOOKABLE,
+            404: NOT_VISIBLE,
+            409: SLOT_TAKEN,
+        },
+    )
+    def post(self, request: Request, code: uuid.UUID, booking: uuid.UUID) -> Response:
+        first = _booking(_lead(request, code), booking)
+        data = CourseInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        sessions = course_book_rest(
+            first=first,
+            times={
+                one["number"]: one["starts_at"]
+                for one in data.validated_data["sessions"]
+            },
+            booked_by=cast(User, request.user),
+        )
+        return Response(
+            BookingOutputSerializer(sessions, many=True).data,
+            status=status.HTTP_201_CREATED,
+        )

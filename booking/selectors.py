@@ -7,11 +7,12 @@ fixed number of queries; booking.slots, pure, does the time arithmetic.
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from django.utils import timezone
 
+from booking.calendar_selectors import booking_list_with_sync_pending
 from booking.models import (
     AppointmentType,
     AvailabilityException,
@@ -114,6 +115,16 @@ def lead_booking_list_upcoming(*, lead: Lead, now: dt.datetime) -> list[Booking]
     )
 
 
+def lead_booking_list(*, lead: Lead) -> list[Booking]:
+    """Every booking of the lead, newest appointment first, each with
+    `sync_pending` (still waiting to reach a CalDAV calendar)."""
+    return list(
+        booking_list_with_sync_pending(
+            Booking.objects.filter(lead=lead).order_by("-starts_at", "-id")
+        ).select_related("appointment_type", "practitioner", "location")
+    )
+
+
 def booking_may_change(booking: Booking, *, now: dt.datetime) -> bool:
     """Whether the patient may still move or cancel `booking` themselves: it is
     confirmed and more than its appointment type's change notice away."""
@@ -141,14 +152,16 @@ def practitioner_free_slots(
     now: dt.datetime,
     until: dt.datetime | None = None,
     moving: Booking | None = None,
+    horizon: dt.timedelta | None = None,
 ) -> list[Interval]:
     """The times `appointment_type` can be booked with `practitioner` at
-    `location`, from `now` up to the type's horizon (or `until`), in UTC; with
-    `moving`, the times that booking may move to (its own time is free to it).
+    `location`, from `now` up to the type's horizon (or `horizon`, or `until`),
+    in UTC; with `moving`, the times that booking may move to (its own time is
+    free to it).
 
     A fixed number of queries whatever the number of days, hours and bookings.
     """
-    last = until or now + slot_rules(appointment_type).horizon
+    last = until or now + (horizon or slot_rules(appointment_type).horizon)
     calendar = _Calendars.load(
         [practitioner.pk],
         [location],
@@ -157,7 +170,12 @@ def practitioner_free_slots(
         moving=moving.pk if moving else None,
     )
     return calendar.free(
-        practitioner.pk, location, appointment_type, now=now, until=until
+        practitioner.pk,
+        location,
+        appointment_type,
+        now=now,
+        until=until,
+        horizon=horizon,
     )
 
 
@@ -251,15 +269,21 @@ class _Calendars:
         now: dt.datetime,
         until: dt.datetime | None,
         since: dt.datetime | None = None,
+        horizon: dt.timedelta | None = None,
     ) -> list[Interval]:
+        """`horizon`: instead of the appointment type's (a course's later
+        sessions lie beyond it)."""
         key = (practitioner_id, location.pk)
+        rules = slot_rules(appointment_type)
+        if horizon is not None:
+            rules = replace(rules, horizon=horizon)
         return free_slots(
             zone=clinic_zone(location.time_zone),
             weekly=dict(self.weekly.get(key, {})),
             exceptions=dict(self.exceptions.get(key, {})),
             holidays=self.holidays.get(location.pk, frozenset()),
             busy=self.busy.get(practitioner_id, []),
-            rules=slot_rules(appointment_type),
+            rules=rules,
             now=now,
             until=until,
             since=since,
@@ -399,3 +423,111 @@ def booking_option_list(
                 found.extend(step_found)
                 break
     return found
+
+
+# -- Courses -----------------------------------------------------------------------
+
+# How far either side of its spacing a later session of a course may fall.
+COURSE_SLACK_DAYS = 3
+
+
+def course_horizon(appointment_type: AppointmentType) -> dt.timedelta:
+    """How far ahead a course's sessions may be booked: the type's horizon for the
+    first, then the course's span, and a week to spare."""
+    return dt.timedelta(
+        days=appointment_type.horizon_days
+        + appointment_type.course_sessions * appointment_type.course_spacing_days
+        + 7
+    )
+
+
+def course_sessions_booked(first: Booking) -> dict[int, Booking]:
+    """The confirmed sessions of the course `first` starts, by session number."""
+    return {
+        session.session_number: session
+        for session in Booking.objects.filter(
+            course_first=first, status=Booking.Status.CONFIRMED
+        ).order_by("starts_at")
+    }
+
+
+def course_open(*, lead: Lead, appointment_type: AppointmentType) -> Booking | None:
+    """The first session of the lead's course of `appointment_type` that still
+    misses sessions, or None: a further booking of that type joins it."""
+    if appointment_type.course_sessions < 2:
+        return None
+    for first in Booking.objects.filter(
+        lead=lead,
+        appointment_type=appointment_type,
+        status=Booking.Status.CONFIRMED,
+        session_number=1,
+    ).order_by("-starts_at"):
+        if len(course_sessions_booked(first)) < appointment_type.course_sessions:
+            return first
+    return None
+
+
+@dataclass(frozen=True)
+class CourseSession:
+    """A session of a course still to book: where the spacing puts it, and the
+    free time nearest to that (None: none within the slack days)."""
+
+    number: int
+    target: dt.datetime
+    starts_at: dt.datetime | None
+
+
+def course_rest_propose(first: Booking, *, now: dt.datetime) -> list[CourseSession]:
+    """The course's sessions not booked yet, each proposed at the free time of the
+    first session's practitioner and place nearest to the first's weekday and
+    clock time, its spacing apart, beyond the type's usual horizon. Empty for a
+    single session or a complete course.
+
+    A fixed number of queries however long the course.
+    """
+    kind = first.appointment_type
+    booked = course_sessions_booked(first)
+    missing = [n for n in range(2, kind.course_sessions + 1) if n not in booked]
+    if first.status != Booking.Status.CONFIRMED or not missing:
+        return []
+    zone = clinic_zone(first.location.time_zone)
+    anchor = first.starts_at.astimezone(zone)
+    slack = dt.timedelta(
+        days=max(0, min(COURSE_SLACK_DAYS, (kind.course_spacing_days - 1) // 2))
+    )
+    targets = {
+        n: dt.datetime.combine(
+            anchor.date() + dt.timedelta(days=(n - 1) * kind.course_spacing_days),
+            anchor.time(),
+            tzinfo=zone,
+        )
+        for n in missing
+    }
+    calendars = _Calendars.load(
+        [first.practitioner_id],
+        [first.location],
+        now=now,
+        last=max(targets.values()) + slack + dt.timedelta(days=2),
+    )
+    horizon = course_horizon(kind)
+    proposed = []
+    for number, target in targets.items():
+        # The local days target ± slack: apart from the other sessions' days.
+        first_day = dt.datetime.combine(target.date() - slack, dt.time(), tzinfo=zone)
+        after_last_day = dt.datetime.combine(
+            target.date() + slack + dt.timedelta(days=1), dt.time(), tzinfo=zone
+        )
+        free = calendars.free(
+            first.practitioner_id,
+            first.location,
+            kind,
+            now=now,
+            since=max(first_day, now),
+            until=after_last_day,
+            horizon=horizon,
+        )
+        nearest = min(free, key=lambda slot: abs(slot.start - target), default=None)
+        proposed.append(
+            CourseSession(number, target, nearest.start if nearest else None)
+        )
+    return proposed

@@ -2,7 +2,7 @@
 when the time is taken, and handed to the lead in the same transaction."""
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from django.contrib.auth.models import User
@@ -12,15 +12,25 @@ from django.utils.translation import gettext as _
 
 from booking.calendar_sync import calendar_sync_queue
 from booking.emails import booking_email_queue
-from booking.models import NO_DOUBLE_BOOKING, AppointmentType, Booking
+from booking.models import (
+    NO_DOUBLE_BOOKING,
+    AppointmentType,
+    Booking,
+    MaintenanceDue,
+)
 from booking.selectors import (
     booking_may_change,
+    course_horizon,
+    course_open,
+    course_sessions_booked,
     lead_may_book,
     practitioner_free_slots,
     routing_of,
 )
 from clinics.models import Location, Practitioner
+from core.dates import months_after
 from core.errors import BusinessError
+from core.zones import clinic_zone
 from leads.models import Lead
 from leads.services.bookings import BookingDigest, lead_booking_record
 
@@ -47,6 +57,11 @@ class BookingCancelled(BusinessError):
     status_code = 409
 
 
+class CourseSessionTaken(BusinessError):
+    code = "course_session_taken"
+    status_code = 409
+
+
 def booking_create(
     *,
     lead: Lead,
@@ -65,20 +80,76 @@ def booking_create(
     exclusion constraint decides that, so two requests at once cannot both win).
     """
     _check_bookable(lead, appointment_type, practitioner, location, starts_at)
+    course = course_open(lead=lead, appointment_type=appointment_type)
     booking = Booking(
         lead=lead,
         appointment_type=appointment_type,
         booked_by=booked_by,
         routing=routing_of(lead=lead, practitioner=practitioner, location=location),
+        course_first=course,
+        session_number=_next_session(course) if course else 1,
     )
     with _slot_taken_on_overlap(), transaction.atomic():
         _place(booking, practitioner, location, starts_at)
         booking.save()
-        if appointment_type.course_sessions > 1:
+        if course is None:  # the first session of its course (of one, or more)
             booking.course_first = booking
             booking.save(update_fields=["course_first"])
         _changed(booking, change="created", actor=booked_by)
     return booking
+
+
+def course_book_rest(
+    *,
+    first: Booking,
+    times: Mapping[int, dt.datetime],
+    booked_by: User | None = None,
+) -> list[Booking]:
+    """Book sessions of the course `first` starts (session number -> start, as
+    booking.selectors.course_rest_propose offers them) with its practitioner at
+    its place: all of them or, when one is refused, none. The type's usual horizon
+    does not limit them; its screening does, as for any booking."""
+    with _slot_taken_on_overlap(), transaction.atomic():
+        first = _lock_active(first)
+        kind = first.appointment_type
+        booked = course_sessions_booked(first)
+        sessions = []
+        for number, starts_at in sorted(times.items()):
+            if first.session_number != 1 or not 2 <= number <= kind.course_sessions:
+                raise CourseSessionTaken(
+                    _("This course has no session %(number)s.") % {"number": number}
+                )
+            if number in booked:
+                raise CourseSessionTaken(
+                    _("Session %(number)s of this course is booked already.")
+                    % {"number": number}
+                )
+            _check_bookable(
+                first.lead, kind, first.practitioner, first.location, starts_at
+            )
+            session = Booking(
+                lead=first.lead,
+                appointment_type=kind,
+                booked_by=booked_by,
+                routing=first.routing,
+                course_first=first,
+                session_number=number,
+            )
+            _place(session, first.practitioner, first.location, starts_at)
+            session.save()
+            _changed(session, change="created", actor=booked_by)
+            sessions.append(session)
+    return sessions
+
+
+def _next_session(first: Booking) -> int:
+    """The lowest session number of `first`'s course not booked."""
+    booked = course_sessions_booked(first)
+    return next(
+        n
+        for n in range(2, first.appointment_type.course_sessions + 1)
+        if n not in booked
+    )
 
 
 def booking_reschedule(
@@ -154,6 +225,36 @@ def _changed(
     )
     booking_email_queue(booking=booking, change=change)
     calendar_sync_queue(booking=booking)
+    _maintenance_sync(booking)
+
+
+def _maintenance_sync(booking: Booking) -> None:
+    """Keep the course's maintenance window in step with its sessions: due 6 to
+    12 months (as the type says) after the last session once every session is
+    booked; none while the course is incomplete."""
+    kind = booking.appointment_type
+    first_id = booking.course_first_id
+    if first_id is None or not kind.maintenance_from_months:
+        return
+    sessions = list(
+        Booking.objects.filter(
+            course_first_id=first_id, status=Booking.Status.CONFIRMED
+        ).order_by("-starts_at")
+    )
+    if len(sessions) < kind.course_sessions:
+        MaintenanceDue.objects.filter(course_first_id=first_id).delete()
+        return
+    last = sessions[0]
+    last_day = last.starts_at.astimezone(clinic_zone(last.location.time_zone)).date()
+    MaintenanceDue.objects.update_or_create(
+        course_first_id=first_id,
+        defaults={
+            "lead_id": booking.lead_id,
+            "appointment_type": kind,
+            "due_from": months_after(last_day, kind.maintenance_from_months),
+            "due_until": months_after(last_day, kind.maintenance_until_months),
+        },
+    )
 
 
 def _check_bookable(
@@ -197,6 +298,8 @@ def _place(
         now=timezone.now(),
         until=starts_at + dt.timedelta(minutes=1),
         moving=booking if booking.pk else None,
+        # A course's later sessions lie beyond the horizon of a first booking.
+        horizon=course_horizon(kind) if booking.session_number > 1 else None,
     )
     if starts_at not in {slot.start for slot in offered}:
         raise SlotTaken(

@@ -2,6 +2,7 @@ from django.urls import URLPattern, path
 
 from booking.api import (
     LeadBookingCancelApi,
+    LeadBookingCourseApi,
     LeadBookingCreateApi,
     LeadBookingMoveApi,
     LeadBookingOptionsApi,
@@ -27,5 +28,10 @@ urlpatterns: list[URLPattern] = [
         "leads/<uuid:code>/bookings/<uuid:booking>/cancel",
         LeadBookingCancelApi.as_view(),
         name="lead-booking-cancel",
+    ),
+    path(
+        "leads/<uuid:code>/bookings/<uuid:booking>/course",
+        LeadBookingCourseApi.as_view(),
+        name="lead-booking-course",
     ),
 ]

@@ -10,4 +10,5 @@ urlpatterns: list[URLPattern] = [
     path("<str:token>/book/", views.booking_book, name="book"),
     path("<str:token>/<uuid:code>/move/", views.booking_move, name="move"),
     path("<str:token>/<uuid:code>/cancel/", views.booking_cancel_page, name="cancel"),
+    path("<str:token>/<uuid:code>/course/", views.booking_course, name="course"),
 ]

@@ -7,6 +7,7 @@ moves and cancels through booking.services, which ask the lead's screening again
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -15,13 +16,18 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from booking.links import LinkExpired, booking_link_lead
 from booking.models import AppointmentType, Booking
 from booking.offers import booking_choices, choice_read
-from booking.selectors import booking_may_change, lead_booking_list_upcoming
+from booking.selectors import (
+    booking_may_change,
+    course_rest_propose,
+    lead_booking_list_upcoming,
+)
 from booking.services import (
     BookingCancelled,
     ChangeTooLate,
@@ -30,6 +36,7 @@ from booking.services import (
     booking_cancel,
     booking_create,
     booking_reschedule,
+    course_book_rest,
 )
 from clinics.models import Location, Practitioner
 from core.errors import BusinessError
@@ -122,6 +129,34 @@ def booking_move(request: HttpRequest, token: str, code: uuid.UUID) -> HttpRespo
     return redirect(_page_path(token))
 
 
+@require_POST
+@never_cache
+def booking_course(request: HttpRequest, token: str, code: uuid.UUID) -> HttpResponse:
+    """Book the rest of a course at the times proposed under its first session."""
+    lead = _lead(request, token)
+    if isinstance(lead, HttpResponse):
+        return lead
+    first = _booking(lead, code)
+    times = _sessions(request.POST.getlist("session"))
+    if not times:
+        return _page(request, token, lead, error=_("Choose the sessions to book."))
+    try:
+        booked = course_book_rest(first=first, times=times)
+    except BusinessError as error:
+        return _page(request, token, lead, error=_refusal(error), status=409)
+    messages.success(
+        request,
+        ngettext(
+            "Your next session is booked. We have sent you an email with the details.",
+            "Your %(count)d next sessions are booked. We have sent you an email "
+            "about each.",
+            len(booked),
+        )
+        % {"count": len(booked)},
+    )
+    return redirect(_page_path(token))
+
+
 @never_cache
 def booking_cancel_page(
     request: HttpRequest, token: str, code: uuid.UUID
@@ -210,6 +245,7 @@ def _page(
                 booking.appointment_type.name(language),
                 booking.starts_at.astimezone(clinic_zone(booking.location.time_zone)),
                 booking_may_change(booking, now=now),
+                _course(booking, now=now) if is_open and moving is None else None,
             )
             for booking in upcoming
         ],
@@ -228,6 +264,41 @@ def _page(
     return render(request, "booking/page.html", context, status=status)
 
 
+@dataclass(frozen=True)
+class _CourseOffer:
+    """Under a course's first session: the sessions still to book, each with its
+    local time (or, with none free near it, the day it would fall) and the value
+    the form sends for it ("" when there is none)."""
+
+    total: int
+    weeks_apart: int
+    sessions: list[tuple[int, dt.datetime, str]]
+
+
+def _course(booking: Booking, *, now: dt.datetime) -> _CourseOffer | None:
+    kind = booking.appointment_type
+    if booking.session_number != 1 or kind.course_sessions < 2:
+        return None
+    rest = course_rest_propose(booking, now=now)
+    if not rest:
+        return None
+    zone = clinic_zone(booking.location.time_zone)
+    return _CourseOffer(
+        total=kind.course_sessions,
+        weeks_apart=max(1, round(kind.course_spacing_days / 7)),
+        sessions=[
+            (
+                session.number,
+                (session.starts_at or session.target).astimezone(zone),
+                f"{session.number}.{int(session.starts_at.timestamp())}"
+                if session.starts_at
+                else "",
+            )
+            for session in rest
+        ],
+    )
+
+
 def _picked(
     request: HttpRequest,
 ) -> tuple[AppointmentType, Practitioner, Location, dt.datetime] | None:
@@ -244,6 +315,18 @@ def _picked(
     if kind is None or practitioner is None or location is None:
         return None
     return kind, practitioner, location, choice.starts_at
+
+
+def _sessions(values: list[str]) -> dict[int, dt.datetime]:
+    """The course sessions a form sent ("<number>.<unix time>"), bad ones left out."""
+    times = {}
+    for value in values:
+        number, _dot, seconds = value.partition(".")
+        try:
+            times[int(number)] = dt.datetime.fromtimestamp(int(seconds), tz=dt.UTC)
+        except (ValueError, OverflowError, OSError):
+            continue
+    return times
 
 
 def _booking(lead: Lead, code: uuid.UUID) -> Booking:

@@ -7,12 +7,13 @@ answer unreadable). `all`, `any` and `not` follow Kleene logic. The operator reg
 
 from __future__ import annotations
 
-import calendar
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+
+from core.dates import months_after
 
 Tri = bool | None
 Answers = Mapping[str, Any]
@@ -170,13 +171,6 @@ class Negation(Node):
 def months_before(day: date, months: int) -> date:
     """The same day `months` calendar months earlier, clamped to the month's end."""
     return months_after(day, -months)
-
-
-def months_after(day: date, months: int) -> date:
-    """The same day `months` calendar months later, clamped to the month's end."""
-    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
-    last = calendar.monthrange(year, month0 + 1)[1]
-    return date(year, month0 + 1, min(day.day, last))
 
 
 def answer_date(answer: Any) -> date:

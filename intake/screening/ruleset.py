@@ -15,12 +15,12 @@ from typing import Any
 
 import yaml
 
+from core.dates import months_after
 from intake.screening.conditions import (
     Answers,
     Compiler,
     Node,
     answer_date,
-    months_after,
 )
 from intake.screening.results import LANGUAGES, Outcome, Text
 

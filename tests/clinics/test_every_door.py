@@ -246,6 +246,7 @@ OBJECT_ROUTES: dict[str, tuple[Kwargs, str, dict[str, Any] | None]] = {
         {"practitioner": "B's", "starts_at": "2027-03-01"},
     ),
     "v1:lead-booking-cancel": (_lead_booking, "post", None),
+    "v1:lead-booking-course": (_lead_booking, "get", None),
     "intake:done": (_submission, "get", None),
     "admin:intake_submission_photo": (
         lambda world: {
@@ -267,6 +268,7 @@ NOT_LOCATION_DATA = {
     "booking:book": "a signed, expiring link to the person's own booking page",
     "booking:move": "the person's own booking, behind their signed link",
     "booking:cancel": "the person's own booking, behind their signed link",
+    "booking:course": "the person's own booking, behind their signed link",
     "calendars:feed": (
         "public: a practitioner's feed behind its secret token (appointment types "
         "and lead references only, no names or health data)"

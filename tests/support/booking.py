@@ -45,15 +45,17 @@ def appointment_make(
 ) -> AppointmentType:
     """A 45-minute session with buffers of 10 and 15 minutes, no notice needed."""
     kind = AppointmentType.objects.create(
-        name_en="Mesotherapy session",
-        name_tr="Mezoterapi seansı",
-        treatment=treatment,
-        duration_minutes=45,
-        buffer_before_minutes=10,
-        buffer_after_minutes=15,
-        min_notice_hours=0,
-        horizon_days=30,
-        **fields,
+        **{
+            "name_en": "Mesotherapy session",
+            "name_tr": "Mezoterapi seansı",
+            "treatment": treatment,
+            "duration_minutes": 45,
+            "buffer_before_minutes": 10,
+            "buffer_after_minutes": 15,
+            "min_notice_hours": 0,
+            "horizon_days": 30,
+            **fields,
+        }
     )
     kind.practitioners.add(*practitioners)
     return kind

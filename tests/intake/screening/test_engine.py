@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from core.dates import months_after
 from intake.screening import (
     Outcome,
     ScreeningResult,
@@ -15,7 +16,7 @@ from intake.screening import (
     rule_set_load,
     shipped_rule_set_data,
 )
-from intake.screening.conditions import months_after, months_before
+from intake.screening.conditions import months_before
 from tests.support.screening_contract import (
     ADULT_BIRTH_DATE,
     INJECTABLE_OR_ENERGY,
