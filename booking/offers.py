@@ -8,6 +8,7 @@ spot (intake.hooks.booking_offer).
 
 import datetime as dt
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -15,7 +16,12 @@ from django.utils import formats, timezone, translation
 
 from booking.links import booking_link_make, booking_link_url
 from booking.models import AppointmentType, Booking
-from booking.selectors import BookingOption, Routing, booking_option_list
+from booking.selectors import (
+    BookingOption,
+    Routing,
+    booking_gate,
+    booking_option_list,
+)
 from clinics.models import Location, Practitioner
 from core.zones import clinic_zone
 from intake.hooks import (
@@ -45,6 +51,10 @@ class AppointmentChoices:
     appointment_type: AppointmentType
     routing: Routing
     times: list[TimeChoice]
+
+    def practitioners(self) -> list[Practitioner]:
+        """Who the times are with, in routed order."""
+        return list({t.practitioner.pk: t.practitioner for t in self.times}.values())
 
     def days(self) -> list[tuple[dt.date, list[TimeChoice]]]:
         """The times grouped by local day, in order."""
@@ -94,6 +104,46 @@ def booking_choices(
             )
         )
     return choices
+
+
+@dataclass(frozen=True)
+class NotOffered:
+    """An appointment for a treatment the person asked about, with no time shown:
+    `opens_on` a later day it may be booked from, `later` when only these days
+    are full; neither: a coordinator arranges it (the reason is not said here)."""
+
+    name: str
+    opens_on: dt.date | None
+    full: bool
+
+
+def appointments_not_offered(
+    *,
+    lead: Lead,
+    shown: Collection[AppointmentType],
+    last_day: dt.date,
+    language: str,
+) -> list[NotOffered]:
+    """The active appointment types for the lead's wanted treatments that the
+    page does not show (`shown`) for the days up to `last_day`, and why, in words
+    that never diagnose."""
+    gate = booking_gate(lead)
+    shown_ids = {kind.pk for kind in shown}
+    found = []
+    for kind in AppointmentType.objects.filter(
+        is_active=True, treatment__in=list(gate.treatments)
+    ).order_by("treatment", "pk"):
+        if kind.pk in shown_ids:
+            continue
+        opens = gate.opens_on(kind)
+        found.append(
+            NotOffered(
+                name=kind.name(language),
+                opens_on=opens if opens and opens > last_day else None,
+                full=opens is not None and opens <= last_day,
+            )
+        )
+    return found
 
 
 @dataclass(frozen=True)

@@ -390,6 +390,12 @@ def booking_option_list(
     if not starts:
         return []
     span = dt.timedelta(days=days)
+    # A course's later session moves within the course's reach, not the horizon.
+    horizon = (
+        course_horizon(moving.appointment_type)
+        if moving is not None and moving.session_number > 1
+        else None
+    )
     calendars = _Calendars.load(
         sorted({who.pk for options in candidates.values() for _, _, who, _ in options}),
         list({where.pk: where for _, where in starts}.values()),
@@ -397,7 +403,7 @@ def booking_option_list(
         # No further than the longest horizon: no slot lies beyond it.
         last=min(
             max(starts.values()) + span,
-            now + max(slot_rules(kind).horizon for kind in candidates),
+            now + max(horizon or slot_rules(kind).horizon for kind in candidates),
         ),
         moving=moving.pk if moving else None,
     )
@@ -416,6 +422,7 @@ def booking_option_list(
                         now=now,
                         until=(start := starts[kind, where]) + span,
                         since=start,
+                        horizon=horizon,
                     )
                 )
             ]

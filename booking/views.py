@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from booking.links import LinkExpired, booking_link_lead
 from booking.models import AppointmentType, Booking
-from booking.offers import booking_choices, choice_read
+from booking.offers import appointments_not_offered, booking_choices, choice_read
 from booking.selectors import (
     booking_may_change,
     course_rest_propose,
@@ -203,12 +203,19 @@ def _page(
     now = timezone.now()
     zone = clinic_zone(lead.location.time_zone)
     today = now.astimezone(zone).date()
-    since_day = _day(request.GET.get("from"), today=today)
     upcoming = lead_booking_list_upcoming(lead=lead, now=now)
     if moving is None and (move := request.GET.get("move")):
         moving = next(
             (b for b in upcoming if b.code.hex == move.replace("-", "")), None
         )
+    # Moving starts from the days around its time (a course's sessions are weeks
+    # away), unless the person paged elsewhere.
+    around = (
+        moving.starts_at.astimezone(zone).date() - dt.timedelta(days=3)
+        if moving is not None
+        else today
+    )
+    since_day = _day(request.GET.get("from"), today=today, default=around)
     is_open = lead.status in OPEN_STATUSES
     # Someone with an appointment sees it first; more times when they ask.
     choosing = is_open and (
@@ -230,6 +237,7 @@ def _page(
             c for c in choices if c.appointment_type.pk == moving.appointment_type_id
         ]
     language = translation.get_language() or lead.preferred_language
+    last_day = since_day + dt.timedelta(days=DAYS_PER_PAGE - 1)
     context: dict[str, Any] = {
         "lead": lead,
         "token": token,
@@ -238,7 +246,18 @@ def _page(
         "choosing": choosing,
         "moving": moving,
         "moving_local": moving.starts_at.astimezone(zone) if moving else None,
-        "choices": [(c, c.appointment_type.name(language), c.days()) for c in choices],
+        "choices": [
+            (c, c.appointment_type.name(language), c.days(), c.practitioners())
+            for c in choices
+        ],
+        "not_offered": appointments_not_offered(
+            lead=lead,
+            shown=[c.appointment_type for c in choices],
+            last_day=last_day,
+            language=language,
+        )
+        if choosing and moving is None
+        else [],
         "bookings": [
             (
                 booking,
@@ -257,7 +276,7 @@ def _page(
             since_day - dt.timedelta(days=DAYS_PER_PAGE), today
         ).isoformat(),
         "later": (since_day + dt.timedelta(days=DAYS_PER_PAGE)).isoformat(),
-        "last_day": since_day + dt.timedelta(days=DAYS_PER_PAGE - 1),
+        "last_day": last_day,
         "zone_name": lead.location.time_zone,
         "booked": request.GET.get("booked", ""),
     }
@@ -346,11 +365,12 @@ def _refusal(error: BusinessError) -> str:
     return str(error)
 
 
-def _day(value: str | None, *, today: dt.date) -> dt.date:
+def _day(value: str | None, *, today: dt.date, default: dt.date) -> dt.date:
+    """The day `value` names (ISO), else `default`; never before `today`."""
     try:
-        day = dt.date.fromisoformat(value) if value else today
+        day = dt.date.fromisoformat(value) if value else default
     except ValueError:
-        return today
+        day = default
     return max(day, today)
 
 

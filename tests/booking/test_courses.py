@@ -16,6 +16,7 @@ from booking.services import (
     CourseSessionTaken,
     booking_cancel,
     booking_create,
+    booking_reschedule,
     course_book_rest,
 )
 from clinics.models import Location, Practitioner
@@ -217,3 +218,27 @@ def test_staff_see_the_proposal_and_book_the_course_through_the_api(
         (1, 4),
     ]
     assert {one["waiting_to_sync"] for one in listed} == {False}  # built-in calendar
+
+
+def test_a_later_session_moves_to_a_time_around_its_own_date_beyond_the_horizon(
+    lead: Lead, course: AppointmentType, doctor: Practitioner
+) -> None:
+    first = _first(lead, course, doctor)
+    times = {
+        s.number: s.starts_at
+        for s in course_rest_propose(first, now=timezone.now())
+        if s.starts_at
+    }
+    last = course_book_rest(first=first, times=times)[-1]
+    link = booking_link_make(lead=lead, now=timezone.now())
+    page = urlsplit(booking_link_url(link, language="en")).path
+
+    shown = Client().get(page, {"move": last.code}).content.decode()
+    week_later = MONDAY_10 + 3 * WEEKS_3 + dt.timedelta(hours=1)
+    moved = booking_reschedule(
+        booking=last, practitioner=doctor, location=lead.location, starts_at=week_later
+    )
+
+    assert _local_day(last.starts_at).strftime("%A %-d %B") in shown
+    assert moved.starts_at == week_later
+    assert moved.session_number == 4

@@ -256,3 +256,20 @@ def test_routing_prefers_the_persons_language_then_any_then_another_location(
     )  # fmt: skip
     event = lead.events.get(kind=LeadEvent.Kind.BOOKING)
     assert event.data["routing"] == booking.routing == "other_location"
+
+
+def test_the_page_says_what_happens_for_an_appointment_it_cannot_offer(
+    published: QuestionnaireVersion, doctor: Practitioner, session: AppointmentType
+) -> None:
+    lead = lead_of(submit(published, treatments_wanted=["mesotherapy", "laser_ipl"]))
+    lead.treatments.filter(treatment="laser_ipl").update(outcome="contraindicated")
+    laser = appointment_make(doctor, treatment="laser_ipl")
+    laser.name_en = "Laser / IPL session"
+    laser.save()
+
+    shown = Client().get(_page_path(lead), {"from": MONDAY_10.date()}).content.decode()
+
+    assert "Mesotherapy session" in shown
+    assert "Laser / IPL session</strong>:" in shown
+    assert "a coordinator will contact you to arrange this." in shown
+    assert laser.code.hex not in shown  # no time to choose for it

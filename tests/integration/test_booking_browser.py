@@ -292,8 +292,10 @@ def test_a_patient_books_moves_and_cancels_on_a_phone(
     choices = page.locator("section.slot-choice")
     expect(choices).to_have_count(1)
     expect(choices).to_contain_text("Mesotherapy session")
-    day = choices.locator("fieldset.slot-day").first
-    expect(day.locator("legend")).to_have_text(f"{clinic:%A} {clinic.day} {clinic:%B}")
+    day = choices.locator("details.slot-day").first
+    expect(day.locator("summary span").first).to_have_text(
+        f"{clinic:%A} {clinic.day} {clinic:%B}"
+    )
     other = day.locator("label.slot").filter(
         has_not_text=re.compile(rf"^\s*{booked_at:%H:%M}\b")
     )
