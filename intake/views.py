@@ -254,13 +254,20 @@ def intake_done(request: HttpRequest, code: UUID) -> HttpResponse:
         raise Http404
     language = get_language() or submission.language
     steps = next_step_list(submission, language=language)
+    offer = booking_offer_get(submission, steps=steps, language=language)
+    # The treatments with times offered: bookable now, or from a deferral's date.
+    offered = {a.treatment for a in offer.appointments} if offer else set()
+    bookable_now = {step.treatment for step in steps if step.kind == "book"}
     return render(
         request,
         "intake/done.html",
         {
             "submission": submission,
             "next_steps": steps,
-            "offer": booking_offer_get(submission, steps=steps, language=language),
+            "offer": offer,
+            "offered": offered,
+            "bookable_now": bookable_now,
+            "offered_now": offered & bookable_now,
         },
     )
 

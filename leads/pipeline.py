@@ -4,6 +4,7 @@ Pure Python: the statuses are Lead.Status's codes, in pipeline order (a test kee
 two the same); the model adds their labels.
 """
 
+import datetime as dt
 from collections.abc import Iterable
 from enum import StrEnum
 
@@ -82,9 +83,15 @@ class Readiness(StrEnum):
     NOT_AT_ALL = "not_at_all"  # every treatment contraindicated, or none asked
 
 
-def booking_readiness(outcomes: Iterable[str]) -> Readiness:
-    """The best the lead's treatments allow: eligible, else review, else deferred."""
-    found = set(outcomes)
+def booking_readiness(
+    treatments: Iterable[tuple[str, dt.date | None]], *, today: dt.date
+) -> Readiness:
+    """The best the lead's treatments (outcome, and a deferral's first bookable
+    day) allow: eligible, or a deferral that has ended, else review, else deferred."""
+    found = set()
+    for outcome, bookable_from in treatments:
+        ended = outcome == "deferred" and bookable_from and bookable_from <= today
+        found.add("eligible" if ended else outcome)
     if "eligible" in found:
         return Readiness.NOW
     if "review" in found:

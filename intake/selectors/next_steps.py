@@ -177,8 +177,12 @@ def booking_offer_get(
     submission: Submission, *, steps: Collection[NextStep], language: str
 ) -> BookingOffer | None:
     """The free times the person may book on the spot, asked of the booking app
-    (intake.hooks.booking_offer) only when a treatment may be booked now."""
-    if not any(step.kind == "book" for step in steps):
+    (intake.hooks.booking_offer) only when a treatment may be booked now or from
+    a deferral's end date."""
+    if not any(
+        step.kind == "book" or (step.kind == "deferred" and step.reconsider_on)
+        for step in steps
+    ):
         return None
     return booking_offer.ask(
         BookingOfferAsked(submission_id=submission.pk, language=language)

@@ -52,3 +52,7 @@ class UserOutputSerializer(serializers.Serializer[Any]):
 class LeadTreatmentOutputSerializer(serializers.Serializer[Any]):
     treatment = serializers.CharField()
     outcome = serializers.CharField(help_text="The screening outcome: triage only.")
+    bookable_from = serializers.DateField(
+        allow_null=True,
+        help_text="For a deferral with an end date: the first day it may be booked.",
+    )

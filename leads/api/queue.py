@@ -229,7 +229,10 @@ class LeadListItemOutputSerializer(serializers.Serializer[Any]):
         {"type": "string", "enum": [readiness.value for readiness in Readiness]}
     )
     def get_booking(self, lead: Lead) -> str:
-        return booking_readiness(t.outcome for t in lead.treatments.all()).value
+        return booking_readiness(
+            ((t.outcome, t.bookable_from) for t in lead.treatments.all()),
+            today=timezone.localdate(),
+        ).value
 
     def get_match_uncertain(self, lead: Lead) -> bool:
         return lead.match_uncertain_with_id is not None

@@ -97,6 +97,29 @@ def test_the_last_page_of_the_questionnaire_offers_times_to_book_there(
     assert "A coordinator will send you the times" not in html
 
 
+def test_the_last_page_links_a_deferred_treatment_to_its_times_from_its_date(
+    client: Client, published: QuestionnaireVersion, location: Location
+) -> None:
+    every_day = practitioner_make(location, weekdays=tuple(range(7)))
+    appointment_make(every_day, treatment="laser_ipl", horizon_days=60)
+    tan = timezone.localdate() - dt.timedelta(weeks=2)
+    submission = submit(
+        published,
+        treatments_wanted=["laser_ipl"],
+        recent_tan=True,
+        recent_tan_date=tan.isoformat(),
+    )
+    browser = client.session
+    browser[SUBMITTED_SESSION_KEY] = [str(submission.code)]
+    browser.save()
+
+    html = client.get(f"/en/consultation/done/{submission.code}/").content.decode()
+
+    assert "You can already choose a time from that day on." in html
+    assert 'name="time"' not in html  # no time to pick before the date here
+    assert "Choose your time" not in html
+
+
 def test_the_booking_page_books_a_time_and_shows_it_with_its_changes(
     client: Client, published: QuestionnaireVersion, session: AppointmentType
 ) -> None:

@@ -196,8 +196,8 @@ def test_a_list_item_shows_what_the_queue_needs(
     assert item["overdue"] is True
     assert item["first_contacted_at"] is None
     assert item["treatments"] == [
-        {"treatment": "laser_ipl", "outcome": "eligible"},
-        {"treatment": "mesotherapy", "outcome": "review"},
+        {"treatment": "laser_ipl", "outcome": "eligible", "bookable_from": None},
+        {"treatment": "mesotherapy", "outcome": "review", "bookable_from": None},
     ]
     assert item["booking"] == "now"  # laser/IPL may be booked today
     assert item["match_uncertain"] is False
@@ -224,6 +224,22 @@ def test_a_lead_says_when_its_screening_lets_it_book(
     response = client.get(f"/api/v1/leads/{lead.code}")
 
     assert response.json()["booking"] == readiness
+
+
+@pytest.mark.parametrize(("days", "readiness"), [(1, "later"), (0, "now"), (-3, "now")])
+def test_a_deferral_with_an_end_date_is_bookable_from_that_day(
+    client: APIClient, location: Location, days: int, readiness: str
+) -> None:
+    lead = LeadFactory.create(location=location, full_name="Deferred Person")
+    day = timezone.localdate() + dt.timedelta(days=days)
+    LeadTreatment.objects.create(
+        lead=lead, treatment="laser_ipl", outcome="deferred", bookable_from=day
+    )
+
+    body = client.get(f"/api/v1/leads/{lead.code}").json()
+
+    assert body["booking"] == readiness
+    assert body["treatments"][0]["bookable_from"] == day.isoformat()
 
 
 def test_pages_follow_next_links_through_every_lead_once_even_with_equal_deadlines(
