@@ -2,12 +2,15 @@
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 
+from booking.links import booking_link_make, booking_link_url
 from booking.models import (
     AppointmentType,
     AvailabilityException,
@@ -24,6 +27,7 @@ from leads.models import Lead, LeadEvent, WebhookDelivery, WebhookEndpoint
 from leads.services.review import lead_review_decide
 from tests.support.booking import appointment_make, next_monday_at, practitioner_make
 from tests.support.factories import StaffMemberFactory
+from tests.support.staff_api import client_for
 from tests.support.submitting import lead_of, submit
 from tests.support.threads import in_threads
 
@@ -364,33 +368,73 @@ def test_a_declined_deferral_is_no_longer_bookable_on_its_date(
     assert (laser.outcome, laser.bookable_from) == ("contraindicated", None)
 
 
+_DAY_AFTER_MONDAY = (MONDAY_10 + dt.timedelta(days=1)).date()
+
+
 @pytest.mark.parametrize(
-    ("outcome", "bookable"),
+    ("outcome", "bookable_from", "bookable"),
     [
-        ("eligible", True),
-        ("review", False),
-        ("deferred", False),
-        ("contraindicated", False),
+        ("eligible", None, True),
+        ("review", None, False),
+        ("deferred", None, False),  # until a condition passes: a person looks again
+        ("deferred", _DAY_AFTER_MONDAY, False),  # not on Monday, its date is Tuesday
+        ("contraindicated", None, False),
     ],
 )
-def test_only_an_eligible_outcome_is_offered_and_bookable(
+def test_no_door_books_what_the_screening_does_not_allow(
     published: QuestionnaireVersion,
     practitioner: Practitioner,
+    location: Location,
     outcome: str,
+    bookable_from: dt.date | None,
     bookable: bool,
 ) -> None:
+    """The service, the patient's page and the staff API, each asked for Monday."""
     lead = lead_of(submit(published))
-    lead.treatments.filter(treatment="mesotherapy").update(outcome=outcome)
+    lead.treatments.filter(treatment="mesotherapy").update(
+        outcome=outcome, bookable_from=bookable_from
+    )
     kind = _appointment(practitioner)
+    at = int(MONDAY_10.timestamp())
+    choice = f"{kind.code.hex}.{practitioner.code.hex}.{location.pk}.{at}"
+    link = booking_link_make(lead=lead, now=timezone.now())
+    page = urlsplit(booking_link_url(link, language="en")).path
+    coordinator = StaffMemberFactory.create(locations=[location]).user
+    api = client_for(coordinator)
+    staff_booking = {
+        "appointment_type": str(kind.code),
+        "practitioner": str(practitioner.code),
+        "starts_at": MONDAY_10.isoformat(),
+    }
 
-    offered = booking_option_list(lead=lead, now=timezone.now(), days=30)
+    offered = booking_option_list(
+        lead=lead, now=timezone.now(), since=MONDAY_10 - dt.timedelta(hours=1), days=1
+    )
+    api_offered = api.get(f"/api/v1/leads/{lead.code}/booking-options").json()
 
     assert bool(offered) is bookable
-    if bookable:
-        assert _book(lead, kind, practitioner).status == Booking.Status.CONFIRMED
-    else:
+    zone = clinic_zone(location.time_zone)
+    api_days = {
+        dt.datetime.fromisoformat(slot["starts_at"]).astimezone(zone).date()
+        for option in api_offered
+        for slot in option["slots"]
+    }
+    if bookable_from is None:
+        assert bool(api_days) is bookable
+    else:  # the API's week starts on the deferral's date
+        assert min(api_days) >= bookable_from
+    if not bookable:
         with pytest.raises(NotBookable):
             _book(lead, kind, practitioner)
+        assert Client().post(page + "book/", {"time": choice}).status_code == 409
+        refused = api.post(
+            f"/api/v1/leads/{lead.code}/bookings", staff_booking, format="json"
+        )
+        assert (refused.status_code, refused.json()["code"]) == (403, "not_bookable")
+        assert not Booking.objects.exists()
+    else:
+        assert Client().post(page + "book/", {"time": choice}).status_code == 302
+        assert Booking.objects.get().status == Booking.Status.CONFIRMED
 
 
 def test_the_booking_options_take_a_fixed_number_of_queries(

@@ -233,7 +233,7 @@ def test_a_later_session_moves_to_a_time_around_its_own_date_beyond_the_horizon(
     link = booking_link_make(lead=lead, now=timezone.now())
     page = urlsplit(booking_link_url(link, language="en")).path
 
-    shown = Client().get(page, {"move": last.code}).content.decode()
+    shown = Client().get(page, {"move": str(last.code)}).content.decode()
     week_later = MONDAY_10 + 3 * WEEKS_3 + dt.timedelta(hours=1)
     moved = booking_reschedule(
         booking=last, practitioner=doctor, location=lead.location, starts_at=week_later

@@ -290,7 +290,11 @@ def test_the_page_says_what_happens_for_an_appointment_it_cannot_offer(
     laser.name_en = "Laser / IPL session"
     laser.save()
 
-    shown = Client().get(_page_path(lead), {"from": MONDAY_10.date()}).content.decode()
+    shown = (
+        Client()
+        .get(_page_path(lead), {"from": MONDAY_10.date().isoformat()})
+        .content.decode()
+    )
 
     assert "Mesotherapy session" in shown
     assert "Laser / IPL session</strong>:" in shown
