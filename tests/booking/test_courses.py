@@ -60,6 +60,15 @@ def _first(lead: Lead, course: AppointmentType, doctor: Practitioner) -> Booking
     )
 
 
+def _proposed(first: Booking) -> dict[int, dt.datetime]:
+    """The times proposed for the rest of `first`'s course, by session number."""
+    return {
+        s.number: s.starts_at
+        for s in course_rest_propose(first, now=timezone.now())
+        if s.starts_at
+    }
+
+
 def _local_day(moment: dt.datetime) -> dt.date:
     return moment.astimezone(clinic_zone("Europe/Istanbul")).date()
 
@@ -83,12 +92,8 @@ def test_booking_the_rest_books_every_session_and_records_the_maintenance_window
 ) -> None:
     first = _first(lead, course, doctor)
     assert not MaintenanceDue.objects.exists()  # the course is not complete yet
-    proposal = course_rest_propose(first, now=timezone.now())
 
-    sessions = course_book_rest(
-        first=first,
-        times={s.number: s.starts_at for s in proposal if s.starts_at},
-    )
+    sessions = course_book_rest(first=first, times=_proposed(first))
 
     assert [(s.session_number, s.course_first_id) for s in sessions] == [
         (2, first.pk),
@@ -113,11 +118,7 @@ def test_a_session_booked_already_is_not_booked_twice_and_nothing_else_is_either
     lead: Lead, course: AppointmentType, doctor: Practitioner
 ) -> None:
     first = _first(lead, course, doctor)
-    times = {
-        s.number: s.starts_at
-        for s in course_rest_propose(first, now=timezone.now())
-        if s.starts_at
-    }
+    times = _proposed(first)
     course_book_rest(first=first, times={2: times[2]})
 
     with pytest.raises(CourseSessionTaken):
@@ -224,11 +225,7 @@ def test_a_later_session_moves_to_a_time_around_its_own_date_beyond_the_horizon(
     lead: Lead, course: AppointmentType, doctor: Practitioner
 ) -> None:
     first = _first(lead, course, doctor)
-    times = {
-        s.number: s.starts_at
-        for s in course_rest_propose(first, now=timezone.now())
-        if s.starts_at
-    }
+    times = _proposed(first)
     last = course_book_rest(first=first, times=times)[-1]
     link = booking_link_make(lead=lead, now=timezone.now())
     page = urlsplit(booking_link_url(link, language="en")).path
