@@ -53,6 +53,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("calendars/", include("booking.urls_calendars")),
+    path("u/", include("followups.urls")),
 ]
 
 # Patient-facing pages live under a language prefix: /en/..., /tr/...

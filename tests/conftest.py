@@ -12,6 +12,8 @@ from django.db import close_old_connections, connection
 from rest_framework.test import APIClient
 
 from clinics.models import Location
+from followups.defaults import defaults_install
+from followups.models import MessageTemplate, Sequence, Step
 from intake.models import QuestionnaireVersion
 from tests.support import services
 from tests.support.factories import LocationFactory, StaffUserFactory, UserFactory
@@ -140,3 +142,18 @@ def _fresh_rate_limits(settings: Any) -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _followup_defaults(request: pytest.FixtureRequest) -> None:
+    """The clinic's default follow-ups, as migration 0002 writes them, in every test
+    with a database: a transactional test's flush removes them for the next one."""
+    marker = request.node.get_closest_marker("django_db")
+    names = request.fixturenames
+    if "transactional_db" in names or (marker and marker.kwargs.get("transaction")):
+        request.getfixturevalue("transactional_db")
+    elif "db" in names or marker:
+        request.getfixturevalue("db")
+    else:
+        return
+    defaults_install(MessageTemplate, Sequence, Step)

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "intake",
     "leads",
     "booking",
+    "followups",
 ]
 
 MIDDLEWARE = [
@@ -283,6 +284,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
     "calendar-syncs-send-due": {
         "task": "booking.tasks.calendar_sync_send_due_task",
+        "schedule": 60.0,
+    },
+    "followups-send-due": {
+        "task": "followups.tasks.followup_send_due_task",
         "schedule": 60.0,
     },
     "calendar-busy-import": {

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from intake.hooks import ScreeningChanged, SubmissionRecorded
+from leads.hooks import LeadEventsRecorded, lead_events_recorded
 from leads.matching import email_key, names_agree
 from leads.models import Lead, LeadEvent, LeadTreatment
 from leads.pipeline import OPEN_STATUSES
@@ -63,6 +64,7 @@ def lead_submission_receive(submission: SubmissionRecorded) -> Lead:
         )
     )
     LeadEvent.objects.bulk_create(events)
+    lead_events_recorded.announce(LeadEventsRecorded(tuple(events)))
     lead_treatments_sync(
         lead=lead,
         outcomes=submission.outcomes,

@@ -44,6 +44,7 @@ from booking.models import (
     PractitionerCalendar,
 )
 from clinics.models import Location, Practitioner
+from followups.models import FollowUpMessage
 from intake.encryption import health_bytes_encrypt
 from intake.models import (
     HealthDataAccess,
@@ -165,6 +166,8 @@ def world(published: QuestionnaireVersion, location: Location) -> World:
         Booking: _booking(lead, clinic_b),
     }
     objects[CalendarSync] = _calendar_sync(objects[Booking])
+    # B's acknowledgment, made with B's submission.
+    objects[FollowUpMessage] = FollowUpMessage.objects.get(lead=lead)
     return World(clinic_b, submission, lead, photo, staff_a, staff_b, objects)
 
 
@@ -269,6 +272,7 @@ NOT_LOCATION_DATA = {
     "booking:move": "the person's own booking, behind their signed link",
     "booking:cancel": "the person's own booking, behind their signed link",
     "booking:course": "the person's own booking, behind their signed link",
+    "followups:unsubscribe": "a signed link to the person's own email preferences",
     "calendars:feed": (
         "public: a practitioner's feed behind its secret token (appointment types "
         "and lead references only, no names or health data)"

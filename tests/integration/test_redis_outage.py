@@ -15,6 +15,7 @@ from django.db import connection
 
 from clinics.models import Location
 from core.models import DeliveryStatus
+from followups.models import FollowUpMessage
 from intake.models import QuestionnaireVersion, ResumeEmail, Submission
 from leads.models import AssignmentRule, StaffNotification
 from tests.support import services
@@ -42,6 +43,7 @@ HOLD_SECONDS = 2
 COORDINATOR = "deniz@clinic.example"
 OUTBOX_SWEEP = "leads.tasks.outbox_send_due_task"
 RESUME_SWEEP = "intake.tasks.resume_email_send_due_task"
+FOLLOWUP_SWEEP = "followups.tasks.followup_send_due_task"
 HOLD_TASK = "tests.support.worker_tasks.delivery_hold_task"
 STAFF_SEND_TASK = "leads.tasks.staff_notification_send_task"
 
@@ -128,7 +130,9 @@ def _save_for_later(web_server: WebServer, answers: dict[str, Any], email: str) 
 def _run_sweeps(worker: WorkerProcess) -> None:
     """Send the due sweeps through the broker, as beat does each minute; wait for
     them to finish."""
-    sweeps = [worker.send_task(name) for name in (OUTBOX_SWEEP, RESUME_SWEEP)]
+    sweeps = [
+        worker.send_task(name) for name in (OUTBOX_SWEEP, RESUME_SWEEP, FOLLOWUP_SWEEP)
+    ]
     for sweep in sweeps:
         worker.wait_for_log(f"[{sweep}] succeeded")
 
@@ -191,10 +195,13 @@ def test_intake_works_through_redis_outages_and_the_same_worker_sends_what_waite
         outage_worker.wait_until_answering(timeout=45)
         _run_sweeps(outage_worker)
 
-        # Then the coordinator hears of both leads and the patient gets the link
-        _wait_for_emails(smtp_server, 3)
+        # Then the coordinator hears of both leads, both patients get their
+        # acknowledgment and the third person the link
+        _wait_for_emails(smtp_server, 5)
         for notification in StaffNotification.objects.all():
             wait_for_status(notification, DeliveryStatus.SENT)
+        for acknowledgment in FollowUpMessage.objects.all():
+            wait_for_status(acknowledgment, DeliveryStatus.SENT)
         resume_email = ResumeEmail.objects.get(to=draft_email)
         wait_for_status(resume_email, DeliveryStatus.SENT)
         # once each: another round of sweeps finds nothing left to send
@@ -202,11 +209,20 @@ def test_intake_works_through_redis_outages_and_the_same_worker_sends_what_waite
         assert set(StaffNotification.objects.values_list("status", "attempts")) == {
             (DeliveryStatus.SENT, 1)
         }
+        assert set(FollowUpMessage.objects.values_list("status", "attempts")) == {
+            (DeliveryStatus.SENT, 1)
+        }
         resume_email.refresh_from_db()
         assert (resume_email.status, resume_email.attempts) == (DeliveryStatus.SENT, 1)
         messages = smtp_server.messages()
         assert sorted(message["To"] for message in messages) == sorted(
-            [COORDINATOR, COORDINATOR, draft_email]
+            [
+                COORDINATOR,
+                COORDINATOR,
+                draft_email,
+                api_answers["email"],
+                f"form-{number}@example.com",
+            ]
         )
         subjects = {subject_of(m) for m in messages if m["To"] == COORDINATOR}
         assert {s.split(": ")[1].split(",")[0] for s in subjects} == {

@@ -1,0 +1,151 @@
+"""The follow-ups in the admin: sequences and their steps, the templates with a
+preview from a sample person, and the messages sent or waiting, per location."""
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from clinics.admin import ClinicAdminOnlyAdmin, LocationScopedAdmin
+from core.outbox import outbox_retry_now
+from followups.models import FollowUpMessage, MessageTemplate, Sequence, Step
+from followups.rendering import Safe, TemplateError, template_check, template_render
+from followups.selectors import VALUES
+
+SAMPLE = {
+    "name": "Ayşe Yılmaz",
+    "first_name": "Ayşe",
+    "clinic_name": settings.CLINIC_NAME,
+    "location_name": "Nişantaşı",
+    "clinic_phone": "+90 212 000 00 00",
+    "next_steps": "- Vitamin K mesotherapy: you can choose a time now.",
+    "booking_link": "https://clinic.example/en/book/sample/",
+    "booking_times": "Mon 7 Dec, 09:00, Mon 7 Dec, 09:15",
+    "unsubscribe_link": "https://clinic.example/u/sample/",
+}
+
+
+class MessageTemplateForm(forms.ModelForm[MessageTemplate]):
+    class Meta:
+        model = MessageTemplate
+        fields = ["key", "language", "subject", "text_body", "html_body"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for field in ("subject", "text_body", "html_body"):
+            try:
+                template_check(data.get(field) or "", names=VALUES)
+            except TemplateError as error:
+                self.add_error(field, str(error))
+        return data
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(ClinicAdminOnlyAdmin[MessageTemplate]):
+    form = MessageTemplateForm
+    list_display = ["key", "language", "subject", "updated_at"]
+    list_filter = ["language"]
+    readonly_fields = ["values", "preview"]
+    fields = [
+        "key",
+        "language",
+        "subject",
+        "text_body",
+        "html_body",
+        "values",
+        "preview",
+    ]
+
+    @admin.display(description=_("Values to use"))
+    def values(self, obj: MessageTemplate | None) -> SafeString:
+        rows = "".join(
+            format_html("<li><code>{{{{ {} }}}}</code>: {}</li>", name, meaning)
+            for name, meaning in VALUES.items()
+        )
+        return format_html("<ul>{}</ul>", SafeString(rows))
+
+    @admin.display(description=_("Preview, from a sample person"))
+    def preview(self, obj: MessageTemplate | None) -> SafeString | str:
+        if obj is None or not obj.pk:
+            return str(_("Save to see the preview."))
+        markup = dict(
+            SAMPLE, next_steps=Safe(f"<ul><li>{SAMPLE['next_steps'][2:]}</li></ul>")
+        )
+        try:
+            return format_html(
+                "<p><strong>{}</strong></p><pre>{}</pre><hr>"
+                '<iframe sandbox="" title="HTML" srcdoc="{}" '
+                'style="width:100%;height:24rem;border:1px solid #ccc"></iframe>',
+                template_render(obj.subject, SAMPLE),
+                template_render(obj.text_body, SAMPLE),
+                template_render(obj.html_body, markup, html_part=True),
+            )
+        except TemplateError as error:
+            return str(error)
+
+
+class StepForm(forms.ModelForm[Step]):
+    class Meta:
+        model = Step
+        fields = ["position", "template_key", "delay_minutes"]
+
+    def clean_template_key(self) -> str:
+        key: str = self.cleaned_data["template_key"]
+        have = set(
+            MessageTemplate.objects.filter(key=key).values_list("language", flat=True)
+        )
+        missing = [code for code, _name in settings.LANGUAGES if code not in have]
+        if missing:
+            raise forms.ValidationError(
+                _("Write the template “%(key)s” in every language first (missing: "
+                  "%(missing)s).") % {"key": key, "missing": ", ".join(missing)}
+            )  # fmt: skip
+        return key
+
+
+class StepInline(admin.TabularInline[Step, Sequence]):
+    model = Step
+    form = StepForm
+    extra = 0
+
+
+@admin.register(Sequence)
+class SequenceAdmin(ClinicAdminOnlyAdmin[Sequence]):
+    list_display = ["name", "trigger", "category", "is_active"]
+    list_filter = ["trigger", "category", "is_active"]
+    inlines = [StepInline]
+
+
+@admin.register(FollowUpMessage)
+class FollowUpMessageAdmin(LocationScopedAdmin[FollowUpMessage]):
+    """The messages sent, waiting or failed; a failed one can be sent again."""
+
+    location_field = "lead__location"
+    list_display = [
+        "step", "lead", "status", "attempts", "next_attempt_at", "sent_at",
+        "last_error",
+    ]  # fmt: skip
+    list_filter = ["status", "category"]
+    list_select_related = ["step__sequence", "lead"]
+    actions = ["send_again"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("Send again"))
+    def send_again(
+        self, request: HttpRequest, queryset: QuerySet[FollowUpMessage]
+    ) -> None:
+        again = sum(
+            outbox_retry_now(FollowUpMessage, pk=message.pk) for message in queryset
+        )
+        self.message_user(request, _("%(count)s sent again.") % {"count": again})

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FollowupsConfig(AppConfig):
+    name = "followups"
+    verbose_name = _("Follow-ups")
+
+    def ready(self) -> None:
+        # What leads announces, follow-ups acts on (core/hooks.py says how).
+        from followups.services import followups_events_receive
+        from leads.hooks import lead_events_recorded
+
+        lead_events_recorded.subscribe(followups_events_receive)

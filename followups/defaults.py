@@ -1,0 +1,64 @@
+"""The clinic's default follow-ups, written by migration 0002 and editable after.
+
+The sequences are here; their templates, in the sandboxed language of
+followups.rendering, are files in default_templates/: <key>.<language>.subject.txt,
+.txt (the plain-text part) and .html.
+"""
+
+from pathlib import Path
+from typing import Any
+
+DIRECTORY = Path(__file__).parent / "default_templates"
+KEYS = ["acknowledgment"]
+LANGUAGES = ["en", "tr"]
+
+
+def default_templates() -> list[dict[str, str]]:
+    """Every default template, as MessageTemplate fields."""
+    return [
+        {
+            "key": key,
+            "language": language,
+            "subject": _read(f"{key}.{language}.subject.txt").strip(),
+            "text_body": _read(f"{key}.{language}.txt"),
+            "html_body": _read(f"{key}.{language}.html"),
+        }
+        for key in KEYS
+        for language in LANGUAGES
+    ]
+
+
+SEQUENCES: list[dict[str, Any]] = [
+    {
+        "name": "Acknowledgment",
+        "trigger": "submission_received",
+        "category": "transactional",
+        "steps": [
+            {"position": 1, "template_key": "acknowledgment", "delay_minutes": 0}
+        ],
+    },
+]
+
+
+def defaults_install(
+    message_template: Any, sequence: Any, step: Any
+) -> None:
+    """Write the defaults that are missing, with these model classes (a migration's
+    historical ones, or the app's): a template or sequence already there, edited
+    or not, is left as it is."""
+    for template in default_templates():
+        message_template.objects.get_or_create(
+            key=template["key"], language=template["language"], defaults=template
+        )
+    for spec in SEQUENCES:
+        fields = {k: v for k, v in spec.items() if k != "steps"}
+        made, created = sequence.objects.get_or_create(
+            name=spec["name"], defaults=fields
+        )
+        if created:
+            for one in spec["steps"]:
+                step.objects.create(sequence=made, **one)
+
+
+def _read(name: str) -> str:
+    return (DIRECTORY / name).read_text(encoding="utf-8")

@@ -1,0 +1,175 @@
+"""Follow-up sequences the clinic edits, their templates, and the messages they make.
+
+A message is a row per lead, step and occurrence (the timeline event that caused
+it), unique, so it can never be made twice; it is sent through the outbox engine
+(core.outbox) like every email here.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.models import OutboxRow, outbox_due_index
+
+
+class Trigger(models.TextChoices):
+    """What starts a sequence: an event on the lead's timeline."""
+
+    SUBMISSION_RECEIVED = "submission_received", _("Questionnaire received")
+
+
+class Category(models.TextChoices):
+    TRANSACTIONAL = "transactional", _("Transactional (about what the person asked)")
+    MARKETING = "marketing", _("Marketing (needs marketing consent)")
+
+
+class MessageTemplate(models.Model):
+    """One message in one language: subject, plain text and HTML, in the sandboxed
+    template language of followups.rendering."""
+
+    key = models.SlugField(
+        _("template"),
+        max_length=60,
+        help_text=_("The name steps use, the same for each language."),
+    )
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    subject = models.CharField(
+        _("subject"),
+        max_length=200,
+        help_text=_("Never a health detail: subjects show on lock screens."),
+    )
+    text_body = models.TextField(_("plain-text part"))
+    html_body = models.TextField(_("HTML part"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key", "language"]
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "language"], name="message_template_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.language})"
+
+
+class Sequence(models.Model):
+    """Messages that follow one trigger, step by step."""
+
+    name = models.CharField(_("name"), max_length=120)
+    trigger = models.CharField(_("trigger"), max_length=40, choices=Trigger.choices)
+    category = models.CharField(
+        _("category"),
+        max_length=20,
+        choices=Category.choices,
+        default=Category.TRANSACTIONAL,
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("sequence")
+        verbose_name_plural = _("sequences")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Step(models.Model):
+    """One message of a sequence: which template, and how long after the trigger."""
+
+    sequence = models.ForeignKey(
+        Sequence, on_delete=models.CASCADE, related_name="steps"
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=1)
+    template_key = models.SlugField(
+        _("template"),
+        max_length=60,
+        help_text=_("A message template's name; it must exist in every language."),
+    )
+    delay_minutes = models.PositiveIntegerField(
+        _("after (minutes)"), default=0, help_text=_("0: at once.")
+    )
+
+    class Meta:
+        ordering = ["sequence", "position", "pk"]
+        verbose_name = _("step")
+        verbose_name_plural = _("steps")
+
+    def __str__(self) -> str:
+        return f"{self.sequence}: {self.template_key}"
+
+
+class FollowUpMessage(OutboxRow):
+    """One message to one lead, for one step and one occurrence of its trigger:
+    never made twice (the unique key), sent at least once and never concurrently
+    (core.outbox). The same Message-ID on every attempt lets a receiver drop a
+    duplicate."""
+
+    lead = models.ForeignKey(
+        "leads.Lead", on_delete=models.CASCADE, related_name="followup_messages"
+    )
+    step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="messages")
+    # The timeline event that caused it (a submission received, a booking made).
+    event = models.ForeignKey(
+        "leads.LeadEvent",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    occurrence = models.CharField(max_length=80)
+    category = models.CharField(max_length=20, choices=Category.choices)
+    message_id = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("follow-up message")
+        verbose_name_plural = _("follow-up messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead", "step", "occurrence"], name="followup_message_once"
+            )
+        ]
+        indexes = [
+            outbox_due_index("followup_message_due_idx"),
+            models.Index(fields=["lead", "created_at"], name="followup_lead_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.step} to lead {self.lead_id}"
+
+
+class Suppression(models.Model):
+    """An address that asked to stop (or whose mail bounces): follow-ups skip it.
+
+    Keyed by the lead's email key (leads.matching), so a differently written copy
+    of the same address is stopped too."""
+
+    class Scope(models.TextChoices):
+        MARKETING = "marketing", _("Offers and news only")
+        ALL = "all", _("Every automated follow-up")
+
+    class Reason(models.TextChoices):
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+        BOUNCED = "bounced", _("Bounced")
+        COMPLAINED = "complained", _("Marked as spam")
+
+    email_key = models.CharField(max_length=254, unique=True)
+    scope = models.CharField(max_length=12, choices=Scope.choices, default=Scope.ALL)
+    reason = models.CharField(
+        max_length=12, choices=Reason.choices, default=Reason.UNSUBSCRIBED
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("suppressed address")
+        verbose_name_plural = _("suppressed addresses")
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()}: {self.get_reason_display()}"

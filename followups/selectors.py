@@ -1,0 +1,114 @@
+"""Reads for follow-ups: the plain values a message's template may use.
+
+Only strings go to the sandbox (followups.rendering): the person's name, the
+clinic's, the next steps in words, the booking link. Never an answer, a condition
+or a rule's reason: the next steps name a treatment and what happens, no more.
+"""
+
+import html
+import uuid
+
+from django.conf import settings
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+
+from booking.offers import booking_offer_answer
+from followups.models import FollowUpMessage, Suppression
+from followups.rendering import Safe
+from intake.hooks import BookingOfferAsked
+from intake.selectors.next_steps import NextStep, next_step_list
+from leads.models import Lead
+
+# Every value a template may name, and what it holds (the admin lists them).
+VALUES = {
+    "name": "the person's full name",
+    "first_name": "the person's first name",
+    "clinic_name": "the clinic's name",
+    "location_name": "the person's clinic location",
+    "clinic_phone": "the location's phone number",
+    "next_steps": "per treatment asked about, what happens next (no reasons)",
+    "booking_link": "the link to choose a time, when one may be booked now",
+    "booking_times": "the first free times, when one may be booked now",
+    "unsubscribe_link": "the link to stop these messages",
+}
+
+
+def message_language(lead: Lead) -> str:
+    """The person's language, or English when the clinic does not serve it."""
+    served = {code for code, _name in settings.LANGUAGES}
+    return lead.preferred_language if lead.preferred_language in served else "en"
+
+
+def followup_values(
+    message: FollowUpMessage, *, language: str, unsubscribe: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(values for the plain-text part and subject, values for the HTML part)."""
+    lead = message.lead
+    submission = message.event.submission if message.event else None
+    with translation.override(language):
+        steps = next_step_list(submission, language=language) if submission else []
+        offer = (
+            booking_offer_answer(
+                BookingOfferAsked(submission_id=submission.pk, language=language)
+            )
+            if submission and any(step.kind == "book" for step in steps)
+            else None
+        )
+        lines = [f"{step.treatment_name}: {_step_words(step)}" for step in steps]
+        times = (
+            [
+                time.text
+                for appointment in offer.appointments
+                for time in appointment.times
+            ]
+            if offer
+            else []
+        )
+    location = lead.location
+    text = {
+        "name": lead.full_name,
+        "first_name": lead.full_name.split()[0] if lead.full_name.split() else "",
+        "clinic_name": settings.CLINIC_NAME,
+        "location_name": location.name if location else "",
+        "clinic_phone": location.phone if location else "",
+        "next_steps": "\n".join(f"- {line}" for line in lines),
+        "booking_link": offer.url if offer else "",
+        "booking_times": ", ".join(times[:3]),
+        "unsubscribe_link": unsubscribe,
+    }
+    markup = dict(text)
+    markup["next_steps"] = Safe(
+        "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>"
+        if lines
+        else ""
+    )
+    return text, markup
+
+
+def _step_words(step: NextStep) -> str:
+    """What happens next for one treatment, without the reason."""
+    if step.kind == "book":
+        return _("you can choose a time now.")
+    if step.kind == "review":
+        return _(
+            "one of our physicians looks at your answers first; we will contact you."
+        )
+    if step.kind == "deferred":
+        if step.reconsider_on:
+            day = formats.date_format(step.reconsider_on, "j F Y")
+            return _("not just yet; we can look at this again from %(day)s.") % {
+                "day": day
+            }
+        return _("not just yet; we will look at this again with you later.")
+    return _("a coordinator will call you to talk about what may help instead.")
+
+
+def suppression_get(*, email_key: str) -> Suppression | None:
+    """What the address asked to stop, or None: it receives follow-ups."""
+    return Suppression.objects.filter(email_key=email_key).first()
+
+
+def lead_for_link(*, code: uuid.UUID) -> Lead | None:
+    """The lead an unsubscribe link names (the one it was merged into, if it was)."""
+    lead = Lead.objects.filter(code=code).select_related("merged_into").first()
+    return (lead.merged_into or lead) if lead else None

@@ -1,0 +1,50 @@
+"""The person's unsubscribe and preferences page, behind the signed link every
+follow-up carries (followups.unsubscribe).
+
+RFC 8058: a mail app's one-click POST (`List-Unsubscribe=One-Click`) unsubscribes
+with no login, cookie or CSRF token; a GET only shows the page and asks, because
+mail scanners follow links.
+"""
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import translation
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from followups.models import Suppression
+from followups.selectors import lead_for_link, suppression_get
+from followups.services import suppression_set
+from followups.unsubscribe import unsubscribe_token_read
+
+CHOICES = {"all": Suppression.Scope.ALL, "marketing": Suppression.Scope.MARKETING}
+
+
+@csrf_exempt  # the one-click POST comes from a mail app, with no token or cookie
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    read = unsubscribe_token_read(token)
+    lead = lead_for_link(code=read[0]) if read else None
+    if read is None or lead is None:
+        raise Http404
+    email_key, language = lead.email_key, read[1]
+    changed = False
+    if request.method == "POST":
+        if request.POST.get("List-Unsubscribe") == "One-Click":
+            suppression_set(email_key=email_key, scope=Suppression.Scope.ALL)
+            return HttpResponse("Unsubscribed.", content_type="text/plain")
+        choice = request.POST.get("choice", "all")
+        suppression_set(email_key=email_key, scope=CHOICES.get(choice))
+        changed = True
+    with translation.override(language):
+        return render(
+            request,
+            "followups/unsubscribe.html",
+            {
+                "stopped": suppression_get(email_key=email_key),
+                "changed": changed,
+                "language": language,
+            },
+        )
