@@ -40,9 +40,7 @@ SEQUENCES: list[dict[str, Any]] = [
 ]
 
 
-def defaults_install(
-    message_template: Any, sequence: Any, step: Any
-) -> None:
+def defaults_install(message_template: Any, sequence: Any, step: Any) -> None:
     """Write the defaults that are missing, with these model classes (a migration's
     historical ones, or the app's): a template or sequence already there, edited
     or not, is left as it is."""
