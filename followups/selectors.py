@@ -54,7 +54,11 @@ def followup_values(
             if submission and any(step.kind == "book" for step in steps)
             else None
         )
-        lines = [f"{step.treatment_name}: {_step_words(step)}" for step in steps]
+        offered = {a.treatment for a in offer.appointments} if offer else set()
+        lines = [
+            f"{step.treatment_name}: {_step_words(step, offered=offered)}"
+            for step in steps
+        ]
         times = (
             [
                 time.text
@@ -85,10 +89,13 @@ def followup_values(
     return text, markup
 
 
-def _step_words(step: NextStep) -> str:
-    """What happens next for one treatment, without the reason."""
+def _step_words(step: NextStep, *, offered: set[str]) -> str:
+    """What happens next for one treatment, without the reason; `offered`: the
+    treatments with times to choose online now."""
     if step.kind == "book":
-        return _("you can choose a time now.")
+        if step.treatment in offered:
+            return _("you can choose a time now.")
+        return _("nothing in your answers stands in the way; we will arrange a time.")
     if step.kind == "review":
         return _(
             "one of our physicians looks at your answers first; we will contact you."

@@ -1,5 +1,6 @@
 """What the browser tests share: a phone-sized page that is watched while it runs."""
 
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -8,6 +9,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import Page, ViewportSize
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
@@ -79,6 +81,13 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=path, full_page=True)
     return path
+
+
+def shoot(page: Page, name: str) -> Path:
+    """test-results/<name>.png, and a copy in docs/screenshots/ for the docs."""
+    path = screenshot(page, name)
+    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy(path, DOCS_SCREENSHOTS / path.name))
 
 
 def fits_the_screen(page: Page) -> bool:

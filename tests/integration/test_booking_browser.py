@@ -8,11 +8,9 @@ cancels it. Every time shown is the clinic's local time (Istanbul, UTC+3).
 
 import datetime as dt
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from email.message import Message
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -33,7 +31,7 @@ from leads.models import Lead
 from tests.integration.browser_support import (
     PageWatch,
     fits_the_screen,
-    screenshot,
+    shoot,
     watch_on_a_phone,
 )
 from tests.integration.test_intake_browser import (
@@ -51,16 +49,8 @@ from tests.support.worker import WorkerProcess
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 ZONE = "Europe/Istanbul"
-DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 EMAIL = "ayse.yilmaz@example.com"
 DOCTOR = "Dr. Demir"
-
-
-def shoot(page: Page, name: str) -> Path:
-    """test-results/<name>.png, and a copy in docs/screenshots/ for the docs."""
-    path = screenshot(page, name)
-    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return Path(shutil.copy(path, DOCS_SCREENSHOTS / path.name))
 
 
 def working_day() -> dt.date:
