@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 DIRECTORY = Path(__file__).parent / "default_templates"
-KEYS = ["acknowledgment"]
+KEYS = ["acknowledgment", "nudge", "reminder_unbooked", "reengagement"]
+HOUR, DAY = 60, 24 * 60
 LANGUAGES = ["en", "tr"]
 
 
@@ -33,8 +34,39 @@ SEQUENCES: list[dict[str, Any]] = [
         "name": "Acknowledgment",
         "trigger": "submission_received",
         "category": "transactional",
+        "stop_when_booked": False,
+        "stop_when_lost": False,
         "steps": [
             {"position": 1, "template_key": "acknowledgment", "delay_minutes": 0}
+        ],
+    },
+    {
+        # An hour after the last page offered times that were not taken.
+        "name": "Booking nudge",
+        "trigger": "submission_received",
+        "category": "transactional",
+        "only_if_bookable": True,
+        "steps": [{"position": 1, "template_key": "nudge", "delay_minutes": HOUR}],
+    },
+    {
+        "name": "Reminders while not booked",
+        "trigger": "submission_received",
+        "category": "transactional",
+        "steps": [
+            {
+                "position": n,
+                "template_key": "reminder_unbooked",
+                "delay_minutes": days * DAY,
+            }
+            for n, days in enumerate([1, 3, 7], start=1)
+        ],
+    },
+    {
+        "name": "Re-engagement of cold leads",
+        "trigger": "submission_received",
+        "category": "marketing",
+        "steps": [
+            {"position": 1, "template_key": "reengagement", "delay_minutes": 30 * DAY}
         ],
     },
 ]

@@ -69,6 +69,23 @@ class Sequence(models.Model):
         default=Category.TRANSACTIONAL,
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # Conditions, checked before each timed step.
+    only_if_bookable = models.BooleanField(
+        _("only while the person may book online"),
+        default=False,
+        help_text=_("For nudges to use the booking link: skipped when screening "
+                    "leaves nothing to book online."),
+    )  # fmt: skip
+    only_language = models.CharField(
+        _("only in this language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Empty: every language."),
+    )
+    # What stops it (an address that asked to stop always does).
+    stop_when_booked = models.BooleanField(_("stops once booked"), default=True)
+    stop_when_lost = models.BooleanField(_("stops when the lead is lost"), default=True)
 
     class Meta:
         ordering = ["name"]
@@ -102,6 +119,49 @@ class Step(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sequence}: {self.template_key}"
+
+
+class Enrollment(models.Model):
+    """A lead on its way through one sequence's timed steps, since one event.
+
+    The periodic scheduler (followups.services.followup_schedule_due) picks the due
+    ones by index, a batch at a time with SELECT ... FOR UPDATE SKIP LOCKED, so two
+    schedulers never take the same; it checks what stops the sequence, makes the
+    step's message, and sets the next step's time."""
+
+    lead = models.ForeignKey(
+        "leads.Lead", on_delete=models.CASCADE, related_name="followup_enrollments"
+    )
+    sequence = models.ForeignKey(
+        Sequence, on_delete=models.CASCADE, related_name="enrollments"
+    )
+    event = models.ForeignKey(
+        "leads.LeadEvent", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    anchor_at = models.DateTimeField()  # the steps' delays count from here
+    position = models.PositiveSmallIntegerField(default=0)  # the next step's index
+    next_due_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    stopped_because = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("enrollment")
+        verbose_name_plural = _("enrollments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead", "sequence", "event"], name="followup_enrollment_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_due_at"],
+                condition=models.Q(finished_at__isnull=True),
+                name="followup_enrollment_due_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"lead {self.lead_id} in {self.sequence}"
 
 
 class FollowUpMessage(OutboxRow):

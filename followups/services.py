@@ -12,15 +12,22 @@ from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from booking.models import Booking
+from booking.selectors import booking_option_list
 from core.models import DeliveryStatus
 from core.outbox import MAIL_ERRORS, RetryPolicy, Unsendable, outbox_due, outbox_send
 from core.queueing import enqueue_on_commit
+from core.zones import clinic_zone
 from followups.models import (
     Category,
+    Enrollment,
     FollowUpMessage,
     MessageTemplate,
+    Sequence,
     Step,
     Suppression,
     Trigger,
@@ -30,46 +37,207 @@ from followups.selectors import followup_values, message_language, suppression_g
 from followups.tasks import followup_message_send_task
 from followups.unsubscribe import unsubscribe_url
 from leads.hooks import LeadEventsRecorded
-from leads.models import LeadEvent
+from leads.models import Lead, LeadEvent
 
 POLICY = RetryPolicy()
+SCHEDULE_BATCH = 500
+# No marketing from 21:00 to 09:00 in the person's time zone (their location's).
+QUIET_FROM, QUIET_UNTIL = 21, 9
+# Leads that are not pursued any more: "stops when lost" stops for them.
+STOPPED_STATUSES = frozenset({Lead.Status.LOST, Lead.Status.DISQUALIFIED})
 # What each trigger answers to on the lead's timeline.
 TRIGGER_OF_EVENT: dict[str, Trigger] = {
     LeadEvent.Kind.SUBMITTED: Trigger.SUBMISSION_RECEIVED
 }
-# Due this soon: handed to a worker at commit rather than waiting for the sweep.
-AT_ONCE = dt.timedelta(seconds=5)
 
 
 def followups_events_receive(recorded: LeadEventsRecorded) -> None:
-    """Make the messages of every active sequence that the events trigger, one per
-    lead, step and event, in the caller's transaction."""
+    """Start every active sequence that the events trigger, in the caller's
+    transaction: its steps due at once become messages now, handed to a worker at
+    commit; for its timed steps the lead is enrolled, and the scheduler goes on."""
     events = [event for event in recorded.events if event.kind in TRIGGER_OF_EVENT]
     if not events:
         return
-    steps = list(
-        Step.objects.filter(
-            sequence__is_active=True,
-            sequence__trigger__in={TRIGGER_OF_EVENT[e.kind] for e in events},
-        ).select_related("sequence")
+    sequences = list(
+        Sequence.objects.filter(
+            is_active=True,
+            trigger__in={TRIGGER_OF_EVENT[e.kind] for e in events},
+        ).prefetch_related("steps")
     )
-    messages = FollowUpMessage.objects.bulk_create(
-        FollowUpMessage(
-            lead_id=event.lead_id,
-            step=step,
-            event=event,
-            occurrence=f"event:{event.pk}",
-            category=step.sequence.category,
-            next_attempt_at=event.created_at + dt.timedelta(minutes=step.delay_minutes),
+    now = timezone.now()
+    messages: list[FollowUpMessage] = []
+    enrollments: list[Enrollment] = []
+    for event in events:
+        for sequence in sequences:
+            if sequence.trigger != TRIGGER_OF_EVENT[event.kind]:
+                continue
+            steps = list(sequence.steps.all())
+            at_once = [s for s in steps if s.delay_minutes == 0]
+            messages.extend(
+                _message(event.lead_id, step, event=event, due=now) for step in at_once
+            )
+            if len(at_once) < len(steps):
+                enrollments.append(
+                    Enrollment(
+                        lead_id=event.lead_id,
+                        sequence=sequence,
+                        event=event,
+                        anchor_at=event.created_at,
+                        position=len(at_once),
+                        next_due_at=event.created_at
+                        + dt.timedelta(minutes=steps[len(at_once)].delay_minutes),
+                    )
+                )
+    Enrollment.objects.bulk_create(enrollments)
+    for message in FollowUpMessage.objects.bulk_create(messages):
+        enqueue_on_commit(followup_message_send_task, message.pk)
+
+
+def followup_schedule_due(
+    *, now: dt.datetime | None = None, batch: int = SCHEDULE_BATCH
+) -> int:
+    """Take the enrollments whose next step is due, a batch at a time in one
+    transaction (SELECT ... FOR UPDATE SKIP LOCKED: another scheduler running at
+    once takes others), and for each: stop it when its sequence says, or make the
+    step's message (once: its unique key) and set the next step's time. How many
+    messages it made; their sends go to a worker at commit."""
+    now = now or timezone.now()
+    made = 0
+    with transaction.atomic():
+        due = list(
+            Enrollment.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(finished_at__isnull=True, next_due_at__lte=now)
+            .select_related("lead__location", "sequence", "event__submission")
+            .annotate(
+                booked=Exists(
+                    Booking.objects.filter(
+                        lead_id=OuterRef("lead_id"), status=Booking.Status.CONFIRMED
+                    )
+                )
+            )
+            .order_by("next_due_at", "pk")[:batch]
         )
-        for event in events
-        for step in steps
-        if step.sequence.trigger == TRIGGER_OF_EVENT[event.kind]
+        steps = _steps_of({enrollment.sequence_id for enrollment in due})
+        for enrollment in due:
+            made += _advance(enrollment, steps[enrollment.sequence_id], now=now)
+    return made
+
+
+def _advance(enrollment: Enrollment, steps: list[Step], *, now: dt.datetime) -> int:
+    """One due enrollment: stopped, deferred, or its step's message made (1)."""
+    stop = _stop_reason(enrollment, now=now)
+    if stop is None and enrollment.position >= len(steps):
+        stop = "done"
+    if stop is not None:
+        enrollment.finished_at = now
+        enrollment.stopped_because = stop
+        enrollment.next_due_at = None
+        enrollment.save(update_fields=["finished_at", "stopped_because", "next_due_at"])
+        return 0
+    later = _not_before(enrollment, now=now)
+    if later is not None:
+        enrollment.next_due_at = later
+        enrollment.save(update_fields=["next_due_at"])
+        return 0
+    step = steps[enrollment.position]
+    message, created = FollowUpMessage.objects.get_or_create(
+        lead_id=enrollment.lead_id,
+        step=step,
+        occurrence=f"enrollment:{enrollment.pk}",
+        defaults={
+            "event": enrollment.event,
+            "category": enrollment.sequence.category,
+            "created_at": now,  # the moment the cap counts; sent as soon as can be
+        },
     )
-    soon = timezone.now() + AT_ONCE
-    for message in messages:
-        if message.next_attempt_at <= soon:
-            enqueue_on_commit(followup_message_send_task, message.pk)
+    if created:
+        enqueue_on_commit(followup_message_send_task, message.pk)
+    enrollment.position += 1
+    if enrollment.position < len(steps):
+        enrollment.next_due_at = enrollment.anchor_at + dt.timedelta(
+            minutes=steps[enrollment.position].delay_minutes
+        )
+    else:
+        enrollment.next_due_at = None
+        enrollment.finished_at = now
+        enrollment.stopped_because = "done"
+    enrollment.save(
+        update_fields=["position", "next_due_at", "finished_at", "stopped_because"]
+    )
+    return int(created)
+
+
+def _steps_of(sequence_ids: set[int]) -> dict[int, list[Step]]:
+    steps: dict[int, list[Step]] = {pk: [] for pk in sequence_ids}
+    for step in Step.objects.filter(sequence_id__in=sequence_ids):
+        steps[step.sequence_id].append(step)
+    return steps
+
+
+def _stop_reason(enrollment: Enrollment, *, now: dt.datetime) -> str | None:
+    """Why the sequence stops for this lead now, or None: it goes on."""
+    sequence, lead = enrollment.sequence, enrollment.lead
+    if not sequence.is_active:
+        return "sequence switched off"
+    if lead.merged_into_id is not None:
+        return "merged"
+    if sequence.stop_when_booked and getattr(enrollment, "booked", False):
+        return "booked"
+    if sequence.stop_when_lost and lead.status in STOPPED_STATUSES:
+        return "lost"
+    if sequence.only_language and message_language(lead) != sequence.only_language:
+        return "another language"
+    if sequence.category == Category.MARKETING and not _marketing_consent(enrollment):
+        return "no marketing consent"
+    stopped = suppression_get(email_key=lead.email_key)
+    if stopped and (
+        stopped.scope == Suppression.Scope.ALL
+        or sequence.category == Category.MARKETING
+    ):
+        return "asked to stop"
+    if sequence.only_if_bookable and not booking_option_list(lead=lead, now=now):
+        return "nothing to book online"
+    return None
+
+
+def _not_before(enrollment: Enrollment, *, now: dt.datetime) -> dt.datetime | None:
+    """A later time for the step, or None to send now: marketing waits out the
+    person's quiet hours, and no lead gets more than the cap of timed messages a
+    day."""
+    if enrollment.sequence.category == Category.MARKETING:
+        location = enrollment.lead.location
+        zone = clinic_zone(location.time_zone if location else settings.TIME_ZONE)
+        local = now.astimezone(zone)
+        if not QUIET_UNTIL <= local.hour < QUIET_FROM:
+            morning = local.date() + dt.timedelta(days=int(local.hour >= QUIET_FROM))
+            return dt.datetime.combine(morning, dt.time(QUIET_UNTIL), tzinfo=zone)
+    recent = FollowUpMessage.objects.filter(
+        lead_id=enrollment.lead_id,
+        occurrence__startswith="enrollment:",
+        created_at__gt=now - dt.timedelta(days=1),
+    ).count()
+    if recent >= settings.FOLLOWUP_DAILY_CAP:
+        return now + dt.timedelta(hours=1)
+    return None
+
+
+def _marketing_consent(enrollment: Enrollment) -> bool:
+    submission = enrollment.event.submission if enrollment.event else None
+    return bool(submission and submission.consent_marketing)
+
+
+def _message(
+    lead_id: int, step: Step, *, event: LeadEvent, due: dt.datetime
+) -> FollowUpMessage:
+    return FollowUpMessage(
+        lead_id=lead_id,
+        step=step,
+        event=event,
+        occurrence=f"event:{event.pk}",
+        category=step.sequence.category,
+        next_attempt_at=due,
+        created_at=due,
+    )
 
 
 def followup_message_send(*, message_id: int) -> bool:

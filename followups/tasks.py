@@ -32,3 +32,13 @@ def followup_send_due_task() -> None:
     count = followup_send_due()
     if count:
         logger.info("follow-ups due and enqueued: %s", count)
+
+
+@shared_task
+def followup_schedule_due_task() -> None:
+    """Make the timed follow-ups that are due; beat runs it each minute."""
+    from followups.services import followup_schedule_due
+
+    made = followup_schedule_due()
+    if made:
+        logger.info("timed follow-ups made: %s", made)

@@ -163,6 +163,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS: list[tuple[str, str]] = []
 
 CLINIC_NAME = env.str("CLINIC_NAME", default="Demo Aesthetic Clinic")
+# Follow-ups: at most this many timed messages to one person in 24 hours.
+FOLLOWUP_DAILY_CAP = env.int("FOLLOWUP_DAILY_CAP", default=2)
 # Intake. Health answers are encrypted with the first key; any listed key decrypts.
 HEALTH_DATA_KEYS = env.list("HEALTH_DATA_KEYS", default=[])
 # Stored credentials (a practitioner's CalDAV login), the same way (core/secrets.py).
@@ -284,6 +286,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
     "calendar-syncs-send-due": {
         "task": "booking.tasks.calendar_sync_send_due_task",
+        "schedule": 60.0,
+    },
+    "followups-schedule-due": {
+        "task": "followups.tasks.followup_schedule_due_task",
         "schedule": 60.0,
     },
     "followups-send-due": {

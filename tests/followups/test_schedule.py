@@ -1,0 +1,171 @@
+"""The timed follow-ups, with the clock moved: each step at its moment, stopped by a
+booking, never marketing without consent, quiet at night, capped, and made once
+however many schedulers run."""
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.test.utils import override_settings
+from django.utils import timezone
+
+from booking.models import AppointmentType
+from booking.selectors import booking_option_list
+from booking.services import booking_create
+from core.models import DeliveryStatus
+from core.zones import clinic_zone
+from followups.models import Category, Enrollment, FollowUpMessage
+from followups.services import followup_message_send, followup_schedule_due
+from intake.models import QuestionnaireVersion
+from leads.models import Lead, LeadEvent
+from tests.support.submitting import lead_of, submit
+from tests.support.threads import in_threads
+
+MINUTE, HOUR, DAY = (
+    dt.timedelta(minutes=1),
+    dt.timedelta(hours=1),
+    dt.timedelta(days=1),
+)
+
+
+def _submitted_at(lead: Lead) -> dt.datetime:
+    return LeadEvent.objects.get(lead=lead, kind=LeadEvent.Kind.SUBMITTED).created_at
+
+
+def _made_at(moment: dt.datetime) -> list[str]:
+    """Run the scheduler at `moment`; the templates of the messages it made."""
+    before = set(FollowUpMessage.objects.values_list("pk", flat=True))
+    followup_schedule_due(now=moment)
+    return list(
+        FollowUpMessage.objects.exclude(pk__in=before)
+        .order_by("pk")
+        .values_list("step__template_key", flat=True)
+    )
+
+
+def _send_all() -> None:
+    pending = FollowUpMessage.objects.filter(status=DeliveryStatus.PENDING)
+    for pk in pending.order_by("pk").values_list("pk", flat=True):
+        followup_message_send(message_id=pk)
+
+
+def test_reminders_fire_at_their_moments_and_stop_once_the_person_books(
+    published: QuestionnaireVersion, session: AppointmentType
+) -> None:
+    lead = lead_of(submit(published, preferred_language="en"))
+    t0 = _submitted_at(lead)
+
+    assert _made_at(t0 + 59 * MINUTE) == []
+    assert _made_at(t0 + 61 * MINUTE) == ["nudge"]
+    assert _made_at(t0 + 61 * MINUTE) == []  # once
+    assert _made_at(t0 + DAY + MINUTE) == ["reminder_unbooked"]
+    slot = booking_option_list(lead=lead, now=timezone.now())[0].slots[0]
+    booking_create(
+        lead=lead,
+        appointment_type=session,
+        practitioner=session.practitioners.get(),
+        location=lead.location,
+        starts_at=slot.start,
+    )
+    assert _made_at(t0 + 3 * DAY + MINUTE) == []
+    assert _made_at(t0 + 7 * DAY + MINUTE) == []
+
+    reminders = Enrollment.objects.get(sequence__name="Reminders while not booked")
+    assert reminders.stopped_because == "booked"
+    _send_all()
+    assert [message.subject for message in mail.outbox] == [
+        "We have your questionnaire, Ayşe",
+        "Your time at Demo Aesthetic Clinic is still free",
+        "Shall we find you a time, Ayşe?",
+    ]
+
+
+def test_the_nudge_is_skipped_when_there_is_nothing_to_book_online(
+    published: QuestionnaireVersion,
+) -> None:
+    lead = lead_of(submit(published))  # the clinic has no appointment types yet
+
+    assert _made_at(_submitted_at(lead) + 61 * MINUTE) == []
+    nudge = Enrollment.objects.get(sequence__name="Booking nudge")
+    assert nudge.stopped_because == "nothing to book online"
+
+
+@pytest.mark.parametrize("consent", [False, True])
+def test_marketing_only_with_consent_over_a_whole_year(
+    published: QuestionnaireVersion, consent: bool
+) -> None:
+    lead = lead_of(submit(published, consent_marketing=consent))
+    t0 = _submitted_at(lead)
+
+    for day in range(1, 366):
+        for hour in (3, 12):  # at night and at noon, each day
+            _made_at(t0.replace(hour=hour) + day * DAY)
+            _send_all()
+
+    marketing = FollowUpMessage.objects.filter(category=Category.MARKETING)
+    assert marketing.count() == (1 if consent else 0)
+    assert len(mail.outbox) == 4 + int(consent)  # acknowledgment, three reminders
+    if consent:
+        sent = marketing.get().sent_at
+        assert sent is not None
+        zone = clinic_zone(lead.location.time_zone)
+        assert 9 <= marketing.get().created_at.astimezone(zone).hour < 21
+
+
+def test_marketing_waits_out_the_persons_quiet_hours(
+    published: QuestionnaireVersion,
+) -> None:
+    lead = lead_of(submit(published, consent_marketing=True))
+    zone = clinic_zone(lead.location.time_zone)
+    t0 = _submitted_at(lead)
+    for days in (1, 3, 7):  # the reminders before it
+        _made_at(t0 + days * DAY + MINUTE)
+    due = t0 + 30 * DAY
+    night = dt.datetime.combine(
+        due.astimezone(zone).date(), dt.time(22, 30), tzinfo=zone
+    )
+
+    assert "reengagement" not in _made_at(night)
+    later = Enrollment.objects.get(sequence__name="Re-engagement of cold leads")
+    assert later.next_due_at == dt.datetime.combine(
+        night.date() + DAY, dt.time(9), tzinfo=zone
+    )
+    assert _made_at(later.next_due_at) == ["reengagement"]
+
+
+@override_settings(FOLLOWUP_DAILY_CAP=1)
+def test_no_more_timed_messages_a_day_than_the_cap(
+    published: QuestionnaireVersion, session: AppointmentType
+) -> None:
+    lead = lead_of(submit(published))
+    t0 = _submitted_at(lead)
+
+    # The nudge (1 hour) and the first reminder (1 day) are both due by then.
+    assert _made_at(t0 + DAY + MINUTE) == ["nudge"]
+    assert _made_at(t0 + DAY + 2 * MINUTE) == []  # capped: an hour later, and again
+    assert _made_at(t0 + 2 * DAY + 2 * HOUR) == ["reminder_unbooked"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_schedulers_at_once_make_each_due_message_once(
+    published: QuestionnaireVersion,
+) -> None:
+    leads = [
+        lead_of(
+            submit(published, email=f"p{n}@example.com", phone=f"0532 000 00 {n:02}")
+        )
+        for n in range(40)
+    ]
+    moment = _submitted_at(leads[-1]) + DAY + MINUTE
+
+    errors = in_threads(
+        *[lambda: followup_schedule_due(now=moment, batch=7) for _ in range(2)]
+    )
+    due = Enrollment.objects.filter(finished_at__isnull=True, next_due_at__lte=moment)
+    while due.exists():
+        followup_schedule_due(now=moment, batch=7)
+
+    assert errors == []
+    reminders = FollowUpMessage.objects.filter(step__template_key="reminder_unbooked")
+    assert reminders.count() == len(leads)
+    assert reminders.values("lead").distinct().count() == len(leads)
