@@ -56,12 +56,20 @@ def body_of(message: Message) -> str:
 
 
 @contextmanager
-def running_smtp_server(maildir: Path) -> Iterator[SmtpServer]:
-    """Start aiosmtpd in its own process; yield it once it accepts connections."""
+def running_smtp_server(
+    maildir: Path, *, refuse_first: int = 0
+) -> Iterator[SmtpServer]:
+    """Start aiosmtpd in its own process; yield it once it accepts connections.
+    `refuse_first`: answer that many messages with 451 (try again later) first."""
     server = SmtpServer(free_port(), maildir)
+    handler = (
+        ["tests.support.smtp_flaky.FlakyMailbox", str(maildir), str(refuse_first)]
+        if refuse_first
+        else ["aiosmtpd.handlers.Mailbox", str(maildir)]
+    )
     command = [
         sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{server.port}",
-        "-c", "aiosmtpd.handlers.Mailbox", str(maildir),
+        "-c", *handler,
     ]  # fmt: skip
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
