@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from booking.calendar_sync import calendar_sync_queue
 from booking.emails import booking_email_queue
+from booking.hooks import BookingChanged, booking_changed
 from booking.models import (
     NO_DOUBLE_BOOKING,
     AppointmentType,
@@ -226,6 +227,7 @@ def _changed(
     booking_email_queue(booking=booking, change=change)
     calendar_sync_queue(booking=booking)
     _maintenance_sync(booking)
+    booking_changed.announce(BookingChanged(booking=booking, change=change))
 
 
 def _maintenance_sync(booking: Booking) -> None:

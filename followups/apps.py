@@ -8,7 +8,12 @@ class FollowupsConfig(AppConfig):
 
     def ready(self) -> None:
         # What leads announces, follow-ups acts on (core/hooks.py says how).
-        from followups.services import followups_events_receive
+        from booking.hooks import booking_changed
+        from followups.services import (
+            followups_booking_changed,
+            followups_events_receive,
+        )
         from leads.hooks import lead_events_recorded
 
         lead_events_recorded.subscribe(followups_events_receive)
+        booking_changed.subscribe(followups_booking_changed)

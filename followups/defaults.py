@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any
 
 DIRECTORY = Path(__file__).parent / "default_templates"
-KEYS = ["acknowledgment", "nudge", "reminder_unbooked", "reengagement"]
+KEYS = [
+    "acknowledgment",
+    "nudge",
+    "reminder_unbooked",
+    "reengagement",
+    "visit_preparation",
+    "visit_reminder",
+    "aftercare",
+]
 HOUR, DAY = 60, 24 * 60
 LANGUAGES = ["en", "tr"]
 
@@ -67,6 +75,22 @@ SEQUENCES: list[dict[str, Any]] = [
         "category": "marketing",
         "steps": [
             {"position": 1, "template_key": "reengagement", "delay_minutes": 30 * DAY}
+        ],
+    },
+    {
+        # Reminders cut missed visits; aftercare the day after.
+        "name": "Before and after a visit",
+        "trigger": "visit_booked",
+        "category": "transactional",
+        "stop_when_booked": False,
+        "steps": [
+            {
+                "position": 1,
+                "template_key": "visit_preparation",
+                "delay_minutes": -2 * DAY,
+            },
+            {"position": 2, "template_key": "visit_reminder", "delay_minutes": -DAY},
+            {"position": 3, "template_key": "aftercare", "delay_minutes": DAY},
         ],
     },
 ]

@@ -17,6 +17,7 @@ class Trigger(models.TextChoices):
     """What starts a sequence: an event on the lead's timeline."""
 
     SUBMISSION_RECEIVED = "submission_received", _("Questionnaire received")
+    VISIT_BOOKED = "visit_booked", _("Visit booked (steps count from its start)")
 
 
 class Category(models.TextChoices):
@@ -108,8 +109,13 @@ class Step(models.Model):
         max_length=60,
         help_text=_("A message template's name; it must exist in every language."),
     )
-    delay_minutes = models.PositiveIntegerField(
-        _("after (minutes)"), default=0, help_text=_("0: at once.")
+    delay_minutes = models.IntegerField(
+        _("after (minutes)"),
+        default=0,
+        help_text=_(
+            "From the trigger; for a visit, from its start (negative: before it, "
+            "e.g. -1440 for a day before). 0: at once."
+        ),
     )
 
     class Meta:
@@ -138,6 +144,13 @@ class Enrollment(models.Model):
     event = models.ForeignKey(
         "leads.LeadEvent", null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The visit a visit's sequence is about.
+    booking = models.ForeignKey(
+        "booking.Booking", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # What started it, once: "event:<id>", or "booking:<id>:<its sequence>" (a
+    # moved visit starts its reminders again, for the new time).
+    occurrence = models.CharField(max_length=80)
     anchor_at = models.DateTimeField()  # the steps' delays count from here
     position = models.PositiveSmallIntegerField(default=0)  # the next step's index
     next_due_at = models.DateTimeField(null=True)
@@ -149,7 +162,8 @@ class Enrollment(models.Model):
         verbose_name_plural = _("enrollments")
         constraints = [
             models.UniqueConstraint(
-                fields=["lead", "sequence", "event"], name="followup_enrollment_once"
+                fields=["lead", "sequence", "occurrence"],
+                name="followup_enrollment_once",
             )
         ]
         indexes = [
@@ -180,6 +194,9 @@ class FollowUpMessage(OutboxRow):
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
+    )
+    booking = models.ForeignKey(
+        "booking.Booking", null=True, on_delete=models.CASCADE, related_name="+"
     )
     occurrence = models.CharField(max_length=80)
     category = models.CharField(max_length=20, choices=Category.choices)

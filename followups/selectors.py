@@ -9,10 +9,12 @@ import html
 import uuid
 
 from django.conf import settings
-from django.utils import formats, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from booking.links import booking_link_make, booking_link_url
 from booking.offers import booking_offer_answer
+from core.zones import clinic_zone
 from followups.models import FollowUpMessage, Suppression
 from followups.rendering import Safe
 from intake.hooks import BookingOfferAsked
@@ -30,6 +32,10 @@ VALUES = {
     "booking_link": "the link to choose a time, when one may be booked now",
     "booking_times": "the first free times, when one may be booked now",
     "unsubscribe_link": "the link to stop these messages",
+    "appointment": "a visit's appointment, in the person's language",
+    "appointment_time": "a visit's day and time, at its location",
+    "location_address": "a visit's address",
+    "manage_link": "the link to move or cancel a visit",
 }
 
 
@@ -70,6 +76,7 @@ def followup_values(
         )
     location = lead.location
     text = {
+        **_visit_values(message, language=language),
         "name": lead.full_name,
         "first_name": lead.full_name.split()[0] if lead.full_name.split() else "",
         "clinic_name": settings.CLINIC_NAME,
@@ -87,6 +94,28 @@ def followup_values(
         else ""
     )
     return text, markup
+
+
+def _visit_values(message: FollowUpMessage, *, language: str) -> dict[str, str]:
+    """What a visit's message says of it: the appointment, its local time, the
+    address and the link to change it."""
+    visit = message.booking
+    if visit is None:
+        return {}
+    local = visit.starts_at.astimezone(clinic_zone(visit.location.time_zone))
+    link = booking_link_make(
+        lead=message.lead, now=timezone.now(), at_least_until=visit.ends_at
+    )
+    with translation.override(language):
+        when = formats.date_format(local, "l j F Y, H:i")
+    return {
+        "appointment": visit.appointment_type.name(language),
+        "appointment_time": when,
+        "location_address": ", ".join(
+            part for part in (visit.location.name, visit.location.address) if part
+        ),
+        "manage_link": booking_link_url(link, language=language),
+    }
 
 
 def _step_words(step: NextStep, *, offered: set[str]) -> str:

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from booking.hooks import BookingChanged
 from booking.models import Booking
 from booking.selectors import booking_option_list
 from core.models import DeliveryStatus
@@ -82,6 +83,7 @@ def followups_events_receive(recorded: LeadEventsRecorded) -> None:
                         lead_id=event.lead_id,
                         sequence=sequence,
                         event=event,
+                        occurrence=f"event:{event.pk}",
                         anchor_at=event.created_at,
                         position=len(at_once),
                         next_due_at=event.created_at
@@ -91,6 +93,41 @@ def followups_events_receive(recorded: LeadEventsRecorded) -> None:
     Enrollment.objects.bulk_create(enrollments)
     for message in FollowUpMessage.objects.bulk_create(messages):
         enqueue_on_commit(followup_message_send_task, message.pk)
+
+
+def followups_booking_changed(changed: BookingChanged) -> None:
+    """A visit booked, moved or cancelled, in its transaction: a moved or cancelled
+    visit's reminders stop; a booked or moved one is enrolled in the visit
+    sequences, from the first step still to come."""
+    booking = changed.booking
+    now = timezone.now()
+    Enrollment.objects.filter(booking=booking, finished_at__isnull=True).update(
+        finished_at=now, next_due_at=None, stopped_because=f"visit {changed.change}"
+    )
+    if changed.change == "cancelled":
+        return
+    enrollments = []
+    for sequence in Sequence.objects.filter(
+        is_active=True, trigger=Trigger.VISIT_BOOKED
+    ).prefetch_related("steps"):
+        steps = list(sequence.steps.all())
+        times = [
+            booking.starts_at + dt.timedelta(minutes=s.delay_minutes) for s in steps
+        ]
+        ahead = [n for n, at in enumerate(times) if at > now]
+        if ahead:
+            enrollments.append(
+                Enrollment(
+                    lead_id=booking.lead_id,
+                    sequence=sequence,
+                    booking=booking,
+                    occurrence=f"booking:{booking.pk}:{booking.sequence}",
+                    anchor_at=booking.starts_at,
+                    position=ahead[0],
+                    next_due_at=times[ahead[0]],
+                )
+            )
+    Enrollment.objects.bulk_create(enrollments)
 
 
 def followup_schedule_due(
@@ -107,7 +144,9 @@ def followup_schedule_due(
         due = list(
             Enrollment.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(finished_at__isnull=True, next_due_at__lte=now)
-            .select_related("lead__location", "sequence", "event__submission")
+            .select_related(
+                "lead__location", "sequence", "event__submission", "booking"
+            )
             .annotate(
                 booked=Exists(
                     Booking.objects.filter(
@@ -139,6 +178,13 @@ def _advance(enrollment: Enrollment, steps: list[Step], *, now: dt.datetime) -> 
         enrollment.next_due_at = later
         enrollment.save(update_fields=["next_due_at"])
         return 0
+    # Steps whose successor is due too are past their moment: only the latest goes
+    # (a scheduler that was down, or a visit booked at short notice).
+    while (
+        enrollment.position + 1 < len(steps)
+        and _due_at(enrollment, steps[enrollment.position + 1]) <= now
+    ):
+        enrollment.position += 1
     step = steps[enrollment.position]
     message, created = FollowUpMessage.objects.get_or_create(
         lead_id=enrollment.lead_id,
@@ -146,6 +192,7 @@ def _advance(enrollment: Enrollment, steps: list[Step], *, now: dt.datetime) -> 
         occurrence=f"enrollment:{enrollment.pk}",
         defaults={
             "event": enrollment.event,
+            "booking": enrollment.booking,
             "category": enrollment.sequence.category,
             "created_at": now,  # the moment the cap counts; sent as soon as can be
         },
@@ -154,9 +201,7 @@ def _advance(enrollment: Enrollment, steps: list[Step], *, now: dt.datetime) -> 
         enqueue_on_commit(followup_message_send_task, message.pk)
     enrollment.position += 1
     if enrollment.position < len(steps):
-        enrollment.next_due_at = enrollment.anchor_at + dt.timedelta(
-            minutes=steps[enrollment.position].delay_minutes
-        )
+        enrollment.next_due_at = _due_at(enrollment, steps[enrollment.position])
     else:
         enrollment.next_due_at = None
         enrollment.finished_at = now
@@ -165,6 +210,10 @@ def _advance(enrollment: Enrollment, steps: list[Step], *, now: dt.datetime) -> 
         update_fields=["position", "next_due_at", "finished_at", "stopped_because"]
     )
     return int(created)
+
+
+def _due_at(enrollment: Enrollment, step: Step) -> dt.datetime:
+    return enrollment.anchor_at + dt.timedelta(minutes=step.delay_minutes)
 
 
 def _steps_of(sequence_ids: set[int]) -> dict[int, list[Step]]:
@@ -181,7 +230,14 @@ def _stop_reason(enrollment: Enrollment, *, now: dt.datetime) -> str | None:
         return "sequence switched off"
     if lead.merged_into_id is not None:
         return "merged"
-    if sequence.stop_when_booked and getattr(enrollment, "booked", False):
+    visit = enrollment.booking
+    if visit is not None and visit.status != Booking.Status.CONFIRMED:
+        return "visit cancelled"
+    if (
+        sequence.stop_when_booked
+        and visit is None
+        and getattr(enrollment, "booked", False)
+    ):
         return "booked"
     if sequence.stop_when_lost and lead.status in STOPPED_STATUSES:
         return "lost"
@@ -215,6 +271,7 @@ def _not_before(enrollment: Enrollment, *, now: dt.datetime) -> dt.datetime | No
         lead_id=enrollment.lead_id,
         occurrence__startswith="enrollment:",
         created_at__gt=now - dt.timedelta(days=1),
+        created_at__lte=now,
     ).count()
     if recent >= settings.FOLLOWUP_DAILY_CAP:
         return now + dt.timedelta(hours=1)
@@ -249,7 +306,14 @@ def followup_message_send(*, message_id: int) -> bool:
         send=_send,
         transient=MAIL_ERRORS,
         policy=POLICY,
-        related=("lead__location", "step__sequence", "event__submission"),
+        related=(
+            "lead__location",
+            "step__sequence",
+            "event__submission",
+            "booking__appointment_type",
+            "booking__location",
+            "booking__practitioner",
+        ),
         record=("message_id",),
     )
     return message is not None and message.status == DeliveryStatus.SENT

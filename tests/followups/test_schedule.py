@@ -9,9 +9,9 @@ from django.core import mail
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from booking.models import AppointmentType
+from booking.models import AppointmentType, Booking
 from booking.selectors import booking_option_list
-from booking.services import booking_create
+from booking.services import booking_cancel, booking_create, booking_reschedule
 from core.models import DeliveryStatus
 from core.zones import clinic_zone
 from followups.models import Category, Enrollment, FollowUpMessage
@@ -67,13 +67,13 @@ def test_reminders_fire_at_their_moments_and_stop_once_the_person_books(
         location=lead.location,
         starts_at=slot.start,
     )
-    assert _made_at(t0 + 3 * DAY + MINUTE) == []
-    assert _made_at(t0 + 7 * DAY + MINUTE) == []
+    for later in (3 * DAY, 7 * DAY):
+        assert "reminder_unbooked" not in _made_at(t0 + later + MINUTE)
 
     reminders = Enrollment.objects.get(sequence__name="Reminders while not booked")
     assert reminders.stopped_because == "booked"
     _send_all()
-    assert [message.subject for message in mail.outbox] == [
+    assert [message.subject for message in mail.outbox][:3] == [
         "We have your questionnaire, Ayşe",
         "Your time at Demo Aesthetic Clinic is still free",
         "Shall we find you a time, Ayşe?",
@@ -169,3 +169,81 @@ def test_two_schedulers_at_once_make_each_due_message_once(
     reminders = FollowUpMessage.objects.filter(step__template_key="reminder_unbooked")
     assert reminders.count() == len(leads)
     assert reminders.values("lead").distinct().count() == len(leads)
+
+
+def _visit(lead: Lead, session: AppointmentType, days: int) -> Booking:
+    """A visit `days` days ahead, at the first free time then."""
+    since = timezone.now() + days * DAY
+    slot = booking_option_list(lead=lead, now=timezone.now(), since=since, days=7)[
+        0
+    ].slots[0]
+    return booking_create(
+        lead=lead,
+        appointment_type=session,
+        practitioner=session.practitioners.get(),
+        location=lead.location,
+        starts_at=slot.start,
+    )
+
+
+def test_a_visit_is_prepared_for_reminded_and_cared_for_after(
+    published: QuestionnaireVersion, session: AppointmentType
+) -> None:
+    lead = lead_of(submit(published, preferred_language="en"))
+    visit = _visit(lead, session, days=5)
+    start = visit.starts_at
+
+    assert _made_at(start - 2 * DAY - MINUTE) == []
+    assert _made_at(start - 2 * DAY + MINUTE) == ["visit_preparation"]
+    assert _made_at(start - DAY + MINUTE) == ["visit_reminder"]
+    assert _made_at(start + DAY + MINUTE) == ["aftercare"]
+
+    FollowUpMessage.objects.exclude(booking=visit).delete()
+    mail.outbox.clear()
+    _send_all()
+    _preparation, reminder, aftercare = mail.outbox
+    assert reminder.subject.startswith("See you tomorrow: ")
+    assert "Mesotherapy session" in reminder.body
+    assert "/book/" in reminder.body  # the link to move or cancel it
+    assert "Mild redness or swelling usually settles within hours" in aftercare.body
+    assert "call 112" in aftercare.body
+
+
+def test_a_moved_visit_is_reminded_for_its_new_time_and_a_cancelled_one_not(
+    published: QuestionnaireVersion, session: AppointmentType
+) -> None:
+    lead = lead_of(submit(published))
+    visit = _visit(lead, session, days=5)
+    old_start = visit.starts_at
+    later = booking_option_list(
+        lead=lead, now=timezone.now(), since=old_start + 3 * DAY, days=7, moving=visit
+    )[0].slots[0]
+    booking_reschedule(
+        booking=visit,
+        practitioner=visit.practitioner,
+        location=visit.location,
+        starts_at=later.start,
+    )
+
+    assert "visit_reminder" not in _made_at(old_start - DAY + MINUTE)
+    assert "visit_reminder" in _made_at(later.start - DAY + MINUTE)
+
+    booking_cancel(booking=visit)
+    assert _made_at(later.start + DAY + MINUTE) == []  # no aftercare for no visit
+    stopped = Enrollment.objects.filter(booking=visit).values_list(
+        "stopped_because", flat=True
+    )
+    assert sorted(stopped) == ["visit cancelled", "visit rescheduled"]
+
+
+def test_a_step_past_its_moment_gives_way_to_the_one_due_after_it(
+    published: QuestionnaireVersion,
+) -> None:
+    lead = lead_of(submit(published))
+
+    # The scheduler was away for four days: the 3-day reminder, not the 1-day one.
+    made = _made_at(_submitted_at(lead) + 4 * DAY)
+
+    assert made == ["reminder_unbooked"]
+    reminders = Enrollment.objects.get(sequence__name="Reminders while not booked")
+    assert reminders.position == 2  # the 7-day one is next

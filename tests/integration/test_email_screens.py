@@ -5,8 +5,11 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from booking.selectors import booking_option_list
+from booking.services import booking_create
 from clinics.models import Location
 from followups.defaults import KEYS
 from followups.models import FollowUpMessage
@@ -15,11 +18,19 @@ from intake.models import QuestionnaireVersion
 from leads.models import LeadEvent
 from tests.integration.browser_support import PHONE, fits_the_screen, shoot
 from tests.support.booking import appointment_make, practitioner_make
-from tests.support.submitting import submit
+from tests.support.submitting import lead_of, submit
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
-BUTTON = {"en": "Choose your time", "tr": "Randevu saatinizi seçin"}
+CHOOSE = {"en": "Choose your time", "tr": "Randevu saatinizi seçin"}
+MOVE = {"en": "Move or cancel", "tr": "Taşı veya iptal et"}
+BUTTON = {
+    "acknowledgment": CHOOSE,
+    "nudge": CHOOSE,
+    "reminder_unbooked": CHOOSE,
+    "visit_preparation": MOVE,
+    "visit_reminder": MOVE,
+}
 STOP = {"en": "Stop these emails", "tr": "Bu e-postaları durdurun"}
 MINUTE, HOUR, DAY = (
     dt.timedelta(minutes=1),
@@ -32,11 +43,24 @@ MINUTE, HOUR, DAY = (
 def test_each_default_email_reads_well_on_a_phone(
     page: Page, published: QuestionnaireVersion, location: Location, language: str
 ) -> None:
-    appointment_make(practitioner_make(location, weekdays=tuple(range(7))))
-    submit(published, preferred_language=language, consent_marketing=True)
+    session = appointment_make(practitioner_make(location, weekdays=tuple(range(7))))
+    lead = lead_of(
+        submit(published, preferred_language=language, consent_marketing=True)
+    )
     submitted = LeadEvent.objects.get(kind=LeadEvent.Kind.SUBMITTED).created_at
     for later in (HOUR + MINUTE, DAY + MINUTE, 30 * DAY):  # nudge, reminder, news
         followup_schedule_due(now=submitted + later)
+    since = timezone.now() + 5 * DAY
+    (option,) = booking_option_list(lead=lead, now=timezone.now(), since=since)
+    visit = booking_create(
+        lead=lead,
+        appointment_type=session,
+        practitioner=option.practitioner,
+        location=option.location,
+        starts_at=option.slots[0].start,
+    )
+    for moment in (-2 * DAY, -DAY, DAY):  # preparation, reminder, aftercare
+        followup_schedule_due(now=visit.starts_at + moment + MINUTE)
     for message_id in FollowUpMessage.objects.order_by("pk").values_list(
         "pk", flat=True
     ):
@@ -54,8 +78,8 @@ def test_each_default_email_reads_well_on_a_phone(
         ((markup, _kind),) = message.alternatives
         page.set_viewport_size(PHONE)
         page.set_content(str(markup))
-        if key != "reengagement":
-            expect(page.get_by_role("link", name=BUTTON[language])).to_be_visible()
+        if key in BUTTON:
+            expect(page.get_by_role("link", name=BUTTON[key][language])).to_be_visible()
         expect(page.get_by_role("link", name=STOP[language])).to_be_visible()
         assert fits_the_screen(page)
         shoot(page, f"email-{key}-{language}")
