@@ -55,6 +55,9 @@ urlpatterns = [
     path("calendars/", include("booking.urls_calendars")),
     path("u/", include("followups.urls")),
 ]
+if settings.EMAIL_WEBHOOK_SECRET:
+    # Bounces and complaints from the mail provider (followups.email_event_receive).
+    urlpatterns.append(path("anymail/", include("anymail.urls")))
 
 # Patient-facing pages live under a language prefix: /en/..., /tr/...
 urlpatterns += i18n_patterns(

@@ -17,3 +17,9 @@ class FollowupsConfig(AppConfig):
 
         lead_events_recorded.subscribe(followups_events_receive)
         booking_changed.subscribe(followups_booking_changed)
+        # The mail provider's webhooks (django-anymail): bounces and complaints.
+        from anymail.signals import tracking
+
+        from followups.services import email_event_receive
+
+        tracking.connect(email_event_receive, dispatch_uid="followups.email_event")

@@ -8,7 +8,9 @@ rest wait in the database, picked by the due sweep when their time comes.
 """
 
 import datetime as dt
+import logging
 from email.utils import make_msgid
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -39,7 +41,9 @@ from followups.tasks import followup_message_send_task
 from followups.unsubscribe import unsubscribe_url
 from leads.hooks import LeadEventsRecorded
 from leads.models import Lead, LeadEvent
+from leads.services.deliverability import lead_email_undeliverable_record
 
+logger = logging.getLogger(__name__)
 POLICY = RetryPolicy()
 SCHEDULE_BATCH = 500
 # No marketing from 21:00 to 09:00 in the person's time zone (their location's).
@@ -394,3 +398,30 @@ def suppression_set(*, email_key: str, scope: str | None) -> None:
             "updated_at": timezone.now(),
         },
     )
+
+
+# What a provider's tracking webhook says that stops email to an address.
+UNDELIVERABLE = {
+    "bounced": Suppression.Reason.BOUNCED,
+    "complained": Suppression.Reason.COMPLAINED,
+}
+
+
+def email_event_receive(sender: object, event: Any, esp_name: str, **_: Any) -> None:
+    """django-anymail's tracking signal, after it checked the webhook's secret and
+    signature: a hard bounce or a spam complaint stops every follow-up to that
+    address and shows on the person's leads."""
+    reason = UNDELIVERABLE.get(event.event_type)
+    if reason is None or not event.recipient:
+        return
+    with transaction.atomic():
+        key = lead_email_undeliverable_record(email=event.recipient, reason=reason)
+        Suppression.objects.update_or_create(
+            email_key=key,
+            defaults={
+                "scope": Suppression.Scope.ALL,
+                "reason": reason,
+                "updated_at": timezone.now(),
+            },
+        )
+    logger.info("email undeliverable (%s) reported by %s", reason, esp_name)

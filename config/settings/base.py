@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "leads",
     "booking",
     "followups",
+    "anymail",
 ]
 
 MIDDLEWARE = [
@@ -163,6 +164,20 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS: list[tuple[str, str]] = []
 
 CLINIC_NAME = env.str("CLINIC_NAME", default="Demo Aesthetic Clinic")
+# The mail provider's bounce and complaint webhooks (django-anymail), at /anymail/:
+# served only with a secret (basic auth, "user:password"); a provider that signs its
+# webhooks also needs its key (e.g. MAILGUN_WEBHOOK_SIGNING_KEY).
+EMAIL_WEBHOOK_SECRET = env.str("EMAIL_WEBHOOK_SECRET", default="")
+ANYMAIL: dict[str, str] = {
+    name: value
+    for name, value in {
+        "WEBHOOK_SECRET": EMAIL_WEBHOOK_SECRET,
+        "MAILGUN_WEBHOOK_SIGNING_KEY": env.str(
+            "MAILGUN_WEBHOOK_SIGNING_KEY", default=""
+        ),
+    }.items()
+    if value
+}
 # Follow-ups: at most this many timed messages to one person in 24 hours.
 FOLLOWUP_DAILY_CAP = env.int("FOLLOWUP_DAILY_CAP", default=2)
 # Intake. Health answers are encrypted with the first key; any listed key decrypts.

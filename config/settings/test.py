@@ -15,6 +15,8 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("EMAIL_URL", "smtp://127.0.0.1:1025")
 os.environ.setdefault("LOG_FORMAT", "json")
+os.environ.setdefault("EMAIL_WEBHOOK_SECRET", "provider:test-webhook-secret")
+os.environ.setdefault("MAILGUN_WEBHOOK_SIGNING_KEY", "test-mailgun-signing-key")
 
 from config.settings.base import *  # noqa: F403
 from config.settings.base import env

@@ -190,6 +190,7 @@ class LeadEvent(models.Model):
         MERGED = "merged", _("Merged")
         ESCALATED = "escalated", _("Escalated")
         TASK = "task", _("Task for a coordinator")
+        EMAIL_UNDELIVERABLE = "email_undeliverable", _("Email undeliverable")
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
