@@ -55,8 +55,10 @@ def _event(
 
 
 def _post(body: str, *, auth: str | None = AUTH) -> int:
-    headers = {"HTTP_AUTHORIZATION": auth} if auth else {}
-    response = Client().post(URL, body, content_type="application/json", **headers)
+    headers = {"Authorization": auth} if auth else {}
+    response = Client().post(
+        URL, body, content_type="application/json", headers=headers
+    )
     return response.status_code
 
 
