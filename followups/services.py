@@ -9,7 +9,6 @@ rest wait in the database, picked by the due sweep when their time comes.
 
 import datetime as dt
 import logging
-from email.utils import make_msgid
 from typing import Any
 
 from django.conf import settings
@@ -44,7 +43,7 @@ from leads.models import Lead, LeadEvent
 from leads.services.deliverability import lead_email_undeliverable_record
 
 logger = logging.getLogger(__name__)
-POLICY = RetryPolicy()
+POLICY = RetryPolicy(lease=dt.timedelta(seconds=settings.FOLLOWUP_SEND_LEASE_SECONDS))
 SCHEDULE_BATCH = 500
 # No marketing from 21:00 to 09:00 in the person's time zone (their location's).
 QUIET_FROM, QUIET_UNTIL = 21, 9
@@ -350,10 +349,9 @@ def _send(message: FollowUpMessage) -> None:
     text_values, html_values = followup_values(
         message, language=language, unsubscribe=unsubscribe
     )
-    # One Message-ID for every attempt: a receiver can drop a duplicate.
-    message.message_id = message.message_id or make_msgid(
-        f"followup.{message.pk}", domain=settings.CALENDAR_UID_DOMAIN
-    )
+    # One Message-ID for every attempt, from the row alone (an attempt cut off after
+    # the server took it never saved one): a receiver can drop the duplicate.
+    message.message_id = f"<followup.{message.pk}@{settings.CALENDAR_UID_DOMAIN}>"
     email = EmailMultiAlternatives(
         subject=" ".join(template_render(template.subject, text_values).split()),
         body=template_render(template.text_body, text_values),

@@ -180,6 +180,9 @@ ANYMAIL: dict[str, str] = {
 }
 # Follow-ups: at most this many timed messages to one person in 24 hours.
 FOLLOWUP_DAILY_CAP = env.int("FOLLOWUP_DAILY_CAP", default=2)
+# How long a message being sent is its worker's before another may take it (a worker
+# that died mid-send leaves it so).
+FOLLOWUP_SEND_LEASE_SECONDS = env.int("FOLLOWUP_SEND_LEASE_SECONDS", default=300)
 # Intake. Health answers are encrypted with the first key; any listed key decrypts.
 HEALTH_DATA_KEYS = env.list("HEALTH_DATA_KEYS", default=[])
 # Stored credentials (a practitioner's CalDAV login), the same way (core/secrets.py).

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,13 +127,16 @@ def running_worker(
     broker_url: str | None = None,
     cache_url: str | None = None,
     include: Sequence[str] = (),
+    concurrency: int = 2,
+    environment: Mapping[str, str] | None = None,
 ) -> Iterator[WorkerProcess]:
     """Start `celery worker` in its own process; yield it once it answers a ping.
 
     The worker uses the test settings against `database_name`, so what a test
     commits is what the worker reads, and sends email to the SMTP server at
     `email_url`. `broker_url` and `cache_url` replace the test settings' Redis;
-    `include` names modules of extra tasks for it to run.
+    `include` names modules of extra tasks for it to run; `environment`, more
+    variables for it.
     """
     env = {
         **os.environ,
@@ -142,6 +145,7 @@ def running_worker(
         "EMAIL_URL": email_url,
         "TEST_EMAIL_OVER_SMTP": "true",
         "WEBHOOK_RETRY_BASE_SECONDS": str(WORKER_WEBHOOK_RETRY_BASE_SECONDS),
+        **(environment or {}),
     }
     if broker_url is not None:
         env["CELERY_BROKER_URL"] = broker_url
@@ -153,7 +157,7 @@ def running_worker(
         celery_app.control.purge(connection=connection)  # through `connection`
     command = [
         sys.executable, "-m", "celery", "-A", "config", "worker",
-        "--hostname", node_name, "--pool", "prefork", "--concurrency", "2",
+        "--hostname", node_name, "--pool", "prefork", "--concurrency", str(concurrency),
         "--loglevel", "INFO", "--without-gossip", "--without-mingle",
         *(f"--include={module}" for module in include),
     ]  # fmt: skip
@@ -167,3 +171,12 @@ def running_worker(
         yield worker
     finally:
         process_stop(process)
+
+
+def worker_kill(worker: WorkerProcess) -> None:
+    """SIGKILL the worker and its pool's processes at once, mid-task: no shutdown,
+    no acknowledgement, as when a machine loses power."""
+    assert worker.process is not None
+    subprocess.run(["pkill", "-KILL", "-P", str(worker.process.pid)], check=False)
+    worker.process.kill()
+    worker.process.wait(timeout=10)
