@@ -129,7 +129,7 @@ class FollowUpMessageAdmin(LocationScopedAdmin[FollowUpMessage]):
     location_field = "lead__location"
     list_display = [
         "step", "lead", "status", "attempts", "next_attempt_at", "sent_at",
-        "last_error",
+        "bounced_at", "last_error",
     ]  # fmt: skip
     list_filter = ["status", "category"]
     list_select_related = ["step__sequence", "lead"]

@@ -201,6 +201,9 @@ class FollowUpMessage(OutboxRow):
     occurrence = models.CharField(max_length=80)
     category = models.CharField(max_length=20, choices=Category.choices)
     message_id = models.CharField(max_length=200, blank=True)
+    # The mail provider's own id (django-anymail), which its webhooks name.
+    provider_message_id = models.CharField(max_length=200, blank=True)
+    bounced_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -317,7 +317,7 @@ def followup_message_send(*, message_id: int) -> bool:
             "booking__location",
             "booking__practitioner",
         ),
-        record=("message_id",),
+        record=("message_id", "provider_message_id"),
     )
     return message is not None and message.status == DeliveryStatus.SENT
 
@@ -367,6 +367,10 @@ def _send(message: FollowUpMessage) -> None:
         template_render(template.html_body, html_values, html_part=True), "text/html"
     )
     email.send()
+    # An Anymail backend says what the provider calls it; SMTP has our Message-ID.
+    status = getattr(email, "anymail_status", None)
+    provider_id = (status and status.message_id) or message.message_id
+    message.provider_message_id = str(provider_id).strip("<>")
 
 
 def _check_allowed(message: FollowUpMessage) -> None:
@@ -414,6 +418,11 @@ def email_event_receive(sender: object, event: Any, esp_name: str, **_: Any) -> 
         return
     with transaction.atomic():
         key = lead_email_undeliverable_record(email=event.recipient, reason=reason)
+        if event.message_id:
+            FollowUpMessage.objects.filter(
+                provider_message_id=str(event.message_id).strip("<>"),
+                bounced_at__isnull=True,
+            ).update(bounced_at=timezone.now())
         Suppression.objects.update_or_create(
             email_key=key,
             defaults={

@@ -27,7 +27,12 @@ SIGNING_KEY = b"test-mailgun-signing-key"  # config/settings/test.py
 
 
 def _event(
-    event: str, recipient: str, *, severity: str = "", key: bytes = SIGNING_KEY
+    event: str,
+    recipient: str,
+    *,
+    severity: str = "",
+    key: bytes = SIGNING_KEY,
+    message_id: str = "someone.else@clinic.example",
 ) -> str:
     timestamp, token = str(int(time.time())), uuid.uuid4().hex
     signature = hmac.new(
@@ -38,7 +43,7 @@ def _event(
         "recipient": recipient,
         "timestamp": time.time(),
         "id": uuid.uuid4().hex,
-        "message": {"headers": {"message-id": "followup.1@clinic.example"}},
+        "message": {"headers": {"message-id": message_id}},
     }
     if severity:
         data["severity"] = severity
@@ -70,9 +75,15 @@ def test_a_hard_bounce_or_a_complaint_stops_email_and_shows_on_the_lead(
     published: QuestionnaireVersion, event: str, severity: str, reason: str
 ) -> None:
     lead = lead_of(submit(published))
+    acknowledgment = FollowUpMessage.objects.get()
+    followup_message_send(message_id=acknowledgment.pk)
+    acknowledgment.refresh_from_db()
+    mail.outbox.clear()
 
     # The provider writes the address its own way: matching still finds the person.
-    assert _post(_event(event, lead.email.upper(), severity=severity)) == 200
+    sent_as = acknowledgment.message_id.strip("<>")
+    bounce = _event(event, lead.email.upper(), severity=severity, message_id=sent_as)
+    assert _post(bounce) == 200
 
     assert (Suppression.objects.get().email_key, Suppression.objects.get().reason) == (
         lead.email_key,
@@ -80,9 +91,12 @@ def test_a_hard_bounce_or_a_complaint_stops_email_and_shows_on_the_lead(
     )
     shown = lead.events.get(kind=LeadEvent.Kind.EMAIL_UNDELIVERABLE)
     assert shown.data == {"reason": reason}
-    followup_message_send(message_id=FollowUpMessage.objects.get().pk)
+    acknowledgment.refresh_from_db()
+    assert acknowledgment.bounced_at is not None  # the message it was about
+    submit(published)  # the person writes again: nothing goes to that address
+    followup_message_send(message_id=FollowUpMessage.objects.latest("pk").pk)
     assert mail.outbox == []
-    assert FollowUpMessage.objects.get().status == DeliveryStatus.FAILED
+    assert FollowUpMessage.objects.latest("pk").status == DeliveryStatus.FAILED
 
 
 def test_a_temporary_failure_stops_nothing(published: QuestionnaireVersion) -> None:
