@@ -62,20 +62,20 @@ def followups_events_receive(recorded: LeadEventsRecorded) -> None:
     events = [event for event in recorded.events if event.kind in TRIGGER_OF_EVENT]
     if not events:
         return
-    sequences = list(
-        Sequence.objects.filter(
-            is_active=True,
-            trigger__in={TRIGGER_OF_EVENT[e.kind] for e in events},
-        ).prefetch_related("steps")
-    )
+    # The active sequences' steps, in order, in one query.
+    by_sequence: dict[Sequence, list[Step]] = {}
+    for step in Step.objects.filter(
+        sequence__is_active=True,
+        sequence__trigger__in={TRIGGER_OF_EVENT[e.kind] for e in events},
+    ).select_related("sequence"):
+        by_sequence.setdefault(step.sequence, []).append(step)
     now = timezone.now()
     messages: list[FollowUpMessage] = []
     enrollments: list[Enrollment] = []
     for event in events:
-        for sequence in sequences:
+        for sequence, steps in by_sequence.items():
             if sequence.trigger != TRIGGER_OF_EVENT[event.kind]:
                 continue
-            steps = list(sequence.steps.all())
             at_once = [s for s in steps if s.delay_minutes == 0]
             messages.extend(
                 _message(event.lead_id, step, event=event, due=now) for step in at_once

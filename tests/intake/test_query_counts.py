@@ -51,11 +51,12 @@ def test_sending_a_questionnaire_by_api_takes_a_fixed_number_of_queries(
     # set, the result (5). The hand-off to a new, unassigned lead: the person's lock,
     # their open leads, the lead, its events and its treatments in one INSERT each,
     # the assignment rules, the webhook endpoints (7). The follow-ups the
-    # submission starts: the active steps, and their messages in one INSERT (2).
+    # submission starts: the active sequences' steps, the enrollments for the timed
+    # ones and the messages due at once, in one INSERT each (3).
     # Where a treatment may be booked now, the booking offer: the lead, and the
     # clinic's appointment types, none here (2; booking's own tests pin the rest).
     # Nothing else is read again.
-    assert len(_statements(captured)) == 14 + offer_queries, _statements(captured)
+    assert len(_statements(captured)) == 15 + offer_queries, _statements(captured)
 
 
 def _statements(captured: CaptureQueriesContext) -> list[str]:
