@@ -84,7 +84,7 @@ def followup_values(
         "clinic_phone": location.phone if location else "",
         "next_steps": "\n".join(f"- {line}" for line in lines),
         "booking_link": offer.url if offer else "",
-        "booking_times": ", ".join(times[:3]),
+        "booking_times": "; ".join(times[:3]),
         "unsubscribe_link": unsubscribe,
     }
     markup = dict(text)

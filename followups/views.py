@@ -7,7 +7,7 @@ mail scanners follow links.
 """
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -30,14 +30,14 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if read is None or lead is None:
         raise Http404
     email_key, language = lead.email_key, read[1]
-    changed = False
     if request.method == "POST":
         if request.POST.get("List-Unsubscribe") == "One-Click":
             suppression_set(email_key=email_key, scope=Suppression.Scope.ALL)
             return HttpResponse("Unsubscribed.", content_type="text/plain")
         choice = request.POST.get("choice", "all")
         suppression_set(email_key=email_key, scope=CHOICES.get(choice))
-        changed = True
+        return redirect(f"{request.path}?saved=1")
+    changed = request.GET.get("saved") == "1"
     with translation.override(language):
         return render(
             request,

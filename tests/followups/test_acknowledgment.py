@@ -117,11 +117,11 @@ def test_the_preferences_page_lets_the_person_keep_reminders_or_resume(
     path = _unsubscribe_path(mail.outbox[0])
     client = Client(enforce_csrf_checks=True)
 
-    page = client.post(path, {"choice": "marketing"})
+    page = client.post(path, {"choice": "marketing"}, follow=True)
 
-    assert "You receive reminders about your enquiry and appointments" in (
-        page.content.decode()
-    )
+    shown = page.content.decode()
+    assert "Saved. Thank you for telling us." in shown
+    assert "You receive reminders about your enquiry and appointments" in shown
     assert Suppression.objects.get().scope == Suppression.Scope.MARKETING
     client.post(path, {"choice": "none"})
     assert not Suppression.objects.exists()
