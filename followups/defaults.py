@@ -11,6 +11,7 @@ from typing import Any
 DIRECTORY = Path(__file__).parent / "default_templates"
 KEYS = [
     "acknowledgment",
+    "cleared",
     "nudge",
     "reminder_unbooked",
     "reengagement",
@@ -47,6 +48,14 @@ SEQUENCES: list[dict[str, Any]] = [
         "steps": [
             {"position": 1, "template_key": "acknowledgment", "delay_minutes": 0}
         ],
+    },
+    {
+        # The treatments a physician cleared can be booked: say so, with the link.
+        "name": "Cleared by a physician",
+        "trigger": "physician_cleared",
+        "category": "transactional",
+        "stop_when_booked": False,
+        "steps": [{"position": 1, "template_key": "cleared", "delay_minutes": 0}],
     },
     {
         # An hour after the last page offered times that were not taken.

@@ -11,12 +11,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import OutboxRow, outbox_due_index
+from leads.models import Lead
 
 
 class Trigger(models.TextChoices):
     """What starts a sequence: an event on the lead's timeline."""
 
     SUBMISSION_RECEIVED = "submission_received", _("Questionnaire received")
+    PHYSICIAN_CLEARED = "physician_cleared", _("A physician cleared a treatment")
+    PHYSICIAN_DECLINED = "physician_declined", _("A physician declined a treatment")
+    LEAD_LOST = "lead_lost", _("Lead lost")
     VISIT_BOOKED = "visit_booked", _("Visit booked (steps count from its start)")
 
 
@@ -83,6 +87,13 @@ class Sequence(models.Model):
         choices=settings.LANGUAGES,
         blank=True,
         help_text=_("Empty: every language."),
+    )
+    only_status = models.CharField(
+        _("only while the lead's status is"),
+        max_length=20,
+        choices=Lead.Status.choices,
+        blank=True,
+        help_text=_("Empty: any status."),
     )
     # What stops it (an address that asked to stop always does).
     stop_when_booked = models.BooleanField(_("stops once booked"), default=True)

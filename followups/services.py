@@ -49,32 +49,46 @@ SCHEDULE_BATCH = 500
 QUIET_FROM, QUIET_UNTIL = 21, 9
 # Leads that are not pursued any more: "stops when lost" stops for them.
 STOPPED_STATUSES = frozenset({Lead.Status.LOST, Lead.Status.DISQUALIFIED})
-# What each trigger answers to on the lead's timeline.
-TRIGGER_OF_EVENT: dict[str, Trigger] = {
-    LeadEvent.Kind.SUBMITTED: Trigger.SUBMISSION_RECEIVED
-}
+
+
+def trigger_of(event: LeadEvent) -> Trigger | None:
+    """The trigger a timeline event is, if any."""
+    if event.kind == LeadEvent.Kind.SUBMITTED:
+        return Trigger.SUBMISSION_RECEIVED
+    if event.kind == LeadEvent.Kind.PHYSICIAN_DECISION:
+        cleared = event.data.get("decision") == "cleared"
+        return Trigger.PHYSICIAN_CLEARED if cleared else Trigger.PHYSICIAN_DECLINED
+    if event.kind == LeadEvent.Kind.STATUS_CHANGED and (
+        event.data.get("to") == Lead.Status.LOST
+    ):
+        return Trigger.LEAD_LOST
+    return None
 
 
 def followups_events_receive(recorded: LeadEventsRecorded) -> None:
     """Start every active sequence that the events trigger, in the caller's
     transaction: its steps due at once become messages now, handed to a worker at
     commit; for its timed steps the lead is enrolled, and the scheduler goes on."""
-    events = [event for event in recorded.events if event.kind in TRIGGER_OF_EVENT]
-    if not events:
+    triggered = [
+        (event, trigger)
+        for event in recorded.events
+        if (trigger := trigger_of(event)) is not None
+    ]
+    if not triggered:
         return
     # The active sequences' steps, in order, in one query.
     by_sequence: dict[Sequence, list[Step]] = {}
     for step in Step.objects.filter(
         sequence__is_active=True,
-        sequence__trigger__in={TRIGGER_OF_EVENT[e.kind] for e in events},
+        sequence__trigger__in={trigger for _event, trigger in triggered},
     ).select_related("sequence"):
         by_sequence.setdefault(step.sequence, []).append(step)
     now = timezone.now()
     messages: list[FollowUpMessage] = []
     enrollments: list[Enrollment] = []
-    for event in events:
+    for event, trigger in triggered:
         for sequence, steps in by_sequence.items():
-            if sequence.trigger != TRIGGER_OF_EVENT[event.kind]:
+            if sequence.trigger != trigger:
                 continue
             at_once = [s for s in steps if s.delay_minutes == 0]
             messages.extend(
@@ -246,6 +260,8 @@ def _stop_reason(enrollment: Enrollment, *, now: dt.datetime) -> str | None:
         return "lost"
     if sequence.only_language and message_language(lead) != sequence.only_language:
         return "another language"
+    if sequence.only_status and lead.status != sequence.only_status:
+        return "another status"
     if sequence.category == Category.MARKETING and not _marketing_consent(enrollment):
         return "no marketing consent"
     stopped = suppression_get(email_key=lead.email_key)
@@ -374,7 +390,15 @@ def _send(message: FollowUpMessage) -> None:
 
 
 def _check_allowed(message: FollowUpMessage) -> None:
-    """Unsendable for an address that asked to stop, or marketing without consent."""
+    """Unsendable for an address that asked to stop, marketing without consent, or
+    a sequence whose status or language condition the lead does not meet now."""
+    sequence = message.step.sequence
+    if sequence.only_status and message.lead.status != sequence.only_status:
+        raise Unsendable("the lead's status is another now")
+    if sequence.only_language and (
+        message_language(message.lead) != sequence.only_language
+    ):
+        raise Unsendable("in another language")
     marketing = message.category == Category.MARKETING
     stopped = suppression_get(email_key=message.lead.email_key)
     if stopped and (stopped.scope == Suppression.Scope.ALL or marketing):

@@ -17,6 +17,7 @@ from clinics.selectors import staff_is_physician
 from core.errors import BusinessError
 from intake.screening.results import Outcome
 from intake.services.screening import screening_override_record, screening_reevaluate
+from leads.hooks import LeadEventsRecorded, lead_events_recorded
 from leads.models import Lead, LeadEvent, LeadTask, PatientMessage
 from leads.selectors import lead_coordinator_list
 from leads.services.locks import lead_lock_open
@@ -65,13 +66,14 @@ def lead_review_decide(
             physician=physician,
         )
         outcomes = _outcomes_now(lead)
-        LeadEvent.objects.create(
+        decided = LeadEvent.objects.create(
             lead=lead,
             kind=LeadEvent.Kind.PHYSICIAN_DECISION,
             actor=physician,
             submission_id=submission_id,
             data={"treatment": treatment, "decision": decision},
         )
+        lead_events_recorded.announce(LeadEventsRecorded((decided,)))
         if override.decision == override.Decision.DECLINED:
             _declined_task(lead, treatment)
         still_in_review = Outcome.REVIEW in outcomes.values()

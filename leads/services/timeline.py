@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import BusinessError
+from leads.hooks import LeadEventsRecorded, lead_events_recorded
 from leads.models import Lead, LeadEvent
 from leads.pipeline import next_statuses, transition_allowed
 from leads.services.locks import lead_lock_open
@@ -105,7 +106,7 @@ def lead_status_record(
     data = {"from": from_status, "to": to_status}
     if lead.lost_reason:
         data["lost_reason"] = lead.lost_reason
-    LeadEvent.objects.create(
+    moved = LeadEvent.objects.create(
         lead=lead,
         kind=LeadEvent.Kind.STATUS_CHANGED,
         actor=actor,
@@ -113,6 +114,7 @@ def lead_status_record(
         data=data,
         created_at=now,
     )
+    lead_events_recorded.announce(LeadEventsRecorded((moved,)))
     webhook_event_record(
         event_type="lead.status_changed",
         lead=lead,

@@ -12,12 +12,16 @@ from django.utils import timezone
 from booking.models import AppointmentType, Booking
 from booking.selectors import booking_option_list
 from booking.services import booking_cancel, booking_create, booking_reschedule
+from clinics.models import Location, StaffMember
 from core.models import DeliveryStatus
 from core.zones import clinic_zone
-from followups.models import Category, Enrollment, FollowUpMessage
+from followups.models import Category, Enrollment, FollowUpMessage, Sequence, Step
 from followups.services import followup_message_send, followup_schedule_due
 from intake.models import QuestionnaireVersion
 from leads.models import Lead, LeadEvent
+from leads.services.review import lead_review_decide
+from leads.services.timeline import lead_transition
+from tests.support.factories import StaffMemberFactory
 from tests.support.submitting import lead_of, submit
 from tests.support.threads import in_threads
 
@@ -247,3 +251,53 @@ def test_a_step_past_its_moment_gives_way_to_the_one_due_after_it(
     assert made == ["reminder_unbooked"]
     reminders = Enrollment.objects.get(sequence__name="Reminders while not booked")
     assert reminders.position == 2  # the 7-day one is next
+
+
+def test_a_physicians_clearing_tells_the_person_they_may_book_now(
+    published: QuestionnaireVersion, session: AppointmentType, location: Location
+) -> None:
+    physician = StaffMemberFactory.create(
+        role=StaffMember.Role.PHYSICIAN, locations=[location]
+    ).user
+    lead = lead_of(
+        submit(published, preferred_language="en", blood_thinners=["aspirin"])
+    )
+    mail.outbox.clear()
+
+    lead_review_decide(
+        lead=lead,
+        treatment="mesotherapy",
+        decision="cleared",
+        note="Aspirin only.",
+        physician=physician,
+    )
+    _send_all()
+
+    cleared = [m for m in mail.outbox if m.subject.startswith("A physician has")]
+    (message,) = cleared
+    assert "you can choose a time now." in message.body
+    assert "You can choose your time now: http" in message.body
+    assert "aspirin" not in message.body.lower()
+
+
+def test_a_lost_lead_and_a_status_condition_start_and_stop_sequences(
+    published: QuestionnaireVersion, location: Location
+) -> None:
+    farewell = Sequence.objects.create(name="Farewell", trigger="lead_lost")
+    Step.objects.create(sequence=farewell, template_key="reengagement")
+    while_new = Sequence.objects.create(
+        name="While new", trigger="submission_received", only_status="new"
+    )
+    Step.objects.create(
+        sequence=while_new, template_key="reminder_unbooked", delay_minutes=60
+    )
+    coordinator = StaffMemberFactory.create(locations=[location]).user
+    lead = lead_of(submit(published))
+    lead_transition(lead=lead, to_status="contacted", actor=coordinator)
+
+    assert "reminder_unbooked" not in _made_at(_submitted_at(lead) + 61 * MINUTE)
+    assert Enrollment.objects.get(sequence=while_new).stopped_because == (
+        "another status"
+    )
+    lead_transition(lead=lead, to_status="lost", actor=coordinator, lost_reason="price")
+    assert FollowUpMessage.objects.filter(step__sequence=farewell).count() == 1

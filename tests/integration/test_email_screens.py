@@ -10,14 +10,16 @@ from playwright.sync_api import Page, expect
 
 from booking.selectors import booking_option_list
 from booking.services import booking_create
-from clinics.models import Location
+from clinics.models import Location, StaffMember
 from followups.defaults import KEYS
 from followups.models import FollowUpMessage
 from followups.services import followup_message_send, followup_schedule_due
 from intake.models import QuestionnaireVersion
 from leads.models import LeadEvent
+from leads.services.review import lead_review_decide
 from tests.integration.browser_support import PHONE, fits_the_screen, shoot
 from tests.support.booking import appointment_make, practitioner_make
+from tests.support.factories import StaffMemberFactory
 from tests.support.submitting import lead_of, submit
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -25,7 +27,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 CHOOSE = {"en": "Choose your time", "tr": "Randevu saatinizi seçin"}
 MOVE = {"en": "Move or cancel", "tr": "Taşı veya iptal et"}
 BUTTON = {
-    "acknowledgment": CHOOSE,
+    "cleared": CHOOSE,
     "nudge": CHOOSE,
     "reminder_unbooked": CHOOSE,
     "visit_preparation": MOVE,
@@ -44,8 +46,23 @@ def test_each_default_email_reads_well_on_a_phone(
     page: Page, published: QuestionnaireVersion, location: Location, language: str
 ) -> None:
     session = appointment_make(practitioner_make(location, weekdays=tuple(range(7))))
+    # Mesotherapy waits for a physician (aspirin), who clears it.
     lead = lead_of(
-        submit(published, preferred_language=language, consent_marketing=True)
+        submit(
+            published,
+            preferred_language=language,
+            consent_marketing=True,
+            blood_thinners=["aspirin"],
+        )
+    )
+    lead_review_decide(
+        lead=lead,
+        treatment="mesotherapy",
+        decision="cleared",
+        note="Aspirin only.",
+        physician=StaffMemberFactory.create(
+            role=StaffMember.Role.PHYSICIAN, locations=[location]
+        ).user,
     )
     submitted = LeadEvent.objects.get(kind=LeadEvent.Kind.SUBMITTED).created_at
     for later in (HOUR + MINUTE, DAY + MINUTE, 30 * DAY):  # nudge, reminder, news
