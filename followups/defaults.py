@@ -18,6 +18,7 @@ KEYS = [
     "visit_preparation",
     "visit_reminder",
     "aftercare",
+    "maintenance",
 ]
 HOUR, DAY = 60, 24 * 60
 LANGUAGES = ["en", "tr"]
@@ -100,6 +101,16 @@ SEQUENCES: list[dict[str, Any]] = [
             },
             {"position": 2, "template_key": "visit_reminder", "delay_minutes": -DAY},
             {"position": 3, "template_key": "aftercare", "delay_minutes": DAY},
+        ],
+    },
+    {
+        # At 6 and about 12 months after a course's last session, until booked.
+        "name": "Maintenance after a course",
+        "trigger": "maintenance_due",
+        "category": "transactional",
+        "steps": [
+            {"position": 1, "template_key": "maintenance", "delay_minutes": 0},
+            {"position": 2, "template_key": "maintenance", "delay_minutes": 182 * DAY},
         ],
     },
 ]

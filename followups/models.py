@@ -22,6 +22,10 @@ class Trigger(models.TextChoices):
     PHYSICIAN_DECLINED = "physician_declined", _("A physician declined a treatment")
     LEAD_LOST = "lead_lost", _("Lead lost")
     VISIT_BOOKED = "visit_booked", _("Visit booked (steps count from its start)")
+    MAINTENANCE_DUE = (
+        "maintenance_due",
+        _("A course's maintenance window opens (steps count from its first day)"),
+    )
 
 
 class Category(models.TextChoices):

@@ -18,7 +18,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from booking.hooks import BookingChanged
-from booking.models import Booking
+from booking.models import Booking, MaintenanceDue
 from booking.selectors import booking_option_list
 from core.models import DeliveryStatus
 from core.outbox import MAIL_ERRORS, RetryPolicy, Unsendable, outbox_due, outbox_send
@@ -121,6 +121,7 @@ def followups_booking_changed(changed: BookingChanged) -> None:
     Enrollment.objects.filter(booking=booking, finished_at__isnull=True).update(
         finished_at=now, next_due_at=None, stopped_because=f"visit {changed.change}"
     )
+    _maintenance_follow(booking, now=now)
     if changed.change == "cancelled":
         return
     enrollments = []
@@ -147,6 +148,48 @@ def followups_booking_changed(changed: BookingChanged) -> None:
     Enrollment.objects.bulk_create(enrollments)
 
 
+def _maintenance_follow(booking: Booking, *, now: dt.datetime) -> None:
+    """Keep the maintenance reminders in step with the course's window (booking
+    keeps MaintenanceDue so): a window that moved or went stops its reminders; a
+    window that opened starts them, from its first day at 10:00 at the location."""
+    first_id = booking.course_first_id
+    if first_id is None:
+        return
+    due = MaintenanceDue.objects.filter(course_first_id=first_id).first()
+    occurrence = f"maintenance:{first_id}:{due.due_from.isoformat()}" if due else ""
+    Enrollment.objects.filter(
+        occurrence__startswith=f"maintenance:{first_id}:", finished_at__isnull=True
+    ).exclude(occurrence=occurrence).update(
+        finished_at=now, next_due_at=None, stopped_because="maintenance window moved"
+    )
+    if due is None:
+        return
+    zone = clinic_zone(booking.location.time_zone)
+    anchor = dt.datetime.combine(due.due_from, dt.time(10), tzinfo=zone)
+    for sequence in Sequence.objects.filter(
+        is_active=True, trigger=Trigger.MAINTENANCE_DUE
+    ).prefetch_related("steps"):
+        steps = list(sequence.steps.all())
+        ahead = [
+            n
+            for n, step in enumerate(steps)
+            if anchor + dt.timedelta(minutes=step.delay_minutes) > now
+        ]
+        if ahead:
+            Enrollment.objects.get_or_create(
+                lead_id=booking.lead_id,
+                sequence=sequence,
+                occurrence=occurrence,
+                defaults={
+                    "booking_id": first_id,
+                    "anchor_at": anchor,
+                    "position": ahead[0],
+                    "next_due_at": anchor
+                    + dt.timedelta(minutes=steps[ahead[0]].delay_minutes),
+                },
+            )
+
+
 def followup_schedule_due(
     *, now: dt.datetime | None = None, batch: int = SCHEDULE_BATCH
 ) -> int:
@@ -165,9 +208,12 @@ def followup_schedule_due(
                 "lead__location", "sequence", "event__submission", "booking"
             )
             .annotate(
+                # An appointment from the sequence's start on: what "booked" stops.
                 booked=Exists(
                     Booking.objects.filter(
-                        lead_id=OuterRef("lead_id"), status=Booking.Status.CONFIRMED
+                        lead_id=OuterRef("lead_id"),
+                        status=Booking.Status.CONFIRMED,
+                        starts_at__gte=OuterRef("anchor_at"),
                     )
                 )
             )
@@ -252,7 +298,7 @@ def _stop_reason(enrollment: Enrollment, *, now: dt.datetime) -> str | None:
         return "visit cancelled"
     if (
         sequence.stop_when_booked
-        and visit is None
+        and sequence.trigger != Trigger.VISIT_BOOKED
         and getattr(enrollment, "booked", False)
     ):
         return "booked"

@@ -9,9 +9,14 @@ from django.core import mail
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from booking.models import AppointmentType, Booking
-from booking.selectors import booking_option_list
-from booking.services import booking_cancel, booking_create, booking_reschedule
+from booking.models import AppointmentType, Booking, MaintenanceDue
+from booking.selectors import booking_option_list, course_rest_propose
+from booking.services import (
+    booking_cancel,
+    booking_create,
+    booking_reschedule,
+    course_book_rest,
+)
 from clinics.models import Location, StaffMember
 from core.models import DeliveryStatus
 from core.zones import clinic_zone
@@ -21,6 +26,7 @@ from intake.models import QuestionnaireVersion
 from leads.models import Lead, LeadEvent
 from leads.services.review import lead_review_decide
 from leads.services.timeline import lead_transition
+from tests.support.booking import appointment_make, practitioner_make
 from tests.support.factories import StaffMemberFactory
 from tests.support.submitting import lead_of, submit
 from tests.support.threads import in_threads
@@ -301,3 +307,56 @@ def test_a_lost_lead_and_a_status_condition_start_and_stop_sequences(
     )
     lead_transition(lead=lead, to_status="lost", actor=coordinator, lost_reason="price")
     assert FollowUpMessage.objects.filter(step__sequence=farewell).count() == 1
+
+
+def test_a_complete_course_is_reminded_of_maintenance_until_booked_again(
+    published: QuestionnaireVersion, location: Location
+) -> None:
+    doctor = practitioner_make(location, weekdays=tuple(range(7)))
+    course = appointment_make(
+        doctor,
+        course_sessions=2,
+        course_spacing_days=21,
+        maintenance_from_months=6,
+        maintenance_until_months=12,
+        horizon_days=400,
+    )
+    lead = lead_of(submit(published, preferred_language="en"))
+    first = _visit(lead, course, days=2)
+    course_book_rest(first=first, times=_proposed_rest(first))
+    due = MaintenanceDue.objects.get()
+    zone = clinic_zone(location.time_zone)
+    opens = dt.datetime.combine(due.due_from, dt.time(10), tzinfo=zone)
+
+    _made_at(opens - 30 * DAY)  # the course's own visits: reminders and aftercare
+    assert "maintenance" not in _made_at(opens - MINUTE)
+    assert _made_at(opens + MINUTE) == ["maintenance"]
+    message = FollowUpMessage.objects.get(step__template_key="maintenance")
+    followup_message_send(message_id=message.pk)
+    assert mail.outbox[-1].subject == (
+        "Time for your maintenance session at Demo Aesthetic Clinic"
+    )
+    assert "Mesotherapy session" in mail.outbox[-1].body
+
+    booking_create(
+        lead=lead,
+        appointment_type=course,
+        practitioner=doctor,
+        location=location,
+        starts_at=booking_option_list(
+            lead=lead, now=timezone.now(), since=opens + DAY, days=7
+        )[0]
+        .slots[0]
+        .start,
+    )
+    assert "maintenance" not in _made_at(opens + 183 * DAY)
+    maintenance = Enrollment.objects.get(sequence__name="Maintenance after a course")
+    assert maintenance.stopped_because == "booked"
+
+
+def _proposed_rest(first: Booking) -> dict[int, dt.datetime]:
+    return {
+        s.number: s.starts_at
+        for s in course_rest_propose(first, now=timezone.now())
+        if s.starts_at
+    }
