@@ -56,8 +56,22 @@ urlpatterns = [
     path("u/", include("followups.urls")),
 ]
 if settings.EMAIL_WEBHOOK_SECRET:
-    # Bounces and complaints from the mail provider (followups.email_event_receive).
-    urlpatterns.append(path("anymail/", include("anymail.urls")))
+    # Bounces and complaints from the clinic's mail provider, only its tracking
+    # webhook (followups.email_event_receive; others would need their packages).
+    from anymail.urls import urlpatterns as anymail_urls
+
+    urlpatterns.append(
+        path(
+            "anymail/",
+            include(
+                [
+                    url
+                    for url in anymail_urls
+                    if url.name == f"{settings.EMAIL_WEBHOOK_PROVIDER}_tracking_webhook"
+                ]
+            ),
+        )
+    )
 
 # Patient-facing pages live under a language prefix: /en/..., /tr/...
 urlpatterns += i18n_patterns(

@@ -168,6 +168,9 @@ CLINIC_NAME = env.str("CLINIC_NAME", default="Demo Aesthetic Clinic")
 # served only with a secret (basic auth, "user:password"); a provider that signs its
 # webhooks also needs its key (e.g. MAILGUN_WEBHOOK_SIGNING_KEY).
 EMAIL_WEBHOOK_SECRET = env.str("EMAIL_WEBHOOK_SECRET", default="")
+# Whose tracking webhook is served: mailgun, postmark, sendgrid, brevo, ... (Anymail's
+# name for the provider).
+EMAIL_WEBHOOK_PROVIDER = env.str("EMAIL_WEBHOOK_PROVIDER", default="mailgun")
 ANYMAIL: dict[str, str] = {
     name: value
     for name, value in {
