@@ -90,7 +90,7 @@ def followups_events_receive(recorded: LeadEventsRecorded) -> None:
         for sequence, steps in by_sequence.items():
             if sequence.trigger != trigger:
                 continue
-            at_once = [s for s in steps if s.delay_minutes == 0]
+            at_once = [s for s in steps if s.delay_minutes <= 0]
             messages.extend(
                 _message(event.lead_id, step, event=event, due=now) for step in at_once
             )
@@ -118,7 +118,11 @@ def followups_booking_changed(changed: BookingChanged) -> None:
     sequences, from the first step still to come."""
     booking = changed.booking
     now = timezone.now()
-    Enrollment.objects.filter(booking=booking, finished_at__isnull=True).update(
+    Enrollment.objects.filter(
+        booking=booking,
+        sequence__trigger=Trigger.VISIT_BOOKED,
+        finished_at__isnull=True,
+    ).update(
         finished_at=now, next_due_at=None, stopped_because=f"visit {changed.change}"
     )
     _maintenance_follow(booking, now=now)

@@ -328,6 +328,16 @@ def test_a_complete_course_is_reminded_of_maintenance_until_booked_again(
     zone = clinic_zone(location.time_zone)
     opens = dt.datetime.combine(due.due_from, dt.time(10), tzinfo=zone)
 
+    # Moving the first session keeps the window (it follows the last one).
+    moved_to = booking_option_list(
+        lead=lead, now=timezone.now(), since=first.starts_at + DAY, days=3, moving=first
+    )[0].slots[0]
+    booking_reschedule(
+        booking=first, practitioner=doctor, location=location, starts_at=moved_to.start
+    )
+    assert Enrollment.objects.get(
+        sequence__name="Maintenance after a course", finished_at__isnull=True
+    )
     _made_at(opens - 30 * DAY)  # the course's own visits: reminders and aftercare
     assert "maintenance" not in _made_at(opens - MINUTE)
     assert _made_at(opens + MINUTE) == ["maintenance"]
