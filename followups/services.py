@@ -306,7 +306,11 @@ def _stop_reason(enrollment: Enrollment, *, now: dt.datetime) -> str | None:
         and getattr(enrollment, "booked", False)
     ):
         return "booked"
-    if sequence.stop_when_lost and lead.status in STOPPED_STATUSES:
+    if (
+        sequence.stop_when_lost
+        and sequence.trigger != Trigger.LEAD_LOST
+        and lead.status in STOPPED_STATUSES
+    ):
         return "lost"
     if sequence.only_language and message_language(lead) != sequence.only_language:
         return "another language"

@@ -291,6 +291,9 @@ def test_a_lost_lead_and_a_status_condition_start_and_stop_sequences(
 ) -> None:
     farewell = Sequence.objects.create(name="Farewell", trigger="lead_lost")
     Step.objects.create(sequence=farewell, template_key="reengagement")
+    Step.objects.create(
+        sequence=farewell, position=2, template_key="reengagement", delay_minutes=60
+    )
     while_new = Sequence.objects.create(
         name="While new", trigger="submission_received", only_status="new"
     )
@@ -307,6 +310,9 @@ def test_a_lost_lead_and_a_status_condition_start_and_stop_sequences(
     )
     lead_transition(lead=lead, to_status="lost", actor=coordinator, lost_reason="price")
     assert FollowUpMessage.objects.filter(step__sequence=farewell).count() == 1
+    lost_at = LeadEvent.objects.filter(kind=LeadEvent.Kind.STATUS_CHANGED).latest("pk")
+    _made_at(lost_at.created_at + 61 * MINUTE)  # a lost lead's own sequence goes on
+    assert FollowUpMessage.objects.filter(step__sequence=farewell).count() == 2
 
 
 def test_a_complete_course_is_reminded_of_maintenance_until_booked_again(
