@@ -99,6 +99,18 @@ class Sequence(models.Model):
         blank=True,
         help_text=_("Empty: any status."),
     )
+    only_outcome = models.CharField(
+        _("only while a treatment's screening outcome is"),
+        max_length=20,
+        choices=[
+            ("eligible", _("eligible")),
+            ("review", _("waiting for a physician")),
+            ("deferred", _("deferred")),
+            ("contraindicated", _("not offered")),
+        ],
+        blank=True,
+        help_text=_("Of the treatments the person asked about. Empty: any."),
+    )
     # What stops it (an address that asked to stop always does).
     stop_when_booked = models.BooleanField(_("stops once booked"), default=True)
     stop_when_lost = models.BooleanField(_("stops when the lead is lost"), default=True)

@@ -40,6 +40,7 @@ from followups.tasks import followup_message_send_task
 from followups.unsubscribe import unsubscribe_url
 from leads.hooks import LeadEventsRecorded
 from leads.models import Lead, LeadEvent
+from leads.selectors import lead_treatment_outcomes
 from leads.services.deliverability import lead_email_undeliverable_record
 
 logger = logging.getLogger(__name__)
@@ -316,6 +317,8 @@ def _stop_reason(enrollment: Enrollment, *, now: dt.datetime) -> str | None:
         return "another language"
     if sequence.only_status and lead.status != sequence.only_status:
         return "another status"
+    if sequence.only_outcome and not _has_outcome(lead, sequence.only_outcome):
+        return "another screening outcome"
     if sequence.category == Category.MARKETING and not _marketing_consent(enrollment):
         return "no marketing consent"
     stopped = suppression_get(email_key=lead.email_key)
@@ -349,6 +352,14 @@ def _not_before(enrollment: Enrollment, *, now: dt.datetime) -> dt.datetime | No
     if recent >= settings.FOLLOWUP_DAILY_CAP:
         return now + dt.timedelta(hours=1)
     return None
+
+
+def _has_outcome(lead: Lead, outcome: str) -> bool:
+    """Whether a treatment the person asked about has `outcome` now."""
+    return any(
+        standing.outcome == outcome
+        for standing in lead_treatment_outcomes(lead=lead).values()
+    )
 
 
 def _marketing_consent(enrollment: Enrollment) -> bool:
@@ -449,6 +460,8 @@ def _check_allowed(message: FollowUpMessage) -> None:
     sequence = message.step.sequence
     if sequence.only_status and message.lead.status != sequence.only_status:
         raise Unsendable("the lead's status is another now")
+    if sequence.only_outcome and not _has_outcome(message.lead, sequence.only_outcome):
+        raise Unsendable("no treatment has that screening outcome now")
     if sequence.only_language and (
         message_language(message.lead) != sequence.only_language
     ):

@@ -376,3 +376,25 @@ def _proposed_rest(first: Booking) -> dict[int, dt.datetime]:
         for s in course_rest_propose(first, now=timezone.now())
         if s.starts_at
     }
+
+
+def test_a_sequence_for_one_screening_outcome_skips_everyone_else(
+    published: QuestionnaireVersion,
+) -> None:
+    for_review = Sequence.objects.create(
+        name="While a physician looks",
+        trigger="submission_received",
+        only_outcome="review",
+    )
+    Step.objects.create(sequence=for_review, template_key="reminder_unbooked")
+    waiting = lead_of(submit(published, blood_thinners=["aspirin"]))
+    eligible = lead_of(
+        submit(published, email="other@example.com", phone="0532 999 88 77")
+    )
+
+    _send_all()
+
+    sent = FollowUpMessage.objects.filter(step__sequence=for_review)
+    assert sent.get(lead=waiting).status == DeliveryStatus.SENT
+    assert sent.get(lead=eligible).status == DeliveryStatus.FAILED
+    assert "screening outcome" in sent.get(lead=eligible).last_error
