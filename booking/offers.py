@@ -17,9 +17,9 @@ from django.utils import formats, timezone, translation
 from booking.links import booking_link_make, booking_link_url
 from booking.models import AppointmentType, Booking
 from booking.selectors import (
+    BookingGate,
     BookingOption,
     Routing,
-    booking_gate,
     booking_option_list,
 )
 from clinics.models import Location, Practitioner
@@ -71,13 +71,20 @@ def booking_choices(
     since: dt.datetime | None = None,
     days: int = 7,
     moving: Booking | None = None,
+    gate: BookingGate | None = None,
 ) -> list[AppointmentChoices]:
     """Per appointment type the lead may book, every free start in the `days` days
     from `since` (or now), each with the first routed practitioner free then; with
     `moving`, the times that booking may move to."""
     by_type: dict[int, list[BookingOption]] = {}
     for option in booking_option_list(
-        lead=lead, now=now, days=days, first=10_000, since=since, moving=moving
+        lead=lead,
+        now=now,
+        days=days,
+        first=10_000,
+        since=since,
+        moving=moving,
+        gate=gate,
     ):
         by_type.setdefault(option.appointment_type.pk, []).append(option)
     choices = []
@@ -119,15 +126,14 @@ class NotOffered:
 
 def appointments_not_offered(
     *,
-    lead: Lead,
+    gate: BookingGate,
     shown: Collection[AppointmentType],
     last_day: dt.date,
     language: str,
 ) -> list[NotOffered]:
-    """The active appointment types for the lead's wanted treatments that the
-    page does not show (`shown`) for the days up to `last_day`, and why, in words
-    that never diagnose."""
-    gate = booking_gate(lead)
+    """The active appointment types for the wanted treatments (`gate`: the lead's
+    booking_gate) that the page does not show (`shown`) for the days up to
+    `last_day`, and why, in words that never diagnose."""
     shown_ids = {kind.pk for kind in shown}
     found = []
     for kind in AppointmentType.objects.filter(

@@ -339,11 +339,13 @@ def booking_option_list(
     first: int = 8,
     since: dt.datetime | None = None,
     moving: Booking | None = None,
+    gate: BookingGate | None = None,
 ) -> list[BookingOption]:
     """What `lead` may book in the next `days` days (from `since`, when later than
     `now`): each active appointment type its screening allows, with the
     practitioners who perform it and their `first` free times (practitioners with
-    none are left out). With `moving`, the times that booking may move to.
+    none are left out). With `moving`, the times that booking may move to;
+    `gate`: the lead's booking_gate, when the caller has read it already.
 
     Routing, per appointment type: the practitioners at the lead's location who
     speak the person's language; when none of them has a free time, any language
@@ -358,7 +360,7 @@ def booking_option_list(
     )
     if not kinds:
         return []
-    gate = booking_gate(lead)
+    gate = gate or booking_gate(lead)
     since = max(since or now, now)
     opens = {kind: gate.opens_on(kind) for kind in kinds}
     candidates = {

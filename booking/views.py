@@ -24,6 +24,7 @@ from booking.links import LinkExpired, booking_link_lead
 from booking.models import AppointmentType, Booking
 from booking.offers import appointments_not_offered, booking_choices, choice_read
 from booking.selectors import (
+    booking_gate,
     booking_may_change,
     course_rest_propose,
     lead_booking_list_upcoming,
@@ -221,9 +222,11 @@ def _page(
     choosing = is_open and (
         not upcoming or moving is not None or "from" in request.GET or bool(error)
     )
+    gate = booking_gate(lead)
     choices = (
         booking_choices(
             lead=lead,
+            gate=gate,
             now=now,
             since=dt.datetime.combine(since_day, dt.time(), tzinfo=zone),
             days=DAYS_PER_PAGE,
@@ -251,7 +254,7 @@ def _page(
             for c in choices
         ],
         "not_offered": appointments_not_offered(
-            lead=lead,
+            gate=gate,
             shown=[c.appointment_type for c in choices],
             last_day=last_day,
             language=language,

@@ -91,23 +91,22 @@ def followups_events_receive(recorded: LeadEventsRecorded) -> None:
         for sequence, steps in by_sequence.items():
             if sequence.trigger != trigger:
                 continue
-            at_once = [s for s in steps if s.delay_minutes <= 0]
             messages.extend(
-                _message(event.lead_id, step, event=event, due=now) for step in at_once
+                _message(event.lead_id, step, event=event, due=now)
+                for step in steps
+                if step.delay_minutes <= 0
             )
-            if len(at_once) < len(steps):
-                enrollments.append(
-                    Enrollment(
-                        lead_id=event.lead_id,
-                        sequence=sequence,
-                        event=event,
-                        occurrence=f"event:{event.pk}",
-                        anchor_at=event.created_at,
-                        position=len(at_once),
-                        next_due_at=event.created_at
-                        + dt.timedelta(minutes=steps[len(at_once)].delay_minutes),
-                    )
-                )
+            enrollment = _enrollment(
+                sequence,
+                steps,
+                anchor=event.created_at,
+                now=now,
+                lead_id=event.lead_id,
+                event=event,
+                occurrence=f"event:{event.pk}",
+            )
+            if enrollment is not None:
+                enrollments.append(enrollment)
     Enrollment.objects.bulk_create(enrollments)
     for message in FollowUpMessage.objects.bulk_create(messages):
         enqueue_on_commit(followup_message_send_task, message.pk)
@@ -129,28 +128,44 @@ def followups_booking_changed(changed: BookingChanged) -> None:
     _maintenance_follow(booking, now=now)
     if changed.change == "cancelled":
         return
-    enrollments = []
-    for sequence in Sequence.objects.filter(
-        is_active=True, trigger=Trigger.VISIT_BOOKED
-    ).prefetch_related("steps"):
-        steps = list(sequence.steps.all())
-        times = [
-            booking.starts_at + dt.timedelta(minutes=s.delay_minutes) for s in steps
-        ]
-        ahead = [n for n, at in enumerate(times) if at > now]
-        if ahead:
-            enrollments.append(
-                Enrollment(
-                    lead_id=booking.lead_id,
-                    sequence=sequence,
-                    booking=booking,
-                    occurrence=f"booking:{booking.pk}:{booking.sequence}",
-                    anchor_at=booking.starts_at,
-                    position=ahead[0],
-                    next_due_at=times[ahead[0]],
-                )
+    enrollments = [
+        _enrollment(
+            sequence,
+            list(sequence.steps.all()),
+            anchor=booking.starts_at,
+            now=now,
+            lead_id=booking.lead_id,
+            booking=booking,
+            occurrence=f"booking:{booking.pk}:{booking.sequence}",
+        )
+        for sequence in Sequence.objects.filter(
+            is_active=True, trigger=Trigger.VISIT_BOOKED
+        ).prefetch_related("steps")
+    ]
+    Enrollment.objects.bulk_create(e for e in enrollments if e is not None)
+
+
+def _enrollment(
+    sequence: Sequence,
+    steps: list[Step],
+    *,
+    anchor: dt.datetime,
+    now: dt.datetime,
+    **fields: Any,
+) -> Enrollment | None:
+    """An (unsaved) enrollment in `sequence` from its first step still to come
+    (`anchor` plus its delay after `now`), or None when every step's time is past."""
+    for position, step in enumerate(steps):
+        due = anchor + dt.timedelta(minutes=step.delay_minutes)
+        if due > now:
+            return Enrollment(
+                sequence=sequence,
+                anchor_at=anchor,
+                position=position,
+                next_due_at=due,
+                **fields,
             )
-    Enrollment.objects.bulk_create(enrollments)
+    return None
 
 
 def _maintenance_follow(booking: Booking, *, now: dt.datetime) -> None:
@@ -174,23 +189,20 @@ def _maintenance_follow(booking: Booking, *, now: dt.datetime) -> None:
     for sequence in Sequence.objects.filter(
         is_active=True, trigger=Trigger.MAINTENANCE_DUE
     ).prefetch_related("steps"):
-        steps = list(sequence.steps.all())
-        ahead = [
-            n
-            for n, step in enumerate(steps)
-            if anchor + dt.timedelta(minutes=step.delay_minutes) > now
-        ]
-        if ahead:
+        enrollment = _enrollment(
+            sequence, list(sequence.steps.all()), anchor=anchor, now=now
+        )
+        # Each change to the course asks again: the same window enrolls once.
+        if enrollment is not None:
             Enrollment.objects.get_or_create(
                 lead_id=booking.lead_id,
                 sequence=sequence,
                 occurrence=occurrence,
                 defaults={
                     "booking_id": first_id,
-                    "anchor_at": anchor,
-                    "position": ahead[0],
-                    "next_due_at": anchor
-                    + dt.timedelta(minutes=steps[ahead[0]].delay_minutes),
+                    "anchor_at": enrollment.anchor_at,
+                    "position": enrollment.position,
+                    "next_due_at": enrollment.next_due_at,
                 },
             )
 
@@ -313,22 +325,33 @@ def _stop_reason(enrollment: Enrollment, *, now: dt.datetime) -> str | None:
         and lead.status in STOPPED_STATUSES
     ):
         return "lost"
+    unmet = _conditions_unmet(sequence, lead, enrollment.event)
+    if unmet is not None:
+        return unmet
+    if sequence.only_if_bookable and not booking_option_list(lead=lead, now=now):
+        return "nothing to book online"
+    return None
+
+
+def _conditions_unmet(
+    sequence: Sequence, lead: Lead, event: LeadEvent | None
+) -> str | None:
+    """Which of the sequence's conditions the lead does not meet now (language,
+    status, screening outcome, marketing consent), or that the address asked to
+    stop; None when it may have the sequence's messages."""
+    marketing = sequence.category == Category.MARKETING
     if sequence.only_language and message_language(lead) != sequence.only_language:
         return "another language"
     if sequence.only_status and lead.status != sequence.only_status:
         return "another status"
     if sequence.only_outcome and not _has_outcome(lead, sequence.only_outcome):
         return "another screening outcome"
-    if sequence.category == Category.MARKETING and not _marketing_consent(enrollment):
+    submission = event.submission if event else None
+    if marketing and not (submission and submission.consent_marketing):
         return "no marketing consent"
     stopped = suppression_get(email_key=lead.email_key)
-    if stopped and (
-        stopped.scope == Suppression.Scope.ALL
-        or sequence.category == Category.MARKETING
-    ):
-        return "asked to stop"
-    if sequence.only_if_bookable and not booking_option_list(lead=lead, now=now):
-        return "nothing to book online"
+    if stopped and (stopped.scope == Suppression.Scope.ALL or marketing):
+        return f"asked to stop ({stopped.reason})"
     return None
 
 
@@ -360,11 +383,6 @@ def _has_outcome(lead: Lead, outcome: str) -> bool:
         standing.outcome == outcome
         for standing in lead_treatment_outcomes(lead=lead).values()
     )
-
-
-def _marketing_consent(enrollment: Enrollment) -> bool:
-    submission = enrollment.event.submission if enrollment.event else None
-    return bool(submission and submission.consent_marketing)
 
 
 def _message(
@@ -455,24 +473,11 @@ def _send(message: FollowUpMessage) -> None:
 
 
 def _check_allowed(message: FollowUpMessage) -> None:
-    """Unsendable for an address that asked to stop, marketing without consent, or
-    a sequence whose status or language condition the lead does not meet now."""
-    sequence = message.step.sequence
-    if sequence.only_status and message.lead.status != sequence.only_status:
-        raise Unsendable("the lead's status is another now")
-    if sequence.only_outcome and not _has_outcome(message.lead, sequence.only_outcome):
-        raise Unsendable("no treatment has that screening outcome now")
-    if sequence.only_language and (
-        message_language(message.lead) != sequence.only_language
-    ):
-        raise Unsendable("in another language")
-    marketing = message.category == Category.MARKETING
-    stopped = suppression_get(email_key=message.lead.email_key)
-    if stopped and (stopped.scope == Suppression.Scope.ALL or marketing):
-        raise Unsendable(f"suppressed: {stopped.reason}")
-    submission = message.event.submission if message.event else None
-    if marketing and not (submission and submission.consent_marketing):
-        raise Unsendable("no marketing consent")
+    """Unsendable when the sequence's conditions no longer hold (see
+    _conditions_unmet): checked again at the send, which may come later."""
+    unmet = _conditions_unmet(message.step.sequence, message.lead, message.event)
+    if unmet is not None:
+        raise Unsendable(unmet)
 
 
 def suppression_set(*, email_key: str, scope: str | None) -> None:

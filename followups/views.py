@@ -18,7 +18,12 @@ from followups.selectors import lead_for_link, suppression_get
 from followups.services import suppression_set
 from followups.unsubscribe import unsubscribe_token_read
 
-CHOICES = {"all": Suppression.Scope.ALL, "marketing": Suppression.Scope.MARKETING}
+# The page's choices; "none": receive follow-ups again.
+CHOICES = {
+    "all": Suppression.Scope.ALL,
+    "marketing": Suppression.Scope.MARKETING,
+    "none": None,
+}
 
 
 @csrf_exempt  # the one-click POST comes from a mail app, with no token or cookie
@@ -35,7 +40,9 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
             suppression_set(email_key=email_key, scope=Suppression.Scope.ALL)
             return HttpResponse("Unsubscribed.", content_type="text/plain")
         choice = request.POST.get("choice", "all")
-        suppression_set(email_key=email_key, scope=CHOICES.get(choice))
+        if choice not in CHOICES:  # not one of the page's: nothing changes
+            return redirect(request.path)
+        suppression_set(email_key=email_key, scope=CHOICES[choice])
         return redirect(f"{request.path}?saved=1")
     changed = request.GET.get("saved") == "1"
     with translation.override(language):

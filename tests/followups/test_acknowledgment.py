@@ -123,6 +123,8 @@ def test_the_preferences_page_lets_the_person_keep_reminders_or_resume(
     assert "Saved. Thank you for telling us." in shown
     assert "You receive reminders about your enquiry and appointments" in shown
     assert Suppression.objects.get().scope == Suppression.Scope.MARKETING
+    client.post(path, {"choice": "<script>"})  # not a choice: nothing changes
+    assert Suppression.objects.get().scope == Suppression.Scope.MARKETING
     client.post(path, {"choice": "none"})
     assert not Suppression.objects.exists()
 
