@@ -1,16 +1,20 @@
 """The follow-ups in the admin: sequences and their steps, the templates with a
 preview from a sample person, and the messages sent or waiting, per location."""
 
+import html
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from clinics.admin import ClinicAdminOnlyAdmin, LocationScopedAdmin
 from core.outbox import outbox_retry_now
@@ -26,7 +30,7 @@ SAMPLE = {
     "clinic_phone": "+90 212 000 00 00",
     "next_steps": "- Vitamin K mesotherapy: you can choose a time now.",
     "booking_link": "https://clinic.example/en/book/sample/",
-    "booking_times": "Mon 7 Dec, 09:00, Mon 7 Dec, 09:15",
+    "booking_times": "Mon 7 Dec, 09:00; Mon 7 Dec, 09:15",
     "unsubscribe_link": "https://clinic.example/u/sample/",
 }
 
@@ -74,20 +78,45 @@ class MessageTemplateAdmin(ClinicAdminOnlyAdmin[MessageTemplate]):
     def preview(self, obj: MessageTemplate | None) -> SafeString | str:
         if obj is None or not obj.pk:
             return str(_("Save to see the preview."))
+        try:
+            return format_html(
+                "<p><strong>{}</strong></p><pre>{}</pre><hr>"
+                '<iframe sandbox="" title="HTML" src="{}" width="640" '
+                'height="480"></iframe>',
+                template_render(obj.subject, SAMPLE),
+                template_render(obj.text_body, SAMPLE),
+                reverse("admin:followups_messagetemplate_preview", args=[obj.pk]),
+            )
+        except TemplateError as error:
+            return str(error)
+
+    def get_urls(self) -> list[URLPattern]:
+        preview = path(
+            "<int:template_id>/preview/",
+            self.admin_site.admin_view(self.html_preview_view),
+            name="followups_messagetemplate_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    @method_decorator(xframe_options_sameorigin)
+    def html_preview_view(self, request: HttpRequest, template_id: int) -> HttpResponse:
+        """The HTML part from the sample person, framed by the template's page: its
+        own policy lets the email's inline styles show, and nothing run or load."""
+        template = MessageTemplate.objects.filter(pk=template_id).first()
+        if template is None or not self.has_view_permission(request, template):
+            raise Http404
         markup = dict(
             SAMPLE, next_steps=Safe(f"<ul><li>{SAMPLE['next_steps'][2:]}</li></ul>")
         )
         try:
-            return format_html(
-                "<p><strong>{}</strong></p><pre>{}</pre><hr>"
-                '<iframe sandbox="" title="HTML" srcdoc="{}" '
-                'style="width:100%;height:24rem;border:1px solid #ccc"></iframe>',
-                template_render(obj.subject, SAMPLE),
-                template_render(obj.text_body, SAMPLE),
-                template_render(obj.html_body, markup, html_part=True),
-            )
+            body = template_render(template.html_body, markup, html_part=True)
         except TemplateError as error:
-            return str(error)
+            body = f"<p>{html.escape(str(error))}</p>"
+        response = HttpResponse(body)
+        response["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+        )
+        return response
 
 
 class StepForm(forms.ModelForm[Step]):

@@ -278,6 +278,9 @@ NOT_LOCATION_DATA = {
         "and lead references only, no names or health data)"
     ),
     "admin:intake_rules_edit": "a rule-set version: clinic-wide configuration",
+    "admin:followups_messagetemplate_preview": (
+        "a message template from a sample person: clinic-wide configuration"
+    ),
     "admin:auth_user_password_change": "a login: Django's user permissions",
     "admin:view_on_site": "redirects only for models with a public page",
 }
