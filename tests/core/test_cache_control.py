@@ -26,6 +26,7 @@ from booking.links import booking_link_make
 from booking.models import AppointmentType, Booking
 from clinics.models import Location, Practitioner, StaffMember
 from core.models import WorkerCheck
+from followups.models import MessageTemplate
 from intake.encryption import health_bytes_encrypt
 from intake.models import (
     QuestionnaireVersion,
@@ -156,6 +157,7 @@ class World:
             "booking": str(self.booking.code),
             "submission_id": str(self.submission.pk),
             "version_id": str(ScreeningRuleSetVersion.objects.get().pk),
+            "template_id": str(MessageTemplate.objects.earliest("pk").pk),
             "id": str(self.admin.pk),
             "content_type_id": str(ContentType.objects.get_for_model(Lead).pk),
             "app_label": "leads",
