@@ -2,11 +2,12 @@
 and days away, the locations' holidays; and the bookings, per location."""
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import QuerySet
@@ -30,8 +31,10 @@ from booking.models import (
     PractitionerCalendar,
     WeeklyAvailability,
 )
+from booking.services import booking_attended_record
 from clinics.admin import ClinicAdminOnlyAdmin, LocationScopedAdmin, PractitionerAdmin
 from clinics.models import Practitioner
+from core.errors import BusinessError
 from core.secrets import SecretUnreadable, secret_cipher
 from intake.selectors.questionnaires import treatment_options
 
@@ -122,14 +125,32 @@ class HolidayAdmin(LocationScopedAdmin[Holiday]):
 @admin.register(Booking)
 class BookingAdmin(LocationScopedAdmin[Booking]):
     """Bookings are made through the booking pages and API (screening decides who
-    may book); the admin lists them."""
+    may book); the admin lists them, and records the sessions that took place."""
 
     list_display = [
         "starts_at", "appointment_type", "practitioner", "location", "status",
+        "attended_at",
     ]  # fmt: skip
     list_filter = ["status", "location", "practitioner"]
     list_select_related = ["appointment_type", "practitioner", "location"]
     date_hierarchy = "starts_at"
+    actions = ["attended"]
+
+    @admin.action(description=_("Record as attended"), permissions=["view"])
+    def attended(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
+        recorded, refused = 0, []
+        for booking in queryset.filter(attended_at__isnull=True):
+            try:
+                booking_attended_record(booking=booking, by=cast(User, request.user))
+            except BusinessError as error:
+                refused.append(f"{booking}: {error.message}")
+            else:
+                recorded += 1
+        self.message_user(
+            request, _("%(count)s recorded as attended.") % {"count": recorded}
+        )
+        for reason in refused:
+            self.message_user(request, reason, level=messages.WARNING)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

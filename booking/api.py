@@ -25,6 +25,7 @@ from booking.selectors import (
     lead_booking_list,
 )
 from booking.services import (
+    booking_attended_record,
     booking_cancel,
     booking_create,
     booking_reschedule,
@@ -150,6 +151,9 @@ class BookingOutputSerializer(serializers.Serializer[Any]):
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
     status = serializers.ChoiceField(choices=Booking.Status.choices)
+    attended_at = serializers.DateTimeField(
+        allow_null=True, help_text="When staff recorded that the session took place."
+    )
 
 
 class BookingListedSerializer(BookingOutputSerializer):
@@ -259,6 +263,25 @@ class LeadBookingCancelApi(APIView):
             booking=_booking(lead, booking), by=cast(User, request.user)
         )
         return Response(BookingOutputSerializer(cancelled).data)
+
+
+class LeadBookingAttendedApi(APIView):
+    """Record that a session took place: the lead moves on to in treatment and the
+    day-after care follows by email."""
+
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(
+        operation_id="lead_booking_attended",
+        request=None,
+        responses={200: BookingOutputSerializer, 404: NOT_VISIBLE},
+    )
+    def post(self, request: Request, code: uuid.UUID, booking: uuid.UUID) -> Response:
+        lead = _lead(request, code)
+        attended = booking_attended_record(
+            booking=_booking(lead, booking), by=cast(User, request.user)
+        )
+        return Response(BookingOutputSerializer(attended).data)
 
 
 class CourseSessionSerializer(serializers.Serializer[Any]):

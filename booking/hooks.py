@@ -13,10 +13,10 @@ from core.hooks import Hook
 
 @dataclass(frozen=True)
 class BookingChanged:
-    """A booking just made, moved or cancelled (`change`), as saved."""
+    """A booking just made, moved, cancelled or attended (`change`), as saved."""
 
     booking: Booking
-    change: str  # created | rescheduled | cancelled
+    change: str  # created | rescheduled | cancelled | attended
 
 
 booking_changed: Hook[BookingChanged] = Hook("booking_changed")

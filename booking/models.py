@@ -280,6 +280,8 @@ class Booking(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # When staff recorded that the session took place (aftercare follows it).
+    attended_at = models.DateTimeField(_("attended"), null=True, blank=True)
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -306,33 +308,6 @@ class Booking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.appointment_type} {self.starts_at:%Y-%m-%d %H:%M}"
-
-
-class BookingEmail(OutboxRow):
-    """The patient's email about a booking made, moved or cancelled, with its .ics
-    and link, sent through the outbox (core.outbox): one per booking and change
-    (the booking's sequence), never queued twice."""
-
-    booking = models.ForeignKey(
-        Booking, on_delete=models.CASCADE, related_name="emails"
-    )
-    change = models.CharField(max_length=12)  # created | rescheduled | cancelled
-    sequence = models.PositiveIntegerField()
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name = _("booking email")
-        verbose_name_plural = _("booking emails")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["booking", "sequence"], name="booking_email_once"
-            )
-        ]
-        indexes = [outbox_due_index("booking_email_due_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.change} email for {self.booking}"
 
 
 class MaintenanceDue(models.Model):

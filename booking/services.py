@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from booking.calendar_sync import calendar_sync_queue
-from booking.emails import booking_email_queue
 from booking.hooks import BookingChanged, booking_changed
 from booking.models import (
     NO_DOUBLE_BOOKING,
@@ -55,6 +54,11 @@ class ChangeTooLate(BusinessError):
 
 class BookingCancelled(BusinessError):
     code = "booking_cancelled"
+    status_code = 409
+
+
+class NotAttendedYet(BusinessError):
+    code = "not_attended_yet"
     status_code = 409
 
 
@@ -212,11 +216,34 @@ def booking_cancel(*, booking: Booking, by: User | None = None) -> Booking:
     return booking
 
 
+def booking_attended_record(*, booking: Booking, by: User | None) -> Booking:
+    """Record that the session took place (staff, once it has begun): the lead
+    moves on to in treatment and the aftercare follows. Recording it again changes
+    nothing."""
+    with transaction.atomic():
+        booking = _lock(booking)
+        if booking.attended_at is not None:
+            return booking
+        if booking.status != Booking.Status.CONFIRMED:
+            raise BookingCancelled(_("This booking was cancelled."))
+        now = timezone.now()
+        if booking.starts_at > now:
+            raise NotAttendedYet(_("This session has not begun yet."))
+        booking.attended_at = booking.updated_at = now
+        booking.save(update_fields=["attended_at", "updated_at"])
+        lead_booking_record(
+            lead=booking.lead, booking=_digest(booking), change="attended", actor=by
+        )
+        booking_changed.announce(BookingChanged(booking=booking, change="attended"))
+    return booking
+
+
 def _changed(
     booking: Booking, *, change: str, actor: User | None, still_booked: bool = True
 ) -> None:
-    """In the change's transaction: the lead's timeline and webhooks, the patient's
-    email and the calendar's sync, all written to the database."""
+    """In the change's transaction: the lead's timeline and webhooks and the
+    calendar's sync, written to the database, and the announcement (the patient's
+    email is a follow-up's)."""
     lead_booking_record(
         lead=booking.lead,
         booking=_digest(booking),
@@ -224,7 +251,6 @@ def _changed(
         actor=actor,
         still_booked=still_booked,
     )
-    booking_email_queue(booking=booking, change=change)
     calendar_sync_queue(booking=booking)
     _maintenance_sync(booking)
     booking_changed.announce(BookingChanged(booking=booking, change=change))

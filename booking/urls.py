@@ -1,6 +1,7 @@
 from django.urls import URLPattern, path
 
 from booking.api import (
+    LeadBookingAttendedApi,
     LeadBookingCancelApi,
     LeadBookingCourseApi,
     LeadBookingCreateApi,
@@ -28,6 +29,11 @@ urlpatterns: list[URLPattern] = [
         "leads/<uuid:code>/bookings/<uuid:booking>/cancel",
         LeadBookingCancelApi.as_view(),
         name="lead-booking-cancel",
+    ),
+    path(
+        "leads/<uuid:code>/bookings/<uuid:booking>/attended",
+        LeadBookingAttendedApi.as_view(),
+        name="lead-booking-attended",
     ),
     path(
         "leads/<uuid:code>/bookings/<uuid:booking>/course",

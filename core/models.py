@@ -49,6 +49,9 @@ class DeliveryStatus(models.TextChoices):
     SENDING = "sending", _("Being sent")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed: gave up")
+    # Not a failure: no longer wanted (the person asked to stop, a later change
+    # overtook it).
+    SKIPPED = "skipped", _("Not sent: no longer wanted")
 
 
 # The statuses of a row the outbox may still send (core.outbox).

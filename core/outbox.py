@@ -72,6 +72,11 @@ class Unsendable(Exception):
     switched-off endpoint): failed at once with this reason, not retried."""
 
 
+class NoLongerWanted(Unsendable):
+    """Raised by `send` for a row that should not go any more (the person asked to
+    stop, a later change overtook it): skipped with this reason, not a failure."""
+
+
 def outbox_send(
     model: type[Row],
     *,
@@ -118,6 +123,9 @@ def outbox_send(
     )
     try:
         send(row)
+    except NoLongerWanted as reason:
+        logger.info("%s skipped: %s", model.__name__, reason, extra={"outbox_id": pk})
+        return _record(mine, row, record, status=DeliveryStatus.SKIPPED, error=reason)
     except Unsendable as reason:
         logger.warning(
             "%s not sent: %s", model.__name__, reason, extra={"outbox_id": pk}
@@ -173,16 +181,18 @@ def outbox_due(
 
 
 def outbox_retry_now(model: type[OutboxRow], *, pk: int) -> bool:
-    """Make a pending or failed row due now; a failed one gets a fresh series of
-    attempts. A sent row, or one being sent, is left alone: False."""
+    """Make a pending, failed or skipped row due now; a failed or skipped one gets
+    a fresh series of attempts (a skipped one is asked again whether it is still
+    wanted). A sent row, or one being sent, is left alone: False."""
+    ended = [DeliveryStatus.FAILED, DeliveryStatus.SKIPPED]
     return bool(
         model._default_manager.filter(
-            pk=pk, status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED]
+            pk=pk, status__in=[DeliveryStatus.PENDING, *ended]
         ).update(
             status=DeliveryStatus.PENDING,
             next_attempt_at=timezone.now(),
             attempts=Case(
-                When(status=DeliveryStatus.FAILED, then=Value(0)),
+                When(status__in=ended, then=Value(0)),
                 default=F("attempts"),
                 output_field=PositiveSmallIntegerField(),
             ),
@@ -229,6 +239,6 @@ def _record(
 
 
 def _error_text(error: BaseException) -> str:
-    if isinstance(error, Unsendable):
+    if isinstance(error, Unsendable):  # and NoLongerWanted
         return str(error)[:_ERROR_LENGTH]
     return f"{type(error).__name__}: {error}"[:_ERROR_LENGTH]

@@ -1,5 +1,6 @@
 """The follow-ups in the admin: sequences and their steps, the templates with a
-preview from a sample person, and the messages sent or waiting, per location."""
+preview from a sample person, the leads on their way through a sequence and the
+messages sent or waiting, per location, and the addresses that asked to stop."""
 
 import html
 from typing import Any
@@ -10,6 +11,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -18,9 +20,18 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from clinics.admin import ClinicAdminOnlyAdmin, LocationScopedAdmin
 from core.outbox import outbox_retry_now
-from followups.models import FollowUpMessage, MessageTemplate, Sequence, Step
+from followups.models import (
+    Enrollment,
+    FollowUpMessage,
+    MessageTemplate,
+    Sequence,
+    Step,
+    Suppression,
+)
 from followups.rendering import Safe, TemplateError, template_check, template_render
 from followups.selectors import VALUES
+from followups.services import enrollment_stop
+from leads.services.handoff import lead_email_key
 
 SAMPLE = {
     "name": "Ayşe Yılmaz",
@@ -178,3 +189,61 @@ class FollowUpMessageAdmin(LocationScopedAdmin[FollowUpMessage]):
             outbox_retry_now(FollowUpMessage, pk=message.pk) for message in queryset
         )
         self.message_user(request, _("%(count)s sent again.") % {"count": again})
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(LocationScopedAdmin[Enrollment]):
+    """Who is on their way through which sequence, the next step's time, and why a
+    finished one stopped; staff can stop one for a person who asked on the
+    phone."""
+
+    location_field = "lead__location"
+    list_display = [
+        "sequence", "lead", "anchor_at", "next_due_at", "finished_at",
+        "stopped_because",
+    ]  # fmt: skip
+    list_filter = ["sequence", ("finished_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["sequence", "lead"]
+    actions = ["stop"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("Stop these sequences"))
+    def stop(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> None:
+        stopped = enrollment_stop(
+            enrollments=queryset, because="stopped by staff", now=timezone.now()
+        )
+        self.message_user(request, _("%(count)s stopped.") % {"count": stopped})
+
+
+class SuppressionForm(forms.ModelForm[Suppression]):
+    """An address typed as the person gave it; kept as its email key, which
+    stops differently written copies of it too."""
+
+    email = forms.EmailField(label=_("email address"))
+
+    class Meta:
+        model = Suppression
+        fields = ["scope", "reason"]
+
+    def save(self, commit: bool = True) -> Suppression:
+        self.instance.email_key = lead_email_key(self.cleaned_data["email"])
+        return super().save(commit)
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(ClinicAdminOnlyAdmin[Suppression]):
+    """Addresses follow-ups skip: unsubscribed, bouncing or complaining. Deleting
+    one lets follow-ups go to it again."""
+
+    form = SuppressionForm
+    list_display = ["email_key", "scope", "reason", "updated_at"]
+    list_filter = ["scope", "reason"]
+    search_fields = ["email_key"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

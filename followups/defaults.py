@@ -18,9 +18,14 @@ KEYS = [
     "visit_preparation",
     "visit_reminder",
     "aftercare",
+    "next_session",
     "maintenance",
+    "booking_made",
+    "booking_rescheduled",
+    "booking_cancelled",
 ]
 HOUR, DAY = 60, 24 * 60
+VISIT_SEQUENCE = "Before a visit"
 LANGUAGES = ["en", "tr"]
 
 
@@ -88,8 +93,34 @@ SEQUENCES: list[dict[str, Any]] = [
         ],
     },
     {
-        # Reminders cut missed visits; aftercare the day after.
-        "name": "Before and after a visit",
+        # The booking itself, moved or cancelled, with the calendar file.
+        "name": "Booking confirmation",
+        "trigger": "booking_made",
+        "category": "transactional",
+        "stop_when_booked": False,
+        "steps": [{"position": 1, "template_key": "booking_made", "delay_minutes": 0}],
+    },
+    {
+        "name": "Booking moved",
+        "trigger": "booking_rescheduled",
+        "category": "transactional",
+        "stop_when_booked": False,
+        "steps": [
+            {"position": 1, "template_key": "booking_rescheduled", "delay_minutes": 0}
+        ],
+    },
+    {
+        "name": "Booking cancelled",
+        "trigger": "booking_cancelled",
+        "category": "transactional",
+        "stop_when_booked": False,
+        "steps": [
+            {"position": 1, "template_key": "booking_cancelled", "delay_minutes": 0}
+        ],
+    },
+    {
+        # Reminders cut missed visits.
+        "name": VISIT_SEQUENCE,
         "trigger": "visit_booked",
         "category": "transactional",
         "stop_when_booked": False,
@@ -100,7 +131,25 @@ SEQUENCES: list[dict[str, Any]] = [
                 "delay_minutes": -2 * DAY,
             },
             {"position": 2, "template_key": "visit_reminder", "delay_minutes": -DAY},
-            {"position": 3, "template_key": "aftercare", "delay_minutes": DAY},
+        ],
+    },
+    {
+        # The day after a session that took place (staff record it).
+        "name": "Aftercare",
+        "trigger": "session_attended",
+        "category": "transactional",
+        "stop_when_booked": False,
+        "steps": [{"position": 1, "template_key": "aftercare", "delay_minutes": DAY}],
+    },
+    {
+        # A course's next session, until it is booked.
+        "name": "Next session of a course",
+        "trigger": "session_attended",
+        "category": "transactional",
+        "only_mid_course": True,
+        "steps": [
+            {"position": 1, "template_key": "next_session", "delay_minutes": 3 * DAY},
+            {"position": 2, "template_key": "next_session", "delay_minutes": 10 * DAY},
         ],
     },
     {
@@ -124,8 +173,13 @@ def defaults_install(message_template: Any, sequence: Any, step: Any) -> None:
         message_template.objects.get_or_create(
             key=template["key"], language=template["language"], defaults=template
         )
+    # An earlier migration's Sequence lacks the fields added since: a sequence
+    # that needs one waits for the migration that installs again.
+    known = {field.name for field in sequence._meta.get_fields()}
     for spec in SEQUENCES:
         fields = {k: v for k, v in spec.items() if k != "steps"}
+        if not known.issuperset(fields):
+            continue
         made, created = sequence.objects.get_or_create(
             name=spec["name"], defaults=fields
         )

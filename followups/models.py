@@ -21,7 +21,14 @@ class Trigger(models.TextChoices):
     PHYSICIAN_CLEARED = "physician_cleared", _("A physician cleared a treatment")
     PHYSICIAN_DECLINED = "physician_declined", _("A physician declined a treatment")
     LEAD_LOST = "lead_lost", _("Lead lost")
+    BOOKING_MADE = "booking_made", _("Booking made")
+    BOOKING_RESCHEDULED = "booking_rescheduled", _("Booking moved")
+    BOOKING_CANCELLED = "booking_cancelled", _("Booking cancelled")
     VISIT_BOOKED = "visit_booked", _("Visit booked (steps count from its start)")
+    SESSION_ATTENDED = (
+        "session_attended",
+        _("Session attended (steps count from its start)"),
+    )
     MAINTENANCE_DUE = (
         "maintenance_due",
         _("A course's maintenance window opens (steps count from its first day)"),
@@ -111,6 +118,12 @@ class Sequence(models.Model):
         blank=True,
         help_text=_("Of the treatments the person asked about. Empty: any."),
     )
+    only_mid_course = models.BooleanField(
+        _("only while the course has sessions to come"),
+        default=False,
+        help_text=_("For a session's sequence: skipped after a course's last "
+                    "session, or a single appointment."),
+    )  # fmt: skip
     # What stops it (an address that asked to stop always does).
     stop_when_booked = models.BooleanField(_("stops once booked"), default=True)
     stop_when_lost = models.BooleanField(_("stops when the lead is lost"), default=True)

@@ -35,7 +35,11 @@ VALUES = {
     "appointment": "a visit's appointment, in the person's language",
     "appointment_time": "a visit's day and time, at its location",
     "location_address": "a visit's address",
-    "manage_link": "the link to move or cancel a visit",
+    "manage_link": "the link to move or cancel a visit (or choose a new time)",
+    "practitioner": "a visit's practitioner",
+    "appointment_minutes": "a visit's length in minutes",
+    "change_notice_hours": "up to how many hours before a visit it may be changed "
+    "online",
 }
 
 
@@ -110,6 +114,9 @@ def _visit_values(message: FollowUpMessage, *, language: str) -> dict[str, str]:
         when = formats.date_format(local, "l j F Y, H:i")
     return {
         "appointment": visit.appointment_type.name(language),
+        "appointment_minutes": str(visit.appointment_type.duration_minutes),
+        "change_notice_hours": str(visit.appointment_type.change_notice_hours),
+        "practitioner": visit.practitioner.display_name,
         "appointment_time": when,
         "location_address": ", ".join(
             part for part in (visit.location.name, visit.location.address) if part

@@ -9,19 +9,30 @@ rest wait in the database, picked by the due sweep when their time comes.
 
 import datetime as dt
 import logging
+from collections import Counter
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from booking.hooks import BookingChanged
+from booking.ics import booking_invitation_ics
 from booking.models import Booking, MaintenanceDue
 from booking.selectors import booking_option_list
 from core.models import DeliveryStatus
-from core.outbox import MAIL_ERRORS, RetryPolicy, Unsendable, outbox_due, outbox_send
+from core.outbox import (
+    MAIL_ERRORS,
+    NoLongerWanted,
+    RetryPolicy,
+    Unsendable,
+    outbox_due,
+    outbox_send,
+)
 from core.queueing import enqueue_on_commit
 from core.zones import clinic_zone
 from followups.models import (
@@ -69,7 +80,10 @@ def trigger_of(event: LeadEvent) -> Trigger | None:
 def followups_events_receive(recorded: LeadEventsRecorded) -> None:
     """Start every active sequence that the events trigger, in the caller's
     transaction: its steps due at once become messages now, handed to a worker at
-    commit; for its timed steps the lead is enrolled, and the scheduler goes on."""
+    commit; for its timed steps the lead is enrolled, and the scheduler goes on.
+
+    A step already waiting to go to the lead is not made again: two treatments
+    cleared a minute apart make one message, which names both."""
     triggered = [
         (event, trigger)
         for event in recorded.events
@@ -77,72 +91,146 @@ def followups_events_receive(recorded: LeadEventsRecorded) -> None:
     ]
     if not triggered:
         return
-    # The active sequences' steps, in order, in one query.
-    by_sequence: dict[Sequence, list[Step]] = {}
-    for step in Step.objects.filter(
-        sequence__is_active=True,
-        sequence__trigger__in={trigger for _event, trigger in triggered},
-    ).select_related("sequence"):
-        by_sequence.setdefault(step.sequence, []).append(step)
+    sequences = _sequences_of({trigger for _event, trigger in triggered})
+    waiting = set(
+        FollowUpMessage.objects.filter(
+            lead_id__in={event.lead_id for event, _trigger in triggered},
+            step__sequence__in=sequences,
+            status=DeliveryStatus.PENDING,
+        ).values_list("lead_id", "step_id")
+    )
     now = timezone.now()
-    messages: list[FollowUpMessage] = []
-    enrollments: list[Enrollment] = []
+    started = _Started()
     for event, trigger in triggered:
-        for sequence, steps in by_sequence.items():
+        for sequence, steps in sequences.items():
             if sequence.trigger != trigger:
                 continue
-            messages.extend(
-                _message(event.lead_id, step, event=event, due=now)
-                for step in steps
-                if step.delay_minutes <= 0
-            )
-            enrollment = _enrollment(
+            started.add(
                 sequence,
                 steps,
+                waiting={pk for lead_id, pk in waiting if lead_id == event.lead_id},
                 anchor=event.created_at,
                 now=now,
+                at_once=True,
                 lead_id=event.lead_id,
                 event=event,
                 occurrence=f"event:{event.pk}",
             )
-            if enrollment is not None:
-                enrollments.append(enrollment)
-    Enrollment.objects.bulk_create(enrollments)
-    for message in FollowUpMessage.objects.bulk_create(messages):
-        enqueue_on_commit(followup_message_send_task, message.pk)
+            waiting.update((event.lead_id, step.pk) for step in steps)
+    started.save()
+
+
+# What each booking change triggers: the message about the change, and for a visit
+# booked or moved, or a session attended, the steps that count from its start.
+CHANGE_TRIGGERS = {
+    "created": (Trigger.BOOKING_MADE, Trigger.VISIT_BOOKED),
+    "rescheduled": (Trigger.BOOKING_RESCHEDULED, Trigger.VISIT_BOOKED),
+    "cancelled": (Trigger.BOOKING_CANCELLED,),
+    "attended": (Trigger.SESSION_ATTENDED,),
+}
+# Messages about a booking change: they carry the visit's calendar file, and go
+# even to an address that unsubscribed from follow-ups (the person just asked for
+# them), though never to one that bounces or complained.
+BOOKING_TRIGGERS = frozenset(
+    {Trigger.BOOKING_MADE, Trigger.BOOKING_RESCHEDULED, Trigger.BOOKING_CANCELLED}
+)
+# Sequences about one visit: "stops once booked" means another booking, not it.
+ABOUT_A_VISIT = BOOKING_TRIGGERS | {Trigger.VISIT_BOOKED}
 
 
 def followups_booking_changed(changed: BookingChanged) -> None:
-    """A visit booked, moved or cancelled, in its transaction: a moved or cancelled
-    visit's reminders stop; a booked or moved one is enrolled in the visit
-    sequences, from the first step still to come."""
-    booking = changed.booking
+    """A visit booked, moved, cancelled or attended, in its transaction: the
+    message about the change is made at once; a moved or cancelled visit's
+    reminders stop; a booked or moved one is enrolled in the visit sequences, an
+    attended one in the session sequences, from the first step still to come."""
+    booking, change = changed.booking, changed.change
     now = timezone.now()
-    Enrollment.objects.filter(
-        booking=booking,
-        sequence__trigger=Trigger.VISIT_BOOKED,
-        finished_at__isnull=True,
-    ).update(
-        finished_at=now, next_due_at=None, stopped_because=f"visit {changed.change}"
-    )
-    _maintenance_follow(booking, now=now)
-    if changed.change == "cancelled":
-        return
-    enrollments = [
-        _enrollment(
-            sequence,
-            list(sequence.steps.all()),
-            anchor=booking.starts_at,
+    if change != "attended":
+        enrollment_stop(
+            enrollments=Enrollment.objects.filter(
+                booking=booking, sequence__trigger=Trigger.VISIT_BOOKED
+            ),
+            because=f"visit {change}",
             now=now,
+        )
+        _maintenance_follow(booking, now=now)
+    started = _Started()
+    for sequence, steps in _sequences_of(set(CHANGE_TRIGGERS[change])).items():
+        about_change = sequence.trigger in BOOKING_TRIGGERS
+        started.add(
+            sequence,
+            steps,
+            anchor=now if about_change else booking.starts_at,
+            now=now,
+            at_once=about_change,
             lead_id=booking.lead_id,
             booking=booking,
-            occurrence=f"booking:{booking.pk}:{booking.sequence}",
+            occurrence=(
+                f"attended:{booking.pk}"
+                if change == "attended"
+                else _booking_occurrence(booking)
+            ),
         )
-        for sequence in Sequence.objects.filter(
-            is_active=True, trigger=Trigger.VISIT_BOOKED
-        ).prefetch_related("steps")
-    ]
-    Enrollment.objects.bulk_create(e for e in enrollments if e is not None)
+    started.save()
+
+
+def _booking_occurrence(booking: Booking) -> str:
+    # A moved visit starts its messages again, for the new time.
+    return f"booking:{booking.pk}:{booking.sequence}"
+
+
+def _sequences_of(triggers: set[str]) -> dict[Sequence, list[Step]]:
+    """The active sequences of `triggers` with their steps in order, in one query."""
+    by_sequence: dict[Sequence, list[Step]] = {}
+    for step in Step.objects.filter(
+        sequence__is_active=True, sequence__trigger__in=triggers
+    ).select_related("sequence"):
+        by_sequence.setdefault(step.sequence, []).append(step)
+    return by_sequence
+
+
+class _Started:
+    """The messages and enrollments sequences start with, saved together."""
+
+    def __init__(self) -> None:
+        self.messages: list[FollowUpMessage] = []
+        self.enrollments: list[Enrollment] = []
+
+    def add(
+        self,
+        sequence: Sequence,
+        steps: list[Step],
+        *,
+        anchor: dt.datetime,
+        now: dt.datetime,
+        at_once: bool,
+        waiting: Collection[int] = (),
+        **fields: Any,
+    ) -> None:
+        """Start `sequence` (`fields`: lead_id, occurrence, event or booking): with
+        `at_once`, its steps of no delay are messages now, but for those
+        `waiting` to go already; the lead is enrolled for its first step still
+        to come."""
+        if at_once:
+            self.messages.extend(
+                FollowUpMessage(
+                    step=step,
+                    category=sequence.category,
+                    next_attempt_at=now,
+                    created_at=now,
+                    **fields,
+                )
+                for step in steps
+                if step.delay_minutes <= 0 and step.pk not in waiting
+            )
+        enrollment = _enrollment(sequence, steps, anchor=anchor, now=now, **fields)
+        if enrollment is not None:
+            self.enrollments.append(enrollment)
+
+    def save(self) -> None:
+        Enrollment.objects.bulk_create(self.enrollments)
+        for message in FollowUpMessage.objects.bulk_create(self.messages):
+            enqueue_on_commit(followup_message_send_task, message.pk)
 
 
 def _enrollment(
@@ -177,10 +265,12 @@ def _maintenance_follow(booking: Booking, *, now: dt.datetime) -> None:
         return
     due = MaintenanceDue.objects.filter(course_first_id=first_id).first()
     occurrence = f"maintenance:{first_id}:{due.due_from.isoformat()}" if due else ""
-    Enrollment.objects.filter(
-        occurrence__startswith=f"maintenance:{first_id}:", finished_at__isnull=True
-    ).exclude(occurrence=occurrence).update(
-        finished_at=now, next_due_at=None, stopped_because="maintenance window moved"
+    enrollment_stop(
+        enrollments=Enrollment.objects.filter(
+            occurrence__startswith=f"maintenance:{first_id}:"
+        ).exclude(occurrence=occurrence),
+        because="maintenance window moved",
+        now=now,
     )
     if due is None:
         return
@@ -222,29 +312,73 @@ def followup_schedule_due(
             Enrollment.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(finished_at__isnull=True, next_due_at__lte=now)
             .select_related(
-                "lead__location", "sequence", "event__submission", "booking"
+                "lead__location",
+                "sequence",
+                "event__submission",
+                "booking__appointment_type",
             )
             .annotate(
-                # An appointment from the sequence's start on: what "booked" stops.
+                # An appointment after the sequence's start: what "booked" stops.
                 booked=Exists(
                     Booking.objects.filter(
                         lead_id=OuterRef("lead_id"),
                         status=Booking.Status.CONFIRMED,
-                        starts_at__gte=OuterRef("anchor_at"),
+                        starts_at__gt=OuterRef("anchor_at"),
                     )
                 )
             )
             .order_by("next_due_at", "pk")[:batch]
         )
-        steps = _steps_of({enrollment.sequence_id for enrollment in due})
+        context = _Batch.of(due, now=now)
         for enrollment in due:
-            made += _advance(enrollment, steps[enrollment.sequence_id], now=now)
+            made += _advance(enrollment, context, now=now)
     return made
 
 
-def _advance(enrollment: Enrollment, steps: list[Step], *, now: dt.datetime) -> int:
+@dataclass
+class _Batch:
+    """What the scheduler reads once for a batch of due enrollments: their steps,
+    the addresses that asked to stop, and the timed messages each lead had in the
+    last day (counted on as the batch makes more)."""
+
+    steps: dict[int, list[Step]]
+    stopped: dict[str, Suppression]
+    sent_today: Counter[int]
+
+    @classmethod
+    def of(cls, due: Collection[Enrollment], *, now: dt.datetime) -> "_Batch":
+        steps: dict[int, list[Step]] = {e.sequence_id: [] for e in due}
+        for step in Step.objects.filter(sequence_id__in=steps):
+            steps[step.sequence_id].append(step)
+        keys = {e.lead.email_key for e in due if e.lead.email_key}
+        sent_today = Counter(
+            dict(
+                FollowUpMessage.objects.filter(
+                    lead_id__in={e.lead_id for e in due},
+                    occurrence__startswith="enrollment:",
+                    created_at__gt=now - dt.timedelta(days=1),
+                    created_at__lte=now,
+                )
+                .values("lead_id")
+                .annotate(count=Count("pk"))
+                .values_list("lead_id", "count")
+            )
+        )
+        return cls(
+            steps=steps,
+            stopped={
+                s.email_key: s for s in Suppression.objects.filter(email_key__in=keys)
+            },
+            sent_today=sent_today,
+        )
+
+
+def _advance(enrollment: Enrollment, batch: _Batch, *, now: dt.datetime) -> int:
     """One due enrollment: stopped, deferred, or its step's message made (1)."""
-    stop = _stop_reason(enrollment, now=now)
+    steps = batch.steps[enrollment.sequence_id]
+    stop = _stop_reason(
+        enrollment, stopped=batch.stopped.get(enrollment.lead.email_key), now=now
+    )
     if stop is None and enrollment.position >= len(steps):
         stop = "done"
     if stop is not None:
@@ -253,7 +387,9 @@ def _advance(enrollment: Enrollment, steps: list[Step], *, now: dt.datetime) -> 
         enrollment.next_due_at = None
         enrollment.save(update_fields=["finished_at", "stopped_because", "next_due_at"])
         return 0
-    later = _not_before(enrollment, now=now)
+    later = _not_before(
+        enrollment, sent_today=batch.sent_today[enrollment.lead_id], now=now
+    )
     if later is not None:
         enrollment.next_due_at = later
         enrollment.save(update_fields=["next_due_at"])
@@ -278,6 +414,7 @@ def _advance(enrollment: Enrollment, steps: list[Step], *, now: dt.datetime) -> 
         },
     )
     if created:
+        batch.sent_today[enrollment.lead_id] += 1
         enqueue_on_commit(followup_message_send_task, message.pk)
     enrollment.position += 1
     if enrollment.position < len(steps):
@@ -296,15 +433,11 @@ def _due_at(enrollment: Enrollment, step: Step) -> dt.datetime:
     return enrollment.anchor_at + dt.timedelta(minutes=step.delay_minutes)
 
 
-def _steps_of(sequence_ids: set[int]) -> dict[int, list[Step]]:
-    steps: dict[int, list[Step]] = {pk: [] for pk in sequence_ids}
-    for step in Step.objects.filter(sequence_id__in=sequence_ids):
-        steps[step.sequence_id].append(step)
-    return steps
-
-
-def _stop_reason(enrollment: Enrollment, *, now: dt.datetime) -> str | None:
-    """Why the sequence stops for this lead now, or None: it goes on."""
+def _stop_reason(
+    enrollment: Enrollment, *, stopped: Suppression | None, now: dt.datetime
+) -> str | None:
+    """Why the sequence stops for this lead now, or None: it goes on (`stopped`:
+    what the lead's address asked to stop, if anything)."""
     sequence, lead = enrollment.sequence, enrollment.lead
     if not sequence.is_active:
         return "sequence switched off"
@@ -315,7 +448,7 @@ def _stop_reason(enrollment: Enrollment, *, now: dt.datetime) -> str | None:
         return "visit cancelled"
     if (
         sequence.stop_when_booked
-        and sequence.trigger != Trigger.VISIT_BOOKED
+        and sequence.trigger not in ABOUT_A_VISIT
         and getattr(enrollment, "booked", False)
     ):
         return "booked"
@@ -325,7 +458,9 @@ def _stop_reason(enrollment: Enrollment, *, now: dt.datetime) -> str | None:
         and lead.status in STOPPED_STATUSES
     ):
         return "lost"
-    unmet = _conditions_unmet(sequence, lead, enrollment.event)
+    unmet = _conditions_unmet(
+        sequence, lead, event=enrollment.event, visit=visit, stopped=stopped
+    )
     if unmet is not None:
         return unmet
     if sequence.only_if_bookable and not booking_option_list(lead=lead, now=now):
@@ -334,11 +469,16 @@ def _stop_reason(enrollment: Enrollment, *, now: dt.datetime) -> str | None:
 
 
 def _conditions_unmet(
-    sequence: Sequence, lead: Lead, event: LeadEvent | None
+    sequence: Sequence,
+    lead: Lead,
+    *,
+    event: LeadEvent | None,
+    visit: Booking | None,
+    stopped: Suppression | None,
 ) -> str | None:
     """Which of the sequence's conditions the lead does not meet now (language,
-    status, screening outcome, marketing consent), or that the address asked to
-    stop; None when it may have the sequence's messages."""
+    status, screening outcome, course, marketing consent), or that the address
+    asked to stop (`stopped`); None when it may have the sequence's messages."""
     marketing = sequence.category == Category.MARKETING
     if sequence.only_language and message_language(lead) != sequence.only_language:
         return "another language"
@@ -346,19 +486,36 @@ def _conditions_unmet(
         return "another status"
     if sequence.only_outcome and not _has_outcome(lead, sequence.only_outcome):
         return "another screening outcome"
+    if sequence.only_mid_course and not _mid_course(visit):
+        return "no session to come"
     submission = event.submission if event else None
     if marketing and not (submission and submission.consent_marketing):
         return "no marketing consent"
-    stopped = suppression_get(email_key=lead.email_key)
     if stopped and (stopped.scope == Suppression.Scope.ALL or marketing):
-        return f"asked to stop ({stopped.reason})"
+        asked_for = (
+            sequence.trigger in BOOKING_TRIGGERS
+            and stopped.reason == Suppression.Reason.UNSUBSCRIBED
+        )
+        if not asked_for:
+            return f"asked to stop ({stopped.reason})"
     return None
 
 
-def _not_before(enrollment: Enrollment, *, now: dt.datetime) -> dt.datetime | None:
+def _mid_course(visit: Booking | None) -> bool:
+    """Whether `visit` is a course's session with sessions after it."""
+    return (
+        visit is not None
+        and visit.course_first_id is not None
+        and visit.session_number < visit.appointment_type.course_sessions
+    )
+
+
+def _not_before(
+    enrollment: Enrollment, *, sent_today: int, now: dt.datetime
+) -> dt.datetime | None:
     """A later time for the step, or None to send now: marketing waits out the
     person's quiet hours, and no lead gets more than the cap of timed messages a
-    day."""
+    day (`sent_today`: how many it had in the last 24 hours)."""
     if enrollment.sequence.category == Category.MARKETING:
         location = enrollment.lead.location
         zone = clinic_zone(location.time_zone if location else settings.TIME_ZONE)
@@ -366,13 +523,7 @@ def _not_before(enrollment: Enrollment, *, now: dt.datetime) -> dt.datetime | No
         if not QUIET_UNTIL <= local.hour < QUIET_FROM:
             morning = local.date() + dt.timedelta(days=int(local.hour >= QUIET_FROM))
             return dt.datetime.combine(morning, dt.time(QUIET_UNTIL), tzinfo=zone)
-    recent = FollowUpMessage.objects.filter(
-        lead_id=enrollment.lead_id,
-        occurrence__startswith="enrollment:",
-        created_at__gt=now - dt.timedelta(days=1),
-        created_at__lte=now,
-    ).count()
-    if recent >= settings.FOLLOWUP_DAILY_CAP:
+    if sent_today >= settings.FOLLOWUP_DAILY_CAP:
         return now + dt.timedelta(hours=1)
     return None
 
@@ -382,20 +533,6 @@ def _has_outcome(lead: Lead, outcome: str) -> bool:
     return any(
         standing.outcome == outcome
         for standing in lead_treatment_outcomes(lead=lead).values()
-    )
-
-
-def _message(
-    lead_id: int, step: Step, *, event: LeadEvent, due: dt.datetime
-) -> FollowUpMessage:
-    return FollowUpMessage(
-        lead_id=lead_id,
-        step=step,
-        event=event,
-        occurrence=f"event:{event.pk}",
-        category=step.sequence.category,
-        next_attempt_at=due,
-        created_at=due,
     )
 
 
@@ -465,6 +602,8 @@ def _send(message: FollowUpMessage) -> None:
     email.attach_alternative(
         template_render(template.html_body, html_values, html_part=True), "text/html"
     )
+    if message.booking and message.step.sequence.trigger in BOOKING_TRIGGERS:
+        _calendar_attach(email, message.booking, language=language)
     email.send()
     # An Anymail backend says what the provider calls it; SMTP has our Message-ID.
     status = getattr(email, "anymail_status", None)
@@ -472,12 +611,48 @@ def _send(message: FollowUpMessage) -> None:
     message.provider_message_id = str(provider_id).strip("<>")
 
 
+def _calendar_attach(
+    email: EmailMultiAlternatives, visit: Booking, *, language: str
+) -> None:
+    """The visit as an .ics calendar apps import: the event, or its cancellation."""
+    method = "CANCEL" if visit.status == Booking.Status.CANCELLED else "REQUEST"
+    email.attach(
+        "appointment.ics",
+        booking_invitation_ics(visit, language=language, method=method),
+        f"text/calendar; method={method}; charset=utf-8",
+    )
+
+
 def _check_allowed(message: FollowUpMessage) -> None:
-    """Unsendable when the sequence's conditions no longer hold (see
-    _conditions_unmet): checked again at the send, which may come later."""
-    unmet = _conditions_unmet(message.step.sequence, message.lead, message.event)
+    """NoLongerWanted when the sequence's conditions no longer hold (see
+    _conditions_unmet): checked again at the send, which may come later. A
+    message about a booking change that a later change overtook is not sent: the
+    later one's message tells the booking as it is."""
+    visit = message.booking
+    if (
+        visit is not None
+        and message.step.sequence.trigger in BOOKING_TRIGGERS
+        and message.occurrence != _booking_occurrence(visit)
+    ):
+        raise NoLongerWanted("overtaken by a later change to the booking")
+    unmet = _conditions_unmet(
+        message.step.sequence,
+        message.lead,
+        event=message.event,
+        visit=message.booking,
+        stopped=suppression_get(email_key=message.lead.email_key),
+    )
     if unmet is not None:
-        raise Unsendable(unmet)
+        raise NoLongerWanted(unmet)
+
+
+def enrollment_stop(
+    *, enrollments: QuerySet[Enrollment], because: str, now: dt.datetime
+) -> int:
+    """Stop the unfinished ones of `enrollments`: no more steps; how many."""
+    return enrollments.filter(finished_at__isnull=True).update(
+        finished_at=now, next_due_at=None, stopped_because=because
+    )
 
 
 def suppression_set(*, email_key: str, scope: str | None) -> None:

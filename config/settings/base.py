@@ -301,10 +301,6 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "leads.webhooks.tasks.webhook_delivery_send_due_task",
         "schedule": 60.0,
     },
-    "booking-emails-send-due": {
-        "task": "booking.tasks.booking_outbox_send_due_task",
-        "schedule": 60.0,
-    },
     "calendar-syncs-send-due": {
         "task": "booking.tasks.calendar_sync_send_due_task",
         "schedule": 60.0,

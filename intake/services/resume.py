@@ -61,7 +61,7 @@ def intake_draft_resume_link_send(*, draft: IntakeDraft, email: str) -> None:
                 )
             )
         ResumeEmail.objects.filter(draft=draft, status__in=DELIVERY_ACTIVE).update(
-            status=DeliveryStatus.FAILED, last_error="Replaced by a newer request."
+            status=DeliveryStatus.SKIPPED, last_error="Replaced by a newer request."
         )
         resume_email = ResumeEmail.objects.create(draft=draft, to=email)
         enqueue_on_commit(resume_email_send_task, resume_email.pk)

@@ -53,11 +53,12 @@ def lead_booking_record(
     actor: User | None,
     still_booked: bool = True,
 ) -> Lead:
-    """Put a booking `change` (created, rescheduled, cancelled) on the lead's
-    timeline and to webhooks. A booking made moves an open lead to booked from any
-    open status: booking is the step every earlier one leads to. A cancellation
-    that leaves the lead nothing booked (`still_booked` False) moves a booked lead
-    back to qualified, to be booked again."""
+    """Put a booking `change` (created, rescheduled, cancelled, attended) on the
+    lead's timeline and to webhooks. A booking made moves an open lead to booked
+    from any open status: booking is the step every earlier one leads to. A
+    cancellation that leaves the lead nothing booked (`still_booked` False) moves a
+    booked lead back to qualified, to be booked again; a session attended moves a
+    booked lead on to in treatment."""
     lead = lead_lock_open(lead)
     if change == "created" and booking_moves_to_booked(lead.status):
         # They booked: nobody needs to call before the visit.
@@ -66,6 +67,8 @@ def lead_booking_record(
         )
     elif change == "cancelled" and not still_booked and lead.status == Status.BOOKED:
         lead_status_record(lead=lead, to_status=Status.QUALIFIED, actor=actor)
+    elif change == "attended" and lead.status == Status.BOOKED:
+        lead_status_record(lead=lead, to_status=Status.IN_TREATMENT, actor=actor)
     LeadEvent.objects.create(
         lead=lead,
         kind=LeadEvent.Kind.BOOKING,

@@ -49,4 +49,5 @@ EVENT_TYPES: dict[str, EventType] = {
     "booking.created": EventType("A booking was made", lead_event_data),
     "booking.rescheduled": EventType("A booking was moved", lead_event_data),
     "booking.cancelled": EventType("A booking was cancelled", lead_event_data),
+    "booking.attended": EventType("A booked session took place", lead_event_data),
 }

@@ -4,11 +4,14 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth.models import User
+from django.db.models import F
+from django.utils import timezone
 
 from booking.models import AppointmentType, Booking, WeeklyAvailability
 from clinics.models import Location, Practitioner
 from intake.models import QuestionnaireVersion
 from leads.models import Lead
+from tests.support.factories import LocationFactory
 from tests.support.staff_api import client_for, staff
 from tests.support.submitting import lead_of, submit
 
@@ -120,3 +123,46 @@ def test_a_time_not_offered_is_refused_naming_the_field(
     assert response.status_code == 409
     assert response.json()["code"] == "slot_taken"
     assert "starts_at" in response.json()["fields"]
+
+
+def test_staff_record_a_session_attended_once_it_has_begun(
+    published: QuestionnaireVersion,
+    coordinator: User,
+    mesotherapy: AppointmentType,
+    location: Location,
+) -> None:
+    lead = lead_of(submit(published, treatments_wanted=["mesotherapy"]))
+    [option] = _options(coordinator, lead)
+    made = client_for(coordinator).post(
+        f"/api/v1/leads/{lead.code}/bookings",
+        {
+            "appointment_type": option["appointment_type"],
+            "practitioner": option["practitioner"],
+            "starts_at": option["slots"][0]["starts_at"],  # type: ignore[index]
+        },
+        format="json",
+    )
+    assert made.status_code == 201, made.content
+    booking = Booking.objects.get()
+    url = f"/api/v1/leads/{lead.code}/bookings/{booking.code}/attended"
+
+    early = client_for(coordinator).post(url)
+    assert early.status_code == 409
+    assert early.json()["code"] == "not_attended_yet"
+
+    shift = booking.starts_at - (timezone.now() - dt.timedelta(minutes=30))
+    Booking.objects.filter(pk=booking.pk).update(
+        starts_at=F("starts_at") - shift,
+        ends_at=F("ends_at") - shift,
+        blocked_from=F("blocked_from") - shift,
+        blocked_until=F("blocked_until") - shift,
+    )
+    elsewhere = staff(locations=[LocationFactory.create(slug="kadikoy")])
+    assert client_for(elsewhere).post(url).status_code == 404
+
+    attended = client_for(coordinator).post(url)
+    assert attended.status_code == 200, attended.content
+    assert attended.json()["attended_at"] is not None
+    lead.refresh_from_db()
+    assert lead.status == "in_treatment"
+    assert lead.events.filter(kind="booking", data__change="attended").count() == 1

@@ -44,7 +44,7 @@ from booking.models import (
     PractitionerCalendar,
 )
 from clinics.models import Location, Practitioner
-from followups.models import FollowUpMessage
+from followups.models import Enrollment, FollowUpMessage
 from intake.encryption import health_bytes_encrypt
 from intake.models import (
     HealthDataAccess,
@@ -168,6 +168,7 @@ def world(published: QuestionnaireVersion, location: Location) -> World:
     objects[CalendarSync] = _calendar_sync(objects[Booking])
     # B's acknowledgment, made with B's submission.
     objects[FollowUpMessage] = FollowUpMessage.objects.get(lead=lead)
+    objects[Enrollment] = Enrollment.objects.filter(lead=lead).earliest("pk")
     return World(clinic_b, submission, lead, photo, staff_a, staff_b, objects)
 
 
@@ -249,6 +250,7 @@ OBJECT_ROUTES: dict[str, tuple[Kwargs, str, dict[str, Any] | None]] = {
         {"practitioner": "B's", "starts_at": "2027-03-01"},
     ),
     "v1:lead-booking-cancel": (_lead_booking, "post", None),
+    "v1:lead-booking-attended": (_lead_booking, "post", None),
     "v1:lead-booking-course": (_lead_booking, "get", None),
     "intake:done": (_submission, "get", None),
     "admin:intake_submission_photo": (

@@ -106,7 +106,7 @@ def test_one_click_unsubscribes_without_login_cookie_or_csrf_token(
     mail.outbox.clear()
     _send_all()
     assert mail.outbox == []
-    assert FollowUpMessage.objects.filter(status=DeliveryStatus.FAILED).count() == 1
+    assert FollowUpMessage.objects.filter(status=DeliveryStatus.SKIPPED).count() == 1
 
 
 def test_the_preferences_page_lets_the_person_keep_reminders_or_resume(

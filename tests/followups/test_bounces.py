@@ -96,7 +96,7 @@ def test_a_hard_bounce_or_a_complaint_stops_email_and_shows_on_the_lead(
     submit(published)  # the person writes again: nothing goes to that address
     followup_message_send(message_id=FollowUpMessage.objects.latest("pk").pk)
     assert mail.outbox == []
-    assert FollowUpMessage.objects.latest("pk").status == DeliveryStatus.FAILED
+    assert FollowUpMessage.objects.latest("pk").status == DeliveryStatus.SKIPPED
 
 
 def test_a_temporary_failure_stops_nothing(published: QuestionnaireVersion) -> None:

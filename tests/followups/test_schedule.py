@@ -6,12 +6,16 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from django.db.models import F
 from django.test.utils import override_settings
 from django.utils import timezone
 
 from booking.models import AppointmentType, Booking, MaintenanceDue
 from booking.selectors import booking_option_list, course_rest_propose
 from booking.services import (
+    BookingCancelled,
+    NotAttendedYet,
+    booking_attended_record,
     booking_cancel,
     booking_create,
     booking_reschedule,
@@ -196,7 +200,20 @@ def _visit(lead: Lead, session: AppointmentType, days: int) -> Booking:
     )
 
 
-def test_a_visit_is_prepared_for_reminded_and_cared_for_after(
+def _took_place(visit: Booking) -> Booking:
+    """`visit`, as if it had begun an hour ago (the services read the real clock)."""
+    shift = visit.starts_at - (timezone.now() - HOUR)
+    Booking.objects.filter(pk=visit.pk).update(
+        **{
+            moment: F(moment) - shift
+            for moment in ("starts_at", "ends_at", "blocked_from", "blocked_until")
+        }
+    )
+    visit.refresh_from_db()
+    return visit
+
+
+def test_a_visit_is_prepared_for_reminded_and_cared_for_once_attended(
     published: QuestionnaireVersion, session: AppointmentType
 ) -> None:
     lead = lead_of(submit(published, preferred_language="en"))
@@ -206,9 +223,20 @@ def test_a_visit_is_prepared_for_reminded_and_cared_for_after(
     assert _made_at(start - 2 * DAY - MINUTE) == []
     assert _made_at(start - 2 * DAY + MINUTE) == ["visit_preparation"]
     assert _made_at(start - DAY + MINUTE) == ["visit_reminder"]
-    assert _made_at(start + DAY + MINUTE) == ["aftercare"]
+    assert _made_at(start + DAY + MINUTE) == []  # no aftercare for a missed visit
+
+    visit = _took_place(visit)
+    booking_attended_record(booking=visit, by=None)
+    booking_attended_record(booking=visit, by=None)  # twice: once
+    lead.refresh_from_db()
+    assert lead.status == "in_treatment"
+    assert _made_at(visit.starts_at + DAY - MINUTE) == []
+    assert _made_at(visit.starts_at + DAY + MINUTE) == ["aftercare"]
+    # A single appointment has no next session to remind of.
+    assert _made_at(visit.starts_at + 3 * DAY + MINUTE) == []
 
     FollowUpMessage.objects.exclude(booking=visit).delete()
+    FollowUpMessage.objects.filter(step__template_key="booking_made").delete()
     mail.outbox.clear()
     _send_all()
     _preparation, reminder, aftercare = mail.outbox
@@ -217,6 +245,47 @@ def test_a_visit_is_prepared_for_reminded_and_cared_for_after(
     assert "/book/" in reminder.body  # the link to move or cancel it
     assert "Mild redness or swelling usually settles within hours" in aftercare.body
     assert "call 112" in aftercare.body
+
+
+def test_a_session_not_begun_or_cancelled_cannot_be_attended(
+    published: QuestionnaireVersion, session: AppointmentType
+) -> None:
+    lead = lead_of(submit(published))
+    visit = _visit(lead, session, days=2)
+    with pytest.raises(NotAttendedYet):
+        booking_attended_record(booking=visit, by=None)
+    booking_cancel(booking=_took_place(visit), by=StaffMemberFactory.create().user)
+    with pytest.raises(BookingCancelled):
+        booking_attended_record(booking=visit, by=None)
+    assert not Enrollment.objects.filter(sequence__trigger="session_attended")
+
+
+def test_mid_course_the_next_session_is_reminded_until_it_is_booked(
+    published: QuestionnaireVersion, location: Location
+) -> None:
+    doctor = practitioner_make(location, weekdays=tuple(range(7)))
+    course = appointment_make(
+        doctor, course_sessions=3, course_spacing_days=14, horizon_days=90
+    )
+    lead = lead_of(submit(published, preferred_language="en"))
+    first = _took_place(_visit(lead, course, days=1))
+    booking_attended_record(booking=first, by=None)
+    start = first.starts_at
+    # The submission's own sequences (submitted "after" the session here) aside:
+    Enrollment.objects.exclude(sequence__trigger="session_attended").delete()
+
+    assert _made_at(start + DAY + MINUTE) == ["aftercare"]
+    assert _made_at(start + 3 * DAY + MINUTE) == ["next_session"]
+    followup_message_send(
+        message_id=FollowUpMessage.objects.get(step__template_key="next_session").pk
+    )
+    assert mail.outbox[-1].subject == "Your next session at Demo Aesthetic Clinic"
+    assert "/book/" in mail.outbox[-1].body
+
+    _visit(lead, course, days=14)  # the second session, booked
+    assert _made_at(start + 10 * DAY + MINUTE) == []
+    reminder = Enrollment.objects.get(sequence__name="Next session of a course")
+    assert reminder.stopped_because == "booked"
 
 
 def test_a_moved_visit_is_reminded_for_its_new_time_and_a_cancelled_one_not(
@@ -236,10 +305,10 @@ def test_a_moved_visit_is_reminded_for_its_new_time_and_a_cancelled_one_not(
     )
 
     assert "visit_reminder" not in _made_at(old_start - DAY + MINUTE)
-    assert "visit_reminder" in _made_at(later.start - DAY + MINUTE)
+    assert "visit_preparation" in _made_at(later.start - 2 * DAY + MINUTE)
 
     booking_cancel(booking=visit)
-    assert _made_at(later.start + DAY + MINUTE) == []  # no aftercare for no visit
+    assert _made_at(later.start - DAY + MINUTE) == []  # no reminder for no visit
     stopped = Enrollment.objects.filter(booking=visit).values_list(
         "stopped_because", flat=True
     )
@@ -284,6 +353,29 @@ def test_a_physicians_clearing_tells_the_person_they_may_book_now(
     assert "you can choose a time now." in message.body
     assert "You can choose your time now: http" in message.body
     assert "aspirin" not in message.body.lower()
+
+
+def test_two_treatments_cleared_before_the_email_went_make_one_email(
+    published: QuestionnaireVersion, location: Location
+) -> None:
+    physician = StaffMemberFactory.create(
+        role=StaffMember.Role.PHYSICIAN, locations=[location]
+    ).user
+    # Under 18: both treatments wait for a physician.
+    lead = lead_of(submit(published, preferred_language="en", birth_date="2010-03-01"))
+    for treatment in ("mesotherapy", "laser_ipl"):
+        lead_review_decide(
+            lead=lead,
+            treatment=treatment,
+            decision="cleared",
+            note="With a guardian.",
+            physician=physician,
+        )
+    mail.outbox.clear()
+    _send_all()
+
+    cleared = [m for m in mail.outbox if m.subject.startswith("A physician has")]
+    assert len(cleared) == 1
 
 
 def test_a_lost_lead_and_a_status_condition_start_and_stop_sequences(
@@ -396,5 +488,5 @@ def test_a_sequence_for_one_screening_outcome_skips_everyone_else(
 
     sent = FollowUpMessage.objects.filter(step__sequence=for_review)
     assert sent.get(lead=waiting).status == DeliveryStatus.SENT
-    assert sent.get(lead=eligible).status == DeliveryStatus.FAILED
+    assert sent.get(lead=eligible).status == DeliveryStatus.SKIPPED
     assert "screening outcome" in sent.get(lead=eligible).last_error

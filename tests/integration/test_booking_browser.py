@@ -25,8 +25,9 @@ from playwright.sync_api import Page, expect
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
-from booking.models import Booking, BookingEmail
+from booking.models import Booking
 from core.models import DeliveryStatus
+from followups.models import FollowUpMessage
 from leads.models import Lead
 from tests.integration.browser_support import (
     PageWatch,
@@ -263,7 +264,10 @@ def test_a_patient_books_moves_and_cancels_on_a_phone(
     link = re.search(r"https?://\S+/en/book/\S+/", body)
     assert link is not None, body
     wait_for_status(
-        BookingEmail.objects.get(booking=booking, sequence=0), DeliveryStatus.SENT
+        FollowUpMessage.objects.get(
+            booking=booking, occurrence=f"booking:{booking.pk}:0"
+        ),
+        DeliveryStatus.SENT,
     )
 
     # The link in the email opens the booking page, where the person moves it.

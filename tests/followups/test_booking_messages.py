@@ -1,5 +1,7 @@
-"""The patient's email about their booking: in their language, with an .ics that
-calendar apps import, the link to change it, and nothing of their health."""
+"""The patient's email about their booking, a follow-up step now: in their
+language, with an .ics that calendar apps import, the link to change it, and
+nothing of their health; a session attended brings aftercare and, mid-course,
+the next session's reminder."""
 
 import datetime as dt
 import re
@@ -8,12 +10,19 @@ from urllib.parse import urlsplit
 import icalendar
 from django.conf import settings
 from django.core import mail
+from django.db.models import QuerySet
 from django.test import Client
 from django.test.utils import override_settings
 
-from booking.emails import booking_email_send
-from booking.models import AppointmentType, Booking, BookingEmail
+from booking.models import AppointmentType, Booking
 from booking.services import booking_cancel, booking_create
+from core.models import DeliveryStatus
+from followups.models import FollowUpMessage, Suppression
+from followups.services import (
+    BOOKING_TRIGGERS,
+    followup_message_send,
+    suppression_set,
+)
 from intake.models import QuestionnaireVersion
 from leads.models import Lead
 from tests.support.booking import appointment_make, next_monday_at, practitioner_make
@@ -33,9 +42,13 @@ def _book(lead: Lead, kind: AppointmentType) -> Booking:
     )
 
 
+def _booking_messages() -> QuerySet[FollowUpMessage]:
+    return FollowUpMessage.objects.filter(step__sequence__trigger__in=BOOKING_TRIGGERS)
+
+
 def _send_all() -> None:
-    for email_id in BookingEmail.objects.values_list("pk", flat=True):
-        booking_email_send(email_id=email_id)
+    for message_id in _booking_messages().values_list("pk", flat=True):
+        followup_message_send(message_id=message_id)
 
 
 def _calendar(message: mail.EmailMessage) -> icalendar.Calendar:
@@ -92,6 +105,7 @@ def test_each_change_gets_one_email_and_a_cancellation_cancels_the_event(
 ) -> None:
     lead = lead_of(submit(published))
     booking = _book(lead, session)
+    _send_all()
     booking_cancel(booking=booking)
 
     _send_all()
@@ -116,7 +130,7 @@ def test_no_email_address_fails_the_row_without_retrying(
     _send_all()
 
     assert mail.outbox == []
-    assert BookingEmail.objects.get().status == "failed"
+    assert _booking_messages().get().status == "failed"
 
 
 def test_the_booking_moved_in_berlin_is_told_in_berlin_time(
@@ -140,3 +154,35 @@ def test_the_booking_moved_in_berlin_is_told_in_berlin_time(
     assert event.decoded("dtstart") == starts
     assert str(event.decoded("dtstart").tzinfo) == "Europe/Berlin"
     assert starts.astimezone(dt.UTC).hour in (9, 10)  # CET/CEST: not 11 UTC
+
+
+def test_a_change_overtaken_before_it_went_is_skipped_for_the_latest(
+    published: QuestionnaireVersion, session: AppointmentType
+) -> None:
+    lead = lead_of(submit(published))
+    booking = _book(lead, session)
+    booking_cancel(booking=booking)  # before the confirmation went
+
+    _send_all()
+
+    (message,) = mail.outbox  # only what is true now: it is cancelled
+    assert str(_calendar(message)["method"]) == "CANCEL"
+    made = _booking_messages().get(step__template_key="booking_made")
+    assert made.status == DeliveryStatus.SKIPPED
+    assert made.last_error == "overtaken by a later change to the booking"
+
+
+def test_a_confirmation_goes_to_an_address_that_unsubscribed_but_not_one_that_bounces(
+    published: QuestionnaireVersion, session: AppointmentType
+) -> None:
+    lead = lead_of(submit(published))
+    suppression_set(email_key=lead.email_key, scope=Suppression.Scope.ALL)
+    _book(lead, session)
+
+    _send_all()
+
+    assert len(mail.outbox) == 1  # they booked: they asked for it
+    Suppression.objects.update(reason=Suppression.Reason.BOUNCED)
+    booking_cancel(booking=Booking.objects.get())
+    _send_all()
+    assert len(mail.outbox) == 1
