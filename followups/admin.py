@@ -31,7 +31,7 @@ from followups.models import (
 from followups.rendering import Safe, TemplateError, template_check, template_render
 from followups.selectors import VALUES
 from followups.services import enrollment_stop
-from leads.services.handoff import lead_email_key
+from leads.selectors import lead_email_key
 
 SAMPLE = {
     "name": "Ayşe Yılmaz",

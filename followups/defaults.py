@@ -12,6 +12,7 @@ DIRECTORY = Path(__file__).parent / "default_templates"
 KEYS = [
     "acknowledgment",
     "cleared",
+    "declined",
     "nudge",
     "reminder_unbooked",
     "reengagement",
@@ -62,6 +63,15 @@ SEQUENCES: list[dict[str, Any]] = [
         "category": "transactional",
         "stop_when_booked": False,
         "steps": [{"position": 1, "template_key": "cleared", "delay_minutes": 0}],
+    },
+    {
+        # Kindly, never a reason; the coordinator's call follows (a task in leads).
+        "name": "Declined by a physician",
+        "trigger": "physician_declined",
+        "category": "transactional",
+        "stop_when_booked": False,
+        "stop_when_lost": False,
+        "steps": [{"position": 1, "template_key": "declined", "delay_minutes": 0}],
     },
     {
         # An hour after the last page offered times that were not taken.

@@ -19,6 +19,7 @@ from followups.models import FollowUpMessage, Suppression
 from followups.rendering import Safe
 from intake.hooks import BookingOfferAsked
 from intake.selectors.next_steps import NextStep, next_step_list
+from intake.selectors.questionnaires import treatment_name
 from leads.models import Lead
 
 # Every value a template may name, and what it holds (the admin lists them).
@@ -29,6 +30,7 @@ VALUES = {
     "location_name": "the person's clinic location",
     "clinic_phone": "the location's phone number",
     "next_steps": "per treatment asked about, what happens next (no reasons)",
+    "treatment": "the treatment a physician's decision was about",
     "booking_link": "the link to choose a time, when one may be booked now",
     "booking_times": "the first free times, when one may be booked now",
     "unsubscribe_link": "the link to stop these messages",
@@ -78,9 +80,12 @@ def followup_values(
             if offer
             else []
         )
+        decided = message.event.data.get("treatment") if message.event else None
+        treatment = treatment_name(decided) if decided else ""
     location = lead.location
     text = {
         **_visit_values(message, language=language),
+        "treatment": treatment,
         "name": lead.full_name,
         "first_name": lead.full_name.split()[0] if lead.full_name.split() else "",
         "clinic_name": settings.CLINIC_NAME,

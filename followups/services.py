@@ -82,42 +82,82 @@ def followups_events_receive(recorded: LeadEventsRecorded) -> None:
     transaction: its steps due at once become messages now, handed to a worker at
     commit; for its timed steps the lead is enrolled, and the scheduler goes on.
 
-    A step already waiting to go to the lead is not made again: two treatments
-    cleared a minute apart make one message, which names both."""
+    A clearing's step already waiting to go to the lead is not made again: two
+    treatments cleared a minute apart make one message, which names both. A
+    physician's decision made again about the same treatment is not told again."""
     triggered = [
-        (event, trigger)
+        (event, trigger, _occurrence(event))
         for event in recorded.events
         if (trigger := trigger_of(event)) is not None
     ]
     if not triggered:
         return
-    sequences = _sequences_of({trigger for _event, trigger in triggered})
-    waiting = set(
-        FollowUpMessage.objects.filter(
-            lead_id__in={event.lead_id for event, _trigger in triggered},
-            step__sequence__in=sequences,
-            status=DeliveryStatus.PENDING,
-        ).values_list("lead_id", "step_id")
+    sequences = _sequences_of({trigger for _event, trigger, _o in triggered})
+    made = FollowUpMessage.objects.filter(
+        lead_id__in={event.lead_id for event, _trigger, _o in triggered},
+        step__sequence__in=sequences,
+    )
+    # (lead, step, occurrence) made already (a new event's occurrence is new), and
+    # (lead, step) of a clearing's message waiting to go: asked only when it can be.
+    repeatable = {o for _e, _t, o in triggered if not o.startswith("event:")}
+    once = (
+        set(
+            made.filter(occurrence__in=repeatable).values_list(
+                "lead_id", "step_id", "occurrence"
+            )
+        )
+        if repeatable
+        else set()
+    )
+    coalesced = (
+        set(
+            made.filter(
+                status=DeliveryStatus.PENDING, step__sequence__trigger__in=COALESCED
+            ).values_list("lead_id", "step_id")
+        )
+        if any(trigger in COALESCED for _e, trigger, _o in triggered)
+        else set()
     )
     now = timezone.now()
     started = _Started()
-    for event, trigger in triggered:
+    for event, trigger, occurrence in triggered:
+        lead_id = event.lead_id
         for sequence, steps in sequences.items():
             if sequence.trigger != trigger:
                 continue
             started.add(
                 sequence,
                 steps,
-                waiting={pk for lead_id, pk in waiting if lead_id == event.lead_id},
+                waiting={
+                    step.pk
+                    for step in steps
+                    if (lead_id, step.pk, occurrence) in once
+                    or (lead_id, step.pk) in coalesced
+                },
                 anchor=event.created_at,
                 now=now,
                 at_once=True,
-                lead_id=event.lead_id,
+                lead_id=lead_id,
                 event=event,
-                occurrence=f"event:{event.pk}",
+                occurrence=occurrence,
             )
-            waiting.update((event.lead_id, step.pk) for step in steps)
+            once.update((lead_id, step.pk, occurrence) for step in steps)
+            if trigger in COALESCED:
+                coalesced.update((lead_id, step.pk) for step in steps)
     started.save()
+
+
+# Triggers whose message tells where everything stands (not one event): one that
+# waits to go already will tell a newer event too.
+COALESCED = frozenset({Trigger.PHYSICIAN_CLEARED})
+
+
+def _occurrence(event: LeadEvent) -> str:
+    """What makes a message from `event` once: the event, or for a physician's
+    decision the treatment and decision (the same decision again says nothing new)."""
+    if event.kind == LeadEvent.Kind.PHYSICIAN_DECISION:
+        return f"decision:{event.data.get('treatment')}:{event.data.get('decision')}"
+    return f"event:{event.pk}"
 
 
 # What each booking change triggers: the message about the change, and for a visit
@@ -228,7 +268,8 @@ class _Started:
             self.enrollments.append(enrollment)
 
     def save(self) -> None:
-        Enrollment.objects.bulk_create(self.enrollments)
+        # An occurrence enrolls once (a decision made again enrolls no more).
+        Enrollment.objects.bulk_create(self.enrollments, ignore_conflicts=True)
         for message in FollowUpMessage.objects.bulk_create(self.messages):
             enqueue_on_commit(followup_message_send_task, message.pk)
 

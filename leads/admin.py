@@ -7,7 +7,6 @@ from leads.models import (
     Lead,
     LeadEvent,
     LeadTreatment,
-    PatientMessage,
     StaffNotification,
 )
 from leads.webhooks import admin as webhooks_admin  # noqa: F401  (registers its screens)
@@ -90,20 +89,6 @@ class StaffNotificationAdmin(LocationScopedAdmin[StaffNotification]):
     list_filter = ["status", "kind"]
     list_select_related = ["recipient", "lead"]
     readonly_fields = [field.name for field in StaffNotification._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-
-@admin.register(PatientMessage)
-class PatientMessageAdmin(LocationScopedAdmin[PatientMessage]):
-    location_field = "lead__location"
-    list_display = [
-        "kind", "topic", "lead", "status", "attempts", "last_error", "created_at",
-    ]  # fmt: skip
-    list_filter = ["status", "kind"]
-    list_select_related = ["lead"]
-    readonly_fields = [field.name for field in PatientMessage._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -10,12 +10,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 
 from clinics.models import Location
 from clinics.selectors import location_scoped
+from leads.matching import email_key
 from leads.models import Lead, LeadEvent, LeadTask, LeadTreatment
+
+
+def lead_email_key(email: str) -> str:
+    """`email` as lead matching compares it, by the clinic's LEAD_EMAIL_MATCHING."""
+    return email_key(email, matching=settings.LEAD_EMAIL_MATCHING)
 
 
 def lead_coordinator_list(*, location: Location) -> QuerySet[User]:

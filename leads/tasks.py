@@ -37,26 +37,11 @@ def staff_notification_send_task(self: Task[Any, Any], notification_id: int) -> 
     staff_notification_send(notification_id=notification_id)
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=TASK_RETRY_FOR,
-    retry_backoff=True,
-    max_retries=5,
-)
-def patient_message_send_task(self: Task[Any, Any], message_id: int) -> None:
-    """Send one patient email by id; a sent, claimed or deleted row sends nothing."""
-    from leads.services.patient_messages import patient_message_send
-
-    patient_message_send(message_id=message_id)
-
-
 @shared_task
 def outbox_send_due_task() -> None:
-    """Enqueue the staff and patient emails that are due; beat runs it each minute."""
+    """Enqueue the staff emails that are due; beat runs it each minute."""
     from leads.services.notifications import staff_notification_send_due
-    from leads.services.patient_messages import patient_message_send_due
 
-    count = staff_notification_send_due() + patient_message_send_due()
+    count = staff_notification_send_due()
     if count:
         logger.info("emails due and enqueued: %s", count)

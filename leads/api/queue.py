@@ -39,10 +39,10 @@ from leads.selectors import (
     LEAD_ORDERING_DEFAULT,
     LEAD_ORDERINGS,
     LeadFilters,
+    lead_email_key,
     lead_is_overdue,
     lead_queue_for_user,
 )
-from leads.services.handoff import lead_email_key
 
 NAME_SEARCH_MIN = 3
 # Digits with the usual separators and an optional leading + or 00: a phone number.

@@ -2,7 +2,6 @@
 
 from leads.models.assignment import AssignmentRule
 from leads.models.delivery import (
-    PatientMessage,
     StaffNotification,
     WebhookDelivery,
     WebhookEndpoint,
@@ -15,7 +14,6 @@ __all__ = [
     "LeadEvent",
     "LeadTask",
     "LeadTreatment",
-    "PatientMessage",
     "StaffNotification",
     "WebhookDelivery",
     "WebhookEndpoint",

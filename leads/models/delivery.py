@@ -37,36 +37,6 @@ class StaffNotification(OutboxRow):
         return f"{self.get_kind_display()} to {self.recipient}"
 
 
-class PatientMessage(OutboxRow):
-    """An email to the person behind a lead, in their language, about their enquiry
-    (not marketing), sent through the outbox (core.outbox). One per lead, kind and
-    topic: never queued twice."""
-
-    class Kind(models.TextChoices):
-        TREATMENT_DECLINED = "treatment_declined", _("A treatment is not offered")
-
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    lead = models.ForeignKey(
-        Lead, on_delete=models.CASCADE, related_name="patient_messages"
-    )
-    kind = models.CharField(max_length=30, choices=Kind.choices)
-    # What the message is about, e.g. the treatment code a physician declined.
-    topic = models.CharField(max_length=60, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["lead", "kind", "topic"], name="patient_message_once"
-            )
-        ]
-        indexes = [outbox_due_index("patient_message_due_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.lead}"
-
-
 class WebhookEndpoint(models.Model):
     """An integrator's URL that receives lead events, signed with its secret."""
 

@@ -5,7 +5,7 @@ from the mail provider's webhooks (followups.services.email_event_receive).
 """
 
 from leads.models import Lead, LeadEvent
-from leads.services.handoff import lead_email_key
+from leads.selectors import lead_email_key
 
 
 def lead_email_undeliverable_record(*, email: str, reason: str) -> str:

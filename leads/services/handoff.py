@@ -10,17 +10,17 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
 from intake.hooks import ScreeningChanged, SubmissionRecorded
 from leads.hooks import LeadEventsRecorded, lead_events_recorded
-from leads.matching import email_key, names_agree
+from leads.matching import names_agree
 from leads.models import Lead, LeadEvent, LeadTreatment
 from leads.pipeline import OPEN_STATUSES
 from leads.scoring import Score, lead_score
+from leads.selectors import lead_email_key
 from leads.services.assignment import (
     lead_owner_choose,
     lead_owner_set,
@@ -28,11 +28,6 @@ from leads.services.assignment import (
 )
 from leads.services.deadlines import first_contact_due_at
 from leads.webhooks.services import webhook_event_record
-
-
-def lead_email_key(email: str) -> str:
-    """`email` as lead matching compares it, by the clinic's LEAD_EMAIL_MATCHING."""
-    return email_key(email, matching=settings.LEAD_EMAIL_MATCHING)
 
 
 def lead_submission_receive(submission: SubmissionRecorded) -> Lead:

@@ -4,7 +4,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from core.errors import BusinessError
-from leads.models import Lead, LeadEvent, PatientMessage
+from leads.models import Lead, LeadEvent
 from leads.pipeline import OPEN_STATUSES
 from leads.services.locks import lead_lock_open
 
@@ -50,10 +50,6 @@ def lead_merge(*, lead: Lead, duplicate: Lead, actor: User) -> Lead:
         duplicate.events.update(lead=lead)
         duplicate.tasks.update(lead=lead)
         duplicate.notifications.update(lead=lead)
-        sent = set(lead.patient_messages.values_list("kind", "topic"))
-        for message in duplicate.patient_messages.all():
-            if (message.kind, message.topic) not in sent:
-                PatientMessage.objects.filter(pk=message.pk).update(lead=lead)
         _treatments_merge(lead, duplicate)
         Lead.objects.filter(match_uncertain_with__in=[lead.pk, duplicate.pk]).exclude(
             pk__in=[lead.pk, duplicate.pk]

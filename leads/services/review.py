@@ -18,11 +18,10 @@ from core.errors import BusinessError
 from intake.screening.results import Outcome
 from intake.services.screening import screening_override_record, screening_reevaluate
 from leads.hooks import LeadEventsRecorded, lead_events_recorded
-from leads.models import Lead, LeadEvent, LeadTask, PatientMessage
+from leads.models import Lead, LeadEvent, LeadTask
 from leads.selectors import lead_coordinator_list
 from leads.services.locks import lead_lock_open
 from leads.services.notifications import staff_notification_queue
-from leads.services.patient_messages import patient_message_queue
 from leads.services.timeline import lead_transition
 
 # How long a coordinator has to tell a patient about a declined treatment.
@@ -135,10 +134,8 @@ def _outcomes_now(lead: Lead) -> dict[str, str]:
 
 
 def _declined_task(lead: Lead, treatment: str) -> None:
-    """Tell the person kindly, by email, and give their coordinator a task to call."""
-    patient_message_queue(
-        lead=lead, kind=PatientMessage.Kind.TREATMENT_DECLINED, topic=treatment
-    )
+    """Give their coordinator a task to call (the person is told kindly by email:
+    a follow-up on the decision)."""
     title = (
         f"Call {lead.full_name}: {treatment.replace('_', ' ')} is not offered to "
         "them (they were told kindly by email). Talk through what they can do "

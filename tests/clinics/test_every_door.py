@@ -58,7 +58,6 @@ from leads.models import (
     AssignmentRule,
     Lead,
     LeadEvent,
-    PatientMessage,
     StaffNotification,
     WebhookDelivery,
     WebhookEndpoint,
@@ -150,11 +149,6 @@ def world(published: QuestionnaireVersion, location: Location) -> World:
             recipient=staff_b["coordinator"],
             lead=lead,
             kind=StaffNotification.Kind.ASSIGNED,
-        ),
-        PatientMessage: PatientMessage.objects.create(
-            lead=lead,
-            kind=PatientMessage.Kind.TREATMENT_DECLINED,
-            topic="mesotherapy",
         ),
         WebhookDelivery: WebhookDelivery.objects.create(
             endpoint=endpoint, event_type="lead.created", lead=lead, body={}

@@ -40,7 +40,6 @@ from intake.views import SUBMITTED_SESSION_KEY
 from leads.models import (
     AssignmentRule,
     Lead,
-    PatientMessage,
     StaffNotification,
     WebhookDelivery,
     WebhookEndpoint,
@@ -138,11 +137,6 @@ class World:
         self.booking_link = booking_link_make(lead=self.lead, now=NOW).token
         StaffNotification.objects.create(
             recipient=self.admin, lead=self.lead, kind=StaffNotification.Kind.ASSIGNED
-        )
-        PatientMessage.objects.create(
-            lead=self.lead,
-            kind=PatientMessage.Kind.TREATMENT_DECLINED,
-            topic="mesotherapy",
         )
 
     def value(self, route: str, name: str) -> str:

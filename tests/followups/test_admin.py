@@ -9,7 +9,7 @@ from django.test import Client
 from clinics.models import Location
 from followups.models import Enrollment, MessageTemplate, Suppression
 from intake.models import QuestionnaireVersion
-from leads.services.handoff import lead_email_key
+from leads.selectors import lead_email_key
 from tests.support.factories import LocationFactory, StaffMemberFactory
 from tests.support.submitting import lead_of, submit
 

@@ -201,5 +201,5 @@ def test_asking_again_after_the_interval_sends_the_link_to_the_newest_address_on
 
     assert [message.to for message in mail.outbox] == [["ayse@example.com"]]
     replaced = ResumeEmail.objects.get(to="ayse@exmaple.com")
-    assert replaced.status == DeliveryStatus.FAILED
+    assert replaced.status == DeliveryStatus.SKIPPED
     assert "newer request" in replaced.last_error

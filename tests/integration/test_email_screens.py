@@ -31,6 +31,13 @@ BUTTON = {
     "reminder_unbooked": CHOOSE,
     "visit_preparation": MOVE,
     "visit_reminder": MOVE,
+    "booking_made": MOVE,
+    "booking_rescheduled": MOVE,
+    "booking_cancelled": {"en": "Choose a new time", "tr": "Yeni bir saat seçin"},
+    "next_session": {
+        "en": "Choose your next session",
+        "tr": "Bir sonraki seansınızı seçin",
+    },
 }
 STOP = {"en": "Stop these emails", "tr": "Bu e-postaları durdurun"}
 DAY = dt.timedelta(days=1)
@@ -56,11 +63,17 @@ def test_each_default_email_reads_well_on_a_phone(
     )
     FollowUpMessage.objects.all().delete()
     pictures = Sequence.objects.create(name="Pictures", trigger="submission_received")
+    declined = LeadEvent.objects.create(
+        lead=lead,
+        kind=LeadEvent.Kind.PHYSICIAN_DECISION,
+        submission=submitted.submission,
+        data={"treatment": "mesotherapy", "decision": "declined"},
+    )
     for key in KEYS:
         FollowUpMessage.objects.create(
             lead=lead,
             step=Step.objects.create(sequence=pictures, template_key=key),
-            event=submitted,
+            event=declined if key == "declined" else submitted,
             booking=visit,
             occurrence=f"picture:{key}",
             category="transactional",
