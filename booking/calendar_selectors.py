@@ -2,6 +2,7 @@
 a feed shows, and whether a booking still waits to reach a CalDAV calendar."""
 
 import datetime as dt
+from collections.abc import Collection
 
 from django.db.models import Exists, OuterRef, QuerySet
 
@@ -53,4 +54,14 @@ def booking_list_with_sync_pending(bookings: QuerySet[Booking]) -> QuerySet[Book
                 booking=OuterRef("pk"), status__in=DELIVERY_ACTIVE
             )
         )
+    )
+
+
+def leads_waiting_to_sync(*, lead_ids: Collection[int]) -> set[int]:
+    """Which of `lead_ids` have a booking change still waiting to reach a CalDAV
+    calendar: one query, for a page of leads."""
+    return set(
+        CalendarSync.objects.filter(
+            booking__lead_id__in=lead_ids, status__in=DELIVERY_ACTIVE
+        ).values_list("booking__lead_id", flat=True)
     )

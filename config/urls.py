@@ -9,10 +9,15 @@ from core import api as core_api
 from core import views as core_views
 from intake.api.urls import urlpatterns as intake_api_urls
 from leads.api.urls import urlpatterns as leads_api_urls
+from staff.access import admin_may_enter
+from staff.views import account as account_views
 
 admin.site.site_header = admin.site.site_title = settings.CLINIC_NAME
 admin.site.index_title = "Clinic administration"
 admin.site.site_url = "/en/"
+# One sign-in for the whole site: the staff one, with its lock-out and second factor.
+admin.site.login = account_views.admin_login  # type: ignore[method-assign]
+admin.site.has_permission = admin_may_enter  # type: ignore[method-assign]
 
 handler404 = "core.error_responses.not_found"
 handler500 = "core.error_responses.server_error"
@@ -44,6 +49,7 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="api-schema"),
         name="api-docs",
     ),
+    path("staff/", include("staff.urls")),
     path("staff/status/", core_views.status, name="status"),
     path(
         "staff/status/worker-check",

@@ -160,3 +160,13 @@ def lead_for_link(*, code: uuid.UUID) -> Lead | None:
     """The lead an unsubscribe link names (the one it was merged into, if it was)."""
     lead = Lead.objects.filter(code=code).select_related("merged_into").first()
     return (lead.merged_into or lead) if lead else None
+
+
+def lead_message_list(*, lead: Lead, limit: int = 50) -> list[FollowUpMessage]:
+    """The lead's follow-up messages, newest first, with their step: what staff see
+    went, waits or failed."""
+    return list(
+        FollowUpMessage.objects.filter(lead=lead)
+        .select_related("step__sequence")
+        .order_by("-created_at", "-id")[:limit]
+    )

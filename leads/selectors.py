@@ -6,7 +6,7 @@ locations does not exist for them (the API answers 404, never 403, so nothing le
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 
-from clinics.models import Location
+from clinics.models import Location, StaffMember
 from clinics.selectors import location_scoped
 from leads.matching import email_key
 from leads.models import Lead, LeadEvent, LeadTask, LeadTreatment
@@ -287,6 +287,30 @@ def lead_for_submission(*, submission_id: int) -> Lead | None:
     if event is None:
         return None
     return event.lead.merged_into or event.lead
+
+
+def lead_submission_ids_many(*, lead_ids: Collection[int]) -> dict[int, list[int]]:
+    """Each lead's submission ids, for a page of leads: one query."""
+    found: dict[int, list[int]] = {pk: [] for pk in lead_ids}
+    for lead_id, submission_id in LeadEvent.objects.filter(
+        lead_id__in=lead_ids, kind=LeadEvent.Kind.SUBMITTED, submission__isnull=False
+    ).values_list("lead_id", "submission_id"):
+        found[lead_id].append(submission_id)
+    return found
+
+
+def lead_owner_choices(*, location: Location) -> QuerySet[User]:
+    """Who may own a lead at `location`: its active coordinators
+    (leads.services.assignment.owner_may_keep says the same of one)."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            staff_member__role=StaffMember.Role.COORDINATOR,
+            staff_member__locations=location,
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
 
 
 def lead_submission_ids(*, lead: Lead) -> QuerySet[LeadEvent, int]:

@@ -4,6 +4,7 @@ Each value has the zero-setup default of `make run`; production.py only tightens
 and requires secrets. The README has the table of every variable.
 """
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,7 +46,11 @@ INSTALLED_APPS = [
     "leads",
     "booking",
     "followups",
+    "staff",
     "anymail",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -59,8 +64,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "staff.sessions.IdleSignOutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it counts failed sign-ins and refuses a locked-out one.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -125,7 +134,27 @@ AUTH_PASSWORD_VALIDATORS = [
         "NumericPasswordValidator",
     )
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "staff:login"
+AUTHENTICATION_BACKENDS = [
+    # Refuses a sign-in that is locked out, before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Five wrong passwords for one account from one address lock it there for 15
+# minutes; a right one clears the count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "staff/locked.html"
+AXES_VERBOSE = False
+# Sessions end after a working day, and after 30 minutes without a person's
+# request (staff.sessions: a page refreshing itself does not count).
+SESSION_COOKIE_AGE = 10 * 60 * 60
+STAFF_IDLE_MINUTES = env.int("STAFF_IDLE_MINUTES", default=30)
+# Clinic admins give a code from an authenticator app after their password
+# (staff.access); off only for tests that are not about signing in.
+STAFF_SECOND_FACTOR = env.bool("STAFF_SECOND_FACTOR", default=True)
 
 # Languages and time: the clinic's time zone decides working hours and deadlines.
 LANGUAGE_CODE = "en"
@@ -164,6 +193,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS: list[tuple[str, str]] = []
 
 CLINIC_NAME = env.str("CLINIC_NAME", default="Demo Aesthetic Clinic")
+# The name authenticator apps show beside a staff member's code.
+OTP_TOTP_ISSUER = CLINIC_NAME
 # The mail provider's bounce and complaint webhooks (django-anymail), at /anymail/:
 # served only with a secret (basic auth, "user:password"); a provider that signs its
 # webhooks also needs its key (e.g. MAILGUN_WEBHOOK_SIGNING_KEY).
@@ -382,5 +413,7 @@ LOGGING: dict[str, Any] = {
             "propagate": False,
         },
         "celery": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # Its lock-outs (warnings) matter; a line per sign-in does not.
+        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

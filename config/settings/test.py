@@ -32,3 +32,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if os.environ.get("TEST_EMAIL_OVER_SMTP") != "true":  # set by tests/support/worker.py
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DEMO_DATA_ALLOWED = True
+# tests/staff/test_sign_in.py turns the second factor on; elsewhere a forced
+# login stands for a full sign-in.
+STAFF_SECOND_FACTOR = False

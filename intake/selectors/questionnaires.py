@@ -96,8 +96,30 @@ def answers_in_words(
 def treatment_name(code: str) -> str:
     """A treatment's name in the active language, as the published questionnaire
     offers it; the code in words when it offers no such treatment."""
+    return option_name("treatments_wanted", code)
+
+
+def treatment_names() -> dict[str, str]:
+    """Every treatment's name in the active language, by code: for a page that
+    names many (one query, however many). Empty before a questionnaire is
+    published (the page shows codes)."""
+    try:
+        version = questionnaire_version_get_published()
+    except QuestionnaireUnavailable:
+        return {}
+    definition = questionnaire_definition_get(version)
+    return {
+        option.code: localised(option.display)
+        for option in definition.item("treatments_wanted").options
+    }
+
+
+def option_name(link_id: str, code: str) -> str:
+    """An option of a (non-health) question in the active language, as the
+    published questionnaire words it (a contact channel, a time of day); the code
+    in words when it has no such option."""
     definition = questionnaire_definition_get(questionnaire_version_get_published())
-    option = definition.item("treatments_wanted").option(code)
+    option = definition.item(link_id).option(code)
     return localised(option.display) if option else code.replace("_", " ")
 
 

@@ -2,16 +2,20 @@
 scoped to the user's locations for every staff door."""
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from clinics.selectors import location_scoped
 from intake.encryption import health_data_decrypt
 from intake.models import IntakeDraft, Submission
 from intake.validators import AnswerInvalid, phone_normalise
+
+K = TypeVar("K")
 
 
 def intake_draft_get(*, code: Any) -> IntakeDraft | None:
@@ -103,5 +107,68 @@ def person_youngest_age(*, submission_ids: Iterable[int], on: dt.date) -> int | 
     )
     if born is None:
         return None
+    return _age(born, on=on)
+
+
+def people_ages(
+    *, submission_ids_by_person: Mapping[K, Collection[int]], on: dt.date
+) -> dict[K, int]:
+    """person_youngest_age for many people at once (e.g. a page of leads, each
+    with its submissions): one query."""
+    wanted = {pk for ids in submission_ids_by_person.values() for pk in ids}
+    born = dict(
+        Submission.objects.filter(pk__in=wanted).values_list("pk", "birth_date")
+    )
+    ages: dict[K, int] = {}
+    for person, ids in submission_ids_by_person.items():
+        dates = [born[pk] for pk in ids if pk in born]
+        if dates:
+            ages[person] = _age(max(dates), on=on)
+    return ages
+
+
+def _age(born: dt.date, *, on: dt.date) -> int:
     had_birthday = (on.month, on.day) >= (born.month, born.day)
     return on.year - born.year - (0 if had_birthday else 1)
+
+
+@dataclass(frozen=True)
+class ContactRecord:
+    """How and when the person asked to be contacted, their age, and the consent
+    record of their newest questionnaire: no health data."""
+
+    submitted_at: dt.datetime
+    age: int
+    contact_channel: str
+    contact_times: tuple[str, ...]
+    consent_health_at: dt.datetime
+    privacy_notice_version: str
+    consent_marketing: bool
+    consent_marketing_at: dt.datetime | None
+
+
+def submission_contact_get(*, submission_ids: Iterable[int]) -> ContactRecord | None:
+    """The contact preferences and consent of the newest of the submissions (the
+    age by the youngest birth date given); None when there are none."""
+    rows = list(
+        Submission.objects.filter(pk__in=submission_ids)
+        .order_by("-submitted_at", "-id")
+        .values(
+            "submitted_at", "birth_date", "contact_channel", "contact_times",
+            "consent_health_at", "privacy_notice_version", "consent_marketing",
+            "consent_marketing_at",
+        )
+    )  # fmt: skip
+    if not rows:
+        return None
+    newest = rows[0]
+    return ContactRecord(
+        submitted_at=newest["submitted_at"],
+        age=_age(max(row["birth_date"] for row in rows), on=timezone.localdate()),
+        contact_channel=newest["contact_channel"],
+        contact_times=tuple(newest["contact_times"]),
+        consent_health_at=newest["consent_health_at"],
+        privacy_notice_version=newest["privacy_notice_version"],
+        consent_marketing=newest["consent_marketing"],
+        consent_marketing_at=newest["consent_marketing_at"],
+    )

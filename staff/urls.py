@@ -1,0 +1,33 @@
+from django.urls import URLPattern, path
+
+from staff.views import account, lead, queue, review
+
+app_name = "staff"
+
+urlpatterns: list[URLPattern] = [
+    path("", queue.queue, name="queue"),
+    path("bulk", queue.queue_bulk, name="queue-bulk"),
+    path("sign-in/", account.StaffLoginView.as_view(), name="login"),
+    path("sign-in/code/", account.verify, name="verify"),
+    path("sign-in/authenticator/", account.otp_setup, name="otp-setup"),
+    path("sign-out/", account.sign_out, name="logout"),
+    path("leads/<uuid:code>/", lead.lead_page, name="lead"),
+    path("leads/<uuid:code>/call", lead.lead_call, name="lead-call"),
+    path("leads/<uuid:code>/note", lead.lead_note, name="lead-note"),
+    path("leads/<uuid:code>/status", lead.lead_status, name="lead-status"),
+    path("leads/<uuid:code>/assign", lead.lead_assign_to, name="lead-assign"),
+    path("leads/<uuid:code>/health", lead.lead_health, name="lead-health"),
+    path(
+        "leads/<uuid:code>/bookings/<uuid:booking>/attended",
+        lead.lead_attended,
+        name="lead-attended",
+    ),
+    path(
+        "leads/<uuid:code>/messages/<int:message>/again",
+        lead.lead_message_again,
+        name="lead-message-again",
+    ),
+    path("review/", review.review_list, name="review"),
+    path("review/<uuid:code>/", review.review_lead, name="review-lead"),
+    path("review/<uuid:code>/decide", review.review_decide, name="review-decide"),
+]

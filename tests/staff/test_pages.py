@@ -1,0 +1,263 @@
+"""The staff pages as coordinators and physicians use them: the queue, the lead
+page and its actions without a reload (htmx), the physician's queue; another
+location's lead does not exist; names are shown as text, never as markup."""
+
+import re
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from clinics.models import Location, StaffMember
+from intake.models import HealthDataAccess, QuestionnaireVersion
+from leads.models import Lead
+from tests.support.factories import LeadFactory, LocationFactory
+from tests.support.staff_api import leads_bulk_create, staff
+from tests.support.submitting import lead_of, submit
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def coordinator(location: Location) -> User:
+    return staff(locations=[location], first_name="Elif", last_name="Kaya")
+
+
+@pytest.fixture
+def physician(location: Location) -> User:
+    return staff(StaffMember.Role.PHYSICIAN, locations=[location])
+
+
+def test_the_queue_asks_anyone_signed_out_to_sign_in(client: Client) -> None:
+    response = client.get("/staff/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/staff/sign-in/?next=/staff/")
+
+
+def test_the_queue_shows_the_most_urgent_lead_first_with_its_flags(
+    published: QuestionnaireVersion, coordinator: User
+) -> None:
+    minor = lead_of(submit(published, birth_date="2010-03-01", full_name="Deniz Ak"))
+    adult = lead_of(
+        submit(published, email="b@example.com", phone="0532 999 88 77")
+    )
+    Lead.objects.filter(pk=minor.pk).update(
+        first_contact_due_at=adult.first_contact_due_at.replace(year=2020)
+    )
+
+    page = _client(coordinator).get("/staff/").content.decode()
+
+    assert page.index("Deniz Ak") < page.index(adult.full_name)
+    assert "Minor (16)" in page
+    assert "late" in page  # the overdue one says by how much
+    assert "Waiting for review" in page  # a minor's treatments wait for a physician
+
+
+def test_filters_narrow_the_queue_and_a_bad_search_is_answered(
+    published: QuestionnaireVersion, coordinator: User
+) -> None:
+    lead_of(submit(published, full_name="Ayşe Yılmaz"))
+    lead_of(
+        submit(
+            published,
+            full_name="Zeynep Demir",
+            email="z@example.com",
+            phone="0532 999 88 77",
+        )
+    )
+    client = _client(coordinator)
+
+    found = client.get("/staff/", {"q": "Zeynep"}, **HTMX).content.decode()
+    refused = client.get("/staff/", {"q": "Ze"})
+
+    assert "Zeynep Demir" in found and "Ayşe Yılmaz" not in found
+    assert 'id="queue-rows"' in found and "<html" not in found  # only the rows
+    assert refused.status_code == 400
+    assert "Type at least" in refused.content.decode()
+
+
+def test_another_locations_lead_does_not_exist_on_any_staff_page(
+    published: QuestionnaireVersion, coordinator: User
+) -> None:
+    elsewhere = LocationFactory.create(slug="kadikoy", name="Kadıköy")
+    lead = LeadFactory.create(location=elsewhere, full_name="Other Person")
+    client = _client(coordinator)
+    base = f"/staff/leads/{lead.code}/"
+
+    assert "Other Person" not in client.get("/staff/").content.decode()
+    assert client.get(base).status_code == 404
+    for action in ("call", "note", "status", "assign"):
+        assert client.post(base + action, {"outcome": "reached"}).status_code == 404
+    assert client.get(base + "health").status_code == 404
+    lead.refresh_from_db()
+    assert lead.status == "new"
+
+
+def test_a_call_logged_from_the_lead_page_shows_on_its_timeline_at_once(
+    published: QuestionnaireVersion, coordinator: User
+) -> None:
+    lead = lead_of(submit(published))
+    client = _client(coordinator)
+
+    response = client.post(
+        f"/staff/leads/{lead.code}/call",
+        {"outcome": "reached", "summary": "Wants a Monday morning."},
+        **HTMX,
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.lstrip().startswith("<div id=\"lead\"")  # the page's body, swapped
+    assert "Call: Reached" in body
+    assert "Wants a Monday morning." in body
+    lead.refresh_from_db()
+    assert lead.status == "contacted"
+    assert lead.first_contacted_at is not None
+
+
+def test_the_status_moves_only_where_the_pipeline_allows_with_a_reason_when_lost(
+    published: QuestionnaireVersion, coordinator: User
+) -> None:
+    lead = lead_of(submit(published))
+    client = _client(coordinator)
+    url = f"/staff/leads/{lead.code}/status"
+
+    page = client.get(f"/staff/leads/{lead.code}/").content.decode()
+    offered = re.findall(r'<option value="(\w+)"', page.split('name="to_status"')[1])
+    refused = client.post(url, {"to_status": "lost"}, **HTMX)
+    wrong = client.post(url, {"to_status": "booked"}, **HTMX)
+    moved = client.post(url, {"to_status": "lost", "lost_reason": "price"}, **HTMX)
+
+    assert "booked" not in offered[:4] and "contacted" in offered
+    assert refused.status_code == 422
+    assert "Say why the lead is lost." in refused.content.decode()
+    assert wrong.status_code == 422
+    assert moved.status_code == 200
+    assert "Status: New → Lost (Price)" in moved.content.decode()
+
+
+def test_a_coordinator_takes_an_unassigned_lead_and_bulk_closes_others(
+    published: QuestionnaireVersion, coordinator: User, location: Location
+) -> None:
+    first = LeadFactory.create(location=location)
+    second = LeadFactory.create(location=location)
+    client = _client(coordinator)
+
+    taken = client.post(
+        f"/staff/leads/{first.code}/assign", {"owner": coordinator.pk}, **HTMX
+    )
+    closed = client.post(
+        "/staff/bulk",
+        {"lead": [str(second.code)], "action": "close", "lost_reason": "timing"},
+    )
+
+    assert "Assigned to" in taken.content.decode()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.owner == coordinator
+    assert closed.status_code == 302
+    assert (second.status, second.lost_reason) == ("lost", "timing")
+
+
+def test_a_name_with_markup_is_shown_as_text(
+    published: QuestionnaireVersion, coordinator: User, physician: User
+) -> None:
+    name = '<script>alert("x")</script><b>Eve</b>'
+    lead = lead_of(submit(published, full_name=name, blood_thinners=["aspirin"]))
+
+    pages = [
+        _client(coordinator).get("/staff/").content.decode(),
+        _client(coordinator).get(f"/staff/leads/{lead.code}/").content.decode(),
+        _client(physician).get("/staff/review/").content.decode(),
+        _client(physician).get(f"/staff/review/{lead.code}/").content.decode(),
+    ]
+
+    for page in pages:
+        assert "<script>alert" not in page
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+
+
+def test_coordinators_read_no_health_answers_and_a_physicians_read_is_audited(
+    published: QuestionnaireVersion, coordinator: User, physician: User
+) -> None:
+    lead = lead_of(submit(published, blood_thinners=["aspirin"]))
+    url = f"/staff/leads/{lead.code}/health"
+
+    refused = _client(coordinator).get(url, **HTMX)
+    page = _client(coordinator).get(f"/staff/leads/{lead.code}/").content.decode()
+    read = _client(physician).get(url, **HTMX)
+
+    assert refused.status_code == 403
+    assert "spirin" not in page
+    assert read.status_code == 200
+    assert "Aspirin" in read.content.decode()
+    assert HealthDataAccess.objects.filter(user=physician).count() == 1
+    assert not HealthDataAccess.objects.filter(user=coordinator).exists()
+
+
+def test_a_physician_clears_a_review_and_the_lead_leaves_their_queue(
+    published: QuestionnaireVersion, physician: User, coordinator: User
+) -> None:
+    lead = lead_of(
+        submit(
+            published,
+            blood_thinners=["aspirin"],
+            full_name="Ece Su",
+            treatments_wanted=["mesotherapy"],
+        )
+    )
+    client = _client(physician)
+
+    queue = client.get("/staff/review/").content.decode()
+    review = client.get(f"/staff/review/{lead.code}/").content.decode()
+    empty_note = client.post(
+        f"/staff/review/{lead.code}/decide",
+        {"treatment": "mesotherapy", "decision": "cleared"},
+    )
+    decided = client.post(
+        f"/staff/review/{lead.code}/decide",
+        {"treatment": "mesotherapy", "decision": "cleared", "note": "Aspirin only."},
+    )
+
+    assert "Ece Su" in queue
+    assert "<mark>" in review and "Source" in review  # the answers that caused it
+    assert empty_note.status_code == 422
+    assert decided.status_code == 302
+    assert decided["Location"] == "/staff/review/"
+    assert "Ece Su" not in client.get("/staff/review/").content.decode()
+    assert _client(coordinator).get("/staff/review/").status_code == 403
+
+
+def _queries(run: Callable[[], object]) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        run()
+    return len(captured)
+
+
+def test_the_queue_and_the_lead_page_run_a_fixed_number_of_queries(
+    published: QuestionnaireVersion, coordinator: User, location: Location
+) -> None:
+    client = _client(coordinator)
+    leads_bulk_create(10, locations=[location], owners=[coordinator])
+    few = _queries(lambda: client.get("/staff/", {"status": "contacted"}))
+    lead = Lead.objects.first()
+    assert lead is not None
+    page_few = _queries(lambda: client.get(f"/staff/leads/{lead.code}/"))
+
+    leads_bulk_create(200, locations=[location], owners=[coordinator], seed=8)
+    many = _queries(lambda: client.get("/staff/", {"status": "contacted"}))
+    page_many = _queries(lambda: client.get(f"/staff/leads/{lead.code}/"))
+
+    assert few == many
+    assert page_few == page_many
