@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from staff.views import account, lead, queue, review
+from staff.views import account, dashboard, lead, queue, review
 
 app_name = "staff"
 
@@ -27,6 +27,8 @@ urlpatterns: list[URLPattern] = [
         lead.lead_message_again,
         name="lead-message-again",
     ),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard.csv", dashboard.dashboard_csv, name="dashboard-csv"),
     path("review/", review.review_list, name="review"),
     path("review/<uuid:code>/", review.review_lead, name="review-lead"),
     path("review/<uuid:code>/decide", review.review_decide, name="review-decide"),

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
+from django.db.models.fields.json import KT
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from clinics.selectors import location_scoped
@@ -172,3 +174,25 @@ def submission_contact_get(*, submission_ids: Iterable[int]) -> ContactRecord | 
         consent_marketing=newest["consent_marketing"],
         consent_marketing_at=newest["consent_marketing_at"],
     )
+
+
+NO_SOURCE = "direct"
+
+
+def submission_sources_by_week(
+    *, submission_ids: QuerySet[Any, Any]
+) -> list[tuple[dt.date, dict[str, int]]]:
+    """Per week (Monday), how many of the submissions came from each source (the
+    link's utm_source; "direct" without one), oldest week first: one query."""
+    weeks: dict[dt.date, dict[str, int]] = {}
+    for week, source, n in (
+        Submission.objects.filter(pk__in=submission_ids)
+        .annotate(week=TruncWeek("submitted_at"), from_=KT("source__utm_source"))
+        .values("week", "from_")
+        .annotate(n=Count("id"))
+        .values_list("week", "from_", "n")
+    ):
+        day = week.date() if isinstance(week, dt.datetime) else week
+        shown = weeks.setdefault(day, {})
+        shown[source or NO_SOURCE] = shown.get(source or NO_SOURCE, 0) + n
+    return sorted(weeks.items())

@@ -12,14 +12,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from clinics.models import Location, StaffMember
-from intake.models import HealthDataAccess, QuestionnaireVersion
+from intake.models import HealthDataAccess, QuestionnaireVersion, Submission
 from leads.models import Lead
 from tests.support.factories import LeadFactory, LocationFactory
 from tests.support.staff_api import leads_bulk_create, staff
 from tests.support.submitting import lead_of, submit
 
 pytestmark = pytest.mark.django_db
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 
 
 def _client(user: User) -> Client:
@@ -49,9 +49,7 @@ def test_the_queue_shows_the_most_urgent_lead_first_with_its_flags(
     published: QuestionnaireVersion, coordinator: User
 ) -> None:
     minor = lead_of(submit(published, birth_date="2010-03-01", full_name="Deniz Ak"))
-    adult = lead_of(
-        submit(published, email="b@example.com", phone="0532 999 88 77")
-    )
+    adult = lead_of(submit(published, email="b@example.com", phone="0532 999 88 77"))
     Lead.objects.filter(pk=minor.pk).update(
         first_contact_due_at=adult.first_contact_due_at.replace(year=2020)
     )
@@ -78,11 +76,13 @@ def test_filters_narrow_the_queue_and_a_bad_search_is_answered(
     )
     client = _client(coordinator)
 
-    found = client.get("/staff/", {"q": "Zeynep"}, **HTMX).content.decode()
+    found = client.get("/staff/", {"q": "Zeynep"}, headers=HTMX).content.decode()
     refused = client.get("/staff/", {"q": "Ze"})
 
-    assert "Zeynep Demir" in found and "Ayşe Yılmaz" not in found
-    assert 'id="queue-rows"' in found and "<html" not in found  # only the rows
+    assert "Zeynep Demir" in found
+    assert "Ayşe Yılmaz" not in found
+    assert 'id="queue-rows"' in found
+    assert "<html" not in found  # only the rows
     assert refused.status_code == 400
     assert "Type at least" in refused.content.decode()
 
@@ -113,12 +113,12 @@ def test_a_call_logged_from_the_lead_page_shows_on_its_timeline_at_once(
     response = client.post(
         f"/staff/leads/{lead.code}/call",
         {"outcome": "reached", "summary": "Wants a Monday morning."},
-        **HTMX,
+        headers=HTMX,
     )
 
     body = response.content.decode()
     assert response.status_code == 200
-    assert body.lstrip().startswith("<div id=\"lead\"")  # the page's body, swapped
+    assert body.lstrip().startswith('<div id="lead"')  # the page's body, swapped
     assert "Call: Reached" in body
     assert "Wants a Monday morning." in body
     lead.refresh_from_db()
@@ -135,11 +135,14 @@ def test_the_status_moves_only_where_the_pipeline_allows_with_a_reason_when_lost
 
     page = client.get(f"/staff/leads/{lead.code}/").content.decode()
     offered = re.findall(r'<option value="(\w+)"', page.split('name="to_status"')[1])
-    refused = client.post(url, {"to_status": "lost"}, **HTMX)
-    wrong = client.post(url, {"to_status": "booked"}, **HTMX)
-    moved = client.post(url, {"to_status": "lost", "lost_reason": "price"}, **HTMX)
+    refused = client.post(url, {"to_status": "lost"}, headers=HTMX)
+    wrong = client.post(url, {"to_status": "booked"}, headers=HTMX)
+    moved = client.post(
+        url, {"to_status": "lost", "lost_reason": "price"}, headers=HTMX
+    )
 
-    assert "booked" not in offered[:4] and "contacted" in offered
+    assert "contacted" in offered
+    assert "booked" not in offered
     assert refused.status_code == 422
     assert "Say why the lead is lost." in refused.content.decode()
     assert wrong.status_code == 422
@@ -155,7 +158,7 @@ def test_a_coordinator_takes_an_unassigned_lead_and_bulk_closes_others(
     client = _client(coordinator)
 
     taken = client.post(
-        f"/staff/leads/{first.code}/assign", {"owner": coordinator.pk}, **HTMX
+        f"/staff/leads/{first.code}/assign", {"owner": coordinator.pk}, headers=HTMX
     )
     closed = client.post(
         "/staff/bulk",
@@ -194,9 +197,9 @@ def test_coordinators_read_no_health_answers_and_a_physicians_read_is_audited(
     lead = lead_of(submit(published, blood_thinners=["aspirin"]))
     url = f"/staff/leads/{lead.code}/health"
 
-    refused = _client(coordinator).get(url, **HTMX)
+    refused = _client(coordinator).get(url, headers=HTMX)
     page = _client(coordinator).get(f"/staff/leads/{lead.code}/").content.decode()
-    read = _client(physician).get(url, **HTMX)
+    read = _client(physician).get(url, headers=HTMX)
 
     assert refused.status_code == 403
     assert "spirin" not in page
@@ -231,7 +234,8 @@ def test_a_physician_clears_a_review_and_the_lead_leaves_their_queue(
     )
 
     assert "Ece Su" in queue
-    assert "<mark>" in review and "Source" in review  # the answers that caused it
+    assert "<mark>" in review  # the answers that caused it
+    assert "Source" in review
     assert empty_note.status_code == 422
     assert decided.status_code == 302
     assert decided["Location"] == "/staff/review/"
@@ -261,3 +265,28 @@ def test_the_queue_and_the_lead_page_run_a_fixed_number_of_queries(
 
     assert few == many
     assert page_few == page_many
+
+
+def test_the_clinic_admins_funnel_counts_each_step_and_downloads_as_csv(
+    published: QuestionnaireVersion, coordinator: User, location: Location
+) -> None:
+    admin = staff(StaffMember.Role.CLINIC_ADMIN, locations=[location])
+    reached = lead_of(submit(published))
+    lead_of(submit(published, email="b@example.com", phone="0532 999 88 77"))
+    Submission.objects.update(source={"utm_source": '=HYPERLINK("x")<b>ad</b>'})
+    _client(coordinator).post(
+        f"/staff/leads/{reached.code}/call", {"outcome": "reached"}
+    )
+    client = _client(admin)
+
+    page = client.get("/staff/dashboard/").content.decode()
+    csv_text = client.get("/staff/dashboard.csv").content.decode()
+
+    assert "Received" in page
+    assert "50%" in page  # one of two contacted
+    assert "<b>ad</b>" not in page  # the source is text in the chart
+    assert "&lt;b&gt;ad&lt;/b&gt;" in page
+    assert "received,,2" in csv_text
+    assert "contacted,,1" in csv_text
+    assert "'=HYPERLINK" in csv_text  # never a formula in a spreadsheet
+    assert _client(coordinator).get("/staff/dashboard/").status_code == 403
