@@ -1,6 +1,7 @@
 """The clinic's own screens, and the location scope every screen of location data
 uses."""
 
+import re
 from typing import Any, TypeVar
 
 from django import forms
@@ -10,8 +11,14 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from clinics.models import Location, Practitioner, StaffMember
+from clinics.models import (
+    Location,
+    Practitioner,
+    StaffMember,
+    default_opening_hours,
+)
 from clinics.selectors import Role, location_scoped, staff_role_get
+from clinics.workinghours import WEEKDAYS, opening_hours_check
 
 M = TypeVar("M", bound=Model)
 
@@ -62,8 +69,90 @@ class ClinicAdminOnlyAdmin(admin.ModelAdmin[M]):
         return staff_role_get(request.user) == Role.CLINIC_ADMIN
 
 
+DAY_NAMES = {
+    "mon": _("Monday"),
+    "tue": _("Tuesday"),
+    "wed": _("Wednesday"),
+    "thu": _("Thursday"),
+    "fri": _("Friday"),
+    "sat": _("Saturday"),
+    "sun": _("Sunday"),
+}
+HOURS = re.compile(r"^\s*(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*$")
+
+
+def _hours_field(day: str) -> forms.CharField:
+    return forms.CharField(
+        label=DAY_NAMES[day],
+        required=False,
+        help_text=_("e.g. 09:00-13:00, 14:00-18:00; empty: closed")
+        if day == "mon"
+        else "",
+    )
+
+
+class LocationForm(forms.ModelForm[Location]):
+    """Opening hours as one line per weekday ("09:00-13:00, 14:00-18:00"; empty:
+    closed), not JSON; they are checked as deadlines will count them."""
+
+    hours_mon = _hours_field("mon")
+    hours_tue = _hours_field("tue")
+    hours_wed = _hours_field("wed")
+    hours_thu = _hours_field("thu")
+    hours_fri = _hours_field("fri")
+    hours_sat = _hours_field("sat")
+    hours_sun = _hours_field("sun")
+
+    class Meta:
+        model = Location
+        fields = [
+            "name", "slug", "address", "phone", "time_zone", "is_active",
+        ]  # fmt: skip
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        instance = self.instance
+        hours = instance.opening_hours if instance.pk else default_opening_hours()
+        for day in WEEKDAYS:
+            spans = hours.get(day, [])
+            self.fields[f"hours_{day}"].initial = ", ".join(
+                f"{a}-{b}" for a, b in spans
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        week: dict[str, list[list[str]]] = {}
+        for day in WEEKDAYS:
+            text = (data.get(f"hours_{day}") or "").strip()
+            spans = []
+            for part in filter(None, (p.strip() for p in text.split(","))):
+                found = HOURS.match(part)
+                if found is None:
+                    self.add_error(f"hours_{day}", WRONG_HOURS)
+                    break
+                spans.append([found.group(1).zfill(5), found.group(2).zfill(5)])
+            if spans:
+                try:
+                    opening_hours_check({day: spans})
+                except ValueError as problem:
+                    self.add_error(f"hours_{day}", str(problem).split(": ", 1)[-1])
+                else:
+                    week[day] = spans
+        try:
+            opening_hours_check(week)
+        except ValueError:
+            self.add_error("hours_mon", _("Give the hours of at least one day."))
+            return data  # the model keeps its hours: nothing is saved
+        self.instance.opening_hours = week
+        return data
+
+
+WRONG_HOURS = _("Write each span as 09:00-18:00, spans apart by commas.")
+
+
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin[Location]):
+    form = LocationForm
     list_display = ["name", "slug", "time_zone", "is_active"]
     prepopulated_fields = {"slug": ["name"]}
 

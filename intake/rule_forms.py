@@ -25,7 +25,9 @@ class RuleForm(forms.Form):
         help_text="Stable: stored results refer to it. Never reuse one for a new rule.",
     )
     treatments = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
-    outcome = forms.ChoiceField(choices=OUTCOMES)
+    # A blank first choice: the new-rule form left as it is stays unchanged (a
+    # select's first option would be sent, and every save would fail on it).
+    outcome = forms.ChoiceField(choices=[("", "—"), *OUTCOMES])
     when = forms.JSONField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
         help_text='The condition: {"item": "blood_thinners", "any_of": ["warfarin"]}',

@@ -1,6 +1,7 @@
 """The admin's rule editor: a draft's rules edited one by one, checked as a whole."""
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -99,3 +100,21 @@ def test_a_published_versions_rules_are_shown_but_cannot_be_saved(
     assert "cannot change" in response.content.decode()
     current.refresh_from_db()
     assert current.definition["rules"][0]["outcome"] != "info"
+
+
+def test_the_blank_new_rule_form_sent_as_a_browser_sends_it_saves(
+    admin_client: Client, draft: ScreeningRuleSetVersion
+) -> None:
+    rules = draft.definition["rules"]
+    url = f"/admin/intake/screeningrulesetversion/{draft.pk}/rules/"
+    page = admin_client.get(url).content.decode()
+    blank = page.split(f'name="form-{len(rules)}-outcome"')[1]
+    first_option = re.search(r'<option value="([^"]*)"', blank)
+    assert first_option is not None
+    data = post_data(rules)
+    # A select sends its first option when nobody touched it.
+    data[f"form-{len(rules)}-outcome"] = first_option.group(1)
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
