@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from staff.views import account, dashboard, lead, queue, review
+from staff.views import account, booking, dashboard, lead, queue, review
 
 app_name = "staff"
 
@@ -17,6 +17,9 @@ urlpatterns: list[URLPattern] = [
     path("leads/<uuid:code>/status", lead.lead_status, name="lead-status"),
     path("leads/<uuid:code>/assign", lead.lead_assign_to, name="lead-assign"),
     path("leads/<uuid:code>/health", lead.lead_health, name="lead-health"),
+    path("leads/<uuid:code>/merge", lead.lead_merge_with, name="lead-merge"),
+    path("leads/<uuid:code>/book/", booking.lead_book, name="lead-book"),
+    path("leads/<uuid:code>/book/at", booking.lead_book_at, name="lead-book-at"),
     path(
         "leads/<uuid:code>/bookings/<uuid:booking>/attended",
         lead.lead_attended,

@@ -31,6 +31,7 @@ from intake.services.health import submission_health_read_many
 from leads.models import Lead
 from leads.selectors import lead_event_list, lead_owner_choices, lead_submission_ids
 from leads.services.assignment import lead_assign
+from leads.services.merge import lead_merge
 from leads.services.timeline import lead_call_log, lead_note_add, lead_transition
 from staff.access import staff_required
 from staff.forms import OUTCOME_WORDS, AssignForm, CallForm, NoteForm, StatusForm
@@ -222,6 +223,24 @@ def lead_message_again(
         raise Http404
     if outbox_retry_now(FollowUpMessage, pk=message):
         messages.success(request, _("It goes again in a moment."))
+    return _after(request, lead)
+
+
+@require_POST
+@staff_required
+def lead_merge_with(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    """Fold the suggested duplicate (same phone, another name) into this lead."""
+    user = cast(User, request.user)
+    lead = lead_or_404(user, code)
+    duplicate = lead.match_uncertain_with
+    if duplicate is None or str(duplicate.code) != request.POST.get("duplicate"):
+        raise Http404
+    try:
+        lead_merge(lead=lead, duplicate=lead_or_404(user, duplicate.code), actor=user)
+    except BusinessError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Merged: one person, one timeline."))
     return _after(request, lead)
 
 

@@ -11,9 +11,11 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from booking.models import Booking
 from clinics.models import Location, StaffMember
 from intake.models import HealthDataAccess, QuestionnaireVersion, Submission
 from leads.models import Lead
+from tests.support.booking import appointment_make, practitioner_make
 from tests.support.factories import LeadFactory, LocationFactory
 from tests.support.staff_api import leads_bulk_create, staff
 from tests.support.submitting import lead_of, submit
@@ -290,3 +292,49 @@ def test_the_clinic_admins_funnel_counts_each_step_and_downloads_as_csv(
     assert "contacted,,1" in csv_text
     assert "'=HYPERLINK" in csv_text  # never a formula in a spreadsheet
     assert _client(coordinator).get("/staff/dashboard/").status_code == 403
+
+
+def test_a_coordinator_books_for_the_patient_one_of_the_times_offered(
+    published: QuestionnaireVersion, coordinator: User, location: Location
+) -> None:
+    appointment_make(practitioner_make(location, weekdays=tuple(range(7))))
+    lead = lead_of(submit(published, treatments_wanted=["mesotherapy"]))
+    client = _client(coordinator)
+
+    page = client.get(f"/staff/leads/{lead.code}/book/").content.decode()
+    fields = dict(
+        re.findall(r'name="(appointment_type|practitioner|location|starts_at)" '
+                   r'value="([^"]+)"', page)
+    )  # fmt: skip
+    booked = client.post(f"/staff/leads/{lead.code}/book/at", fields)
+    again = client.post(f"/staff/leads/{lead.code}/book/at", fields)
+
+    assert booked.status_code == 302
+    assert Booking.objects.get().booked_by == coordinator
+    assert again["Location"].endswith("/book/")  # the time is gone: choose another
+    assert Booking.objects.count() == 1
+    lead.refresh_from_db()
+    assert lead.status == "booked"
+
+
+def test_a_suggested_duplicate_is_merged_from_the_lead_page(
+    published: QuestionnaireVersion, coordinator: User
+) -> None:
+    first = lead_of(submit(published, full_name="Ayşe Yılmaz"))
+    second = lead_of(
+        submit(published, full_name="Ayse Y. Kaya", email="other@example.com")
+    )
+    assert second.match_uncertain_with == first  # same phone, another name
+    client = _client(coordinator)
+
+    page = client.get(f"/staff/leads/{second.code}/").content.decode()
+    merged = client.post(
+        f"/staff/leads/{second.code}/merge",
+        {"duplicate": str(first.code)},
+        headers=HTMX,
+    )
+
+    assert "Possibly the same person as Ayşe Yılmaz" in page
+    assert merged.status_code == 200
+    first.refresh_from_db()
+    assert first.merged_into == second
