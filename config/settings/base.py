@@ -46,11 +46,12 @@ INSTALLED_APPS = [
     "leads",
     "booking",
     "followups",
-    "staff",
     "anymail",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    # After django_otp: its admin replaces django-otp's device screen.
+    "staff",
 ]
 
 MIDDLEWARE = [

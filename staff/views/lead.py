@@ -234,7 +234,8 @@ def lead_merge_with(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     lead = lead_or_404(user, code)
     duplicate = lead.match_uncertain_with
     if duplicate is None or str(duplicate.code) != request.POST.get("duplicate"):
-        raise Http404
+        messages.error(request, _("That is not the duplicate this lead suggests."))
+        return _after(request, lead)
     try:
         lead_merge(lead=lead, duplicate=lead_or_404(user, duplicate.code), actor=user)
     except BusinessError as error:

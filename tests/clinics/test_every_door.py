@@ -215,6 +215,11 @@ def _lead_booking(world: World) -> dict[str, Any]:
     return {"code": world.lead.code, "booking": booking.code}
 
 
+def _lead_message(world: World) -> dict[str, Any]:
+    message = world.objects[FollowUpMessage]
+    return {"code": world.lead.code, "message": message.pk}
+
+
 DECISION = {"treatment": "mesotherapy", "decision": "declined", "note": "No."}
 
 # Every route that takes the id of a location's object: how to name B's object,
@@ -247,6 +252,21 @@ OBJECT_ROUTES: dict[str, tuple[Kwargs, str, dict[str, Any] | None]] = {
     "v1:lead-booking-attended": (_lead_booking, "post", None),
     "v1:lead-booking-course": (_lead_booking, "get", None),
     "intake:done": (_submission, "get", None),
+    # The staff pages (a form's fields sent as JSON are none: the control answers
+    # with the form's errors, never "not found").
+    "staff:lead": (_lead, "get", None),
+    "staff:lead-call": (_lead, "post", {"outcome": "reached"}),
+    "staff:lead-note": (_lead, "post", {"text": "Called."}),
+    "staff:lead-status": (_lead, "post", {"to_status": "contacted"}),
+    "staff:lead-assign": (_lead, "post", {"owner": ""}),
+    "staff:lead-health": (_lead, "get", None),
+    "staff:lead-merge": (_lead, "post", {"duplicate": "B's other lead"}),
+    "staff:lead-book": (_lead, "get", None),
+    "staff:lead-book-at": (_lead, "post", {"starts_at": "2027-03-01"}),
+    "staff:lead-attended": (_lead_booking, "post", None),
+    "staff:lead-message-again": (_lead_message, "post", None),
+    "staff:review-lead": (_lead, "get", None),
+    "staff:review-decide": (_lead, "post", DECISION),
     "admin:intake_submission_photo": (
         lambda world: {
             "submission_id": world.submission.pk,
@@ -349,9 +369,11 @@ ROLES = ("coordinator", "physician")
         (name, role, sign_in)
         for name in sorted(OBJECT_ROUTES)
         for role in ROLES
-        # The admin signs in by session only.
+        # The admin and the staff pages sign in by session only.
         for sign_in in (
-            ("session",) if name.startswith("admin:") else ("session", "token")
+            ("session",)
+            if name.startswith(("admin:", "staff:"))
+            else ("session", "token")
         )
     ],
 )

@@ -26,7 +26,7 @@ from booking.links import booking_link_make
 from booking.models import AppointmentType, Booking
 from clinics.models import Location, Practitioner, StaffMember
 from core.models import WorkerCheck
-from followups.models import MessageTemplate
+from followups.models import FollowUpMessage, MessageTemplate
 from intake.encryption import health_bytes_encrypt
 from intake.models import (
     QuestionnaireVersion,
@@ -152,6 +152,7 @@ class World:
             "submission_id": str(self.submission.pk),
             "version_id": str(ScreeningRuleSetVersion.objects.get().pk),
             "template_id": str(MessageTemplate.objects.earliest("pk").pk),
+            "message": str(FollowUpMessage.objects.earliest("pk").pk),
             "id": str(self.admin.pk),
             "content_type_id": str(ContentType.objects.get_for_model(Lead).pk),
             "app_label": "leads",
@@ -160,7 +161,7 @@ class World:
         if name == "code":
             if "book/" in route:
                 return str(self.booking.code)
-            if route.startswith("api/v1/leads/"):
+            if route.startswith(("api/v1/leads/", "staff/leads/", "staff/review/")):
                 return str(self.lead.code)
             if route.startswith("api/v1/ops/"):
                 return str(self.check.code)
