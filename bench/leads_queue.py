@@ -1,4 +1,5 @@
-"""How fast the staff queue answers with many leads, against a baseline in the same run.
+"""How fast the staff queue (API and page) answers with many leads, against a
+baseline in the same run.
 
 Run `python bench/leads_queue.py [--leads 100000]` with DATABASE_URL pointing at a
 PostgreSQL server (the test settings' default). It makes a throwaway database
@@ -57,6 +58,21 @@ def per_call_ms(operation: Callable[[], object]) -> float:
             operation()
         best = min(best, (time.perf_counter() - started) / CALLS)
     return best * 1000
+
+
+SAMPLES = 60
+
+
+def percentiles_ms(operation: Callable[[], object]) -> tuple[float, float]:
+    """(p50, p95) wall milliseconds of single calls, over SAMPLES calls."""
+    operation()
+    times = []
+    for _ in range(SAMPLES):
+        started = time.perf_counter()
+        operation()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return times[len(times) // 2], times[int(0.95 * (len(times) - 1))]
 
 
 def get(client: APIClient, url: str, params: Params | None = None) -> None:
@@ -129,6 +145,15 @@ def run(count: int) -> None:
             lambda: get(client, "/api/v1/leads", {"page_size": 200})
         ),
         f"queue, 200 after the first {depth:,}": per_call_ms(lambda: get(client, deep)),
+        "staff page: the queue (50, flags, counts)": per_call_ms(
+            lambda: get(client, "/staff/")
+        ),
+        "staff page: the queue, overdue only": per_call_ms(
+            lambda: get(client, "/staff/", {"overdue": "on"})
+        ),
+        "staff page: the lead page": per_call_ms(
+            lambda: get(client, f"/staff/leads/{lead.code}/")
+        ),
     }
     queues: dict[str, Params] = {
         "status=new,contacted": {"status": "new,contacted"},
@@ -155,6 +180,15 @@ def run(count: int) -> None:
     print(f"{'request (coordinator, half the leads)':44} {'ms':>8} {'x baseline':>11}")
     for name, ms in measured.items():
         print(f"{name:44} {ms:8.2f} {ms / baseline:10.1f}x")
+    page_p50, page_p95 = percentiles_ms(lambda: get(client, "/staff/"))
+    _base_p50, base_p95 = percentiles_ms(
+        lambda: get(client, f"/api/v1/leads/{lead.code}")
+    )
+    print(
+        f"staff queue page over {SAMPLES} requests: p50 {page_p50:.1f} ms, "
+        f"p95 {page_p95:.1f} ms (baseline p95 {base_p95:.1f} ms, "
+        f"{page_p95 / base_p95:.1f}x)"
+    )
 
     admin = client_for(staff(StaffMember.Role.CLINIC_ADMIN))
     started = time.perf_counter()
