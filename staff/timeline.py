@@ -85,9 +85,9 @@ def event_words(event: LeadEvent, *, zone: ZoneInfo) -> str:
         }
     if kind == LeadEvent.Kind.EMAIL_UNDELIVERABLE:
         return _("Email undeliverable: call instead")
-    if kind == LeadEvent.Kind.CREATED:
-        return _("Lead created (score %(score)s, priority %(priority)s)") % {
-            "score": data.get("score", ""),
+    if kind == LeadEvent.Kind.SUBMITTED and "score" in data:
+        return _("Questionnaire submitted (score %(score)s, priority %(priority)s)") % {
+            "score": data["score"],
             "priority": dict(Lead.Priority.choices).get(
                 data.get("priority", ""), data.get("priority", "")
             ),

@@ -111,8 +111,9 @@ def _charts(funnel: Funnel) -> dict[str, str]:
     return {
         "funnel": bar_chart(
             [
-                Bar(label, n, f"{funnel.rate(n, funnel.received)}%" if i else "")
+                Bar(label, n, f"{rate}%" if i and rate is not None else "")
                 for i, (label, n) in enumerate(steps)
+                for rate in [funnel.rate(n, funnel.received)]
             ],
             title=_("From questionnaire to treatment"),
         ),

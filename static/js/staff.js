@@ -83,6 +83,16 @@
   document.addEventListener("DOMContentLoaded", restore);
   document.addEventListener("htmx:afterSwap", restore);
 
+  // The queue refreshes itself only while someone can see it. (Here, not in an
+  // hx-trigger filter: htmx would have to eval that, which its config and the
+  // Content-Security-Policy forbid.)
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (document.visibilityState !== "visible" &&
+        event.detail.elt.hasAttribute("data-refresh-while-visible")) {
+      event.preventDefault();
+    }
+  });
+
   // The language menu changes the language at once.
   document.addEventListener("change", function (event) {
     if (event.target.matches("[data-submit-on-change]")) { event.target.form.submit(); }
