@@ -19,8 +19,7 @@ class AuthenticatorAdmin(ClinicAdminOnlyAdmin[TOTPDevice]):
     list_display = ["user", "name", "confirmed", "last_used_at"]
     list_select_related = ["user"]
     search_fields = ["user__username"]
-    fields = ["user", "name", "confirmed", "last_used_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("user", "name", "confirmed", "last_used_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

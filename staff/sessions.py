@@ -1,6 +1,8 @@
 """Signing staff out after a while without them: STAFF_IDLE_MINUTES since their
-last request. A page refreshing itself (the queue, every minute) says so with
-the X-Background header and does not count as the person being there."""
+last request to the staff pages or the admin (the API, signed in by token or
+session, is left alone: it reads no session it does not need). A page refreshing
+itself (the queue, every minute) says so with the X-Background header and does
+not count as the person being there."""
 
 import time
 from collections.abc import Callable
@@ -10,6 +12,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 
 SEEN = "staff_seen_at"
+WATCHED = ("/staff/", "/admin/")
 
 
 class IdleSignOutMiddleware:
@@ -17,7 +20,7 @@ class IdleSignOutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated:
+        if request.path.startswith(WATCHED) and request.user.is_authenticated:
             now = time.time()
             seen = request.session.get(SEEN, now)
             if now - seen > settings.STAFF_IDLE_MINUTES * 60:

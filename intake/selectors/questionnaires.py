@@ -99,19 +99,23 @@ def treatment_name(code: str) -> str:
     return option_name("treatments_wanted", code)
 
 
-def treatment_names() -> dict[str, str]:
+def treatment_names(*, short: bool = False) -> dict[str, str]:
     """Every treatment's name in the active language, by code: for a page that
-    names many (one query, however many). Empty before a questionnaire is
-    published (the page shows codes)."""
+    names many (one query, however many); `short`: without the explanation in
+    brackets the patient reads ("Vitamin K mesotherapy"). Empty before a
+    questionnaire is published (the page shows codes)."""
     try:
         version = questionnaire_version_get_published()
     except QuestionnaireUnavailable:
         return {}
     definition = questionnaire_definition_get(version)
-    return {
+    names = {
         option.code: localised(option.display)
         for option in definition.item("treatments_wanted").options
     }
+    if short:
+        return {code: name.split(" (")[0] for code, name in names.items()}
+    return names
 
 
 def option_name(link_id: str, code: str) -> str:

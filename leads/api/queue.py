@@ -137,8 +137,8 @@ class LeadFilterInputSerializer(QueryParamsSerializer):
     def validate_owner(self, value: str) -> str | int:
         if value in ("me", "none"):
             return value
-        # isdigit alone takes "²", which int() refuses.
-        if value.isascii() and value.isdigit():
+        # isdigit alone takes "²", which int() refuses; a thousand digits no id has.
+        if value.isascii() and value.isdigit() and len(value) <= 18:
             return int(value)
         raise serializers.ValidationError("Use a user id, “me” or “none”.")
 

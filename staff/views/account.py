@@ -22,7 +22,7 @@ from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinics.selectors import staff_role_get
+from clinics.selectors import staff_is_physician, staff_role_get
 from staff.access import code_still_owed
 
 DEVICE_NAME = "authenticator"
@@ -37,6 +37,8 @@ class StaffLoginView(LoginView):
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self) -> str:
+        if staff_is_physician(self.request.user):
+            return reverse("staff:review")
         return reverse("staff:queue")
 
 

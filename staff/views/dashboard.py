@@ -96,7 +96,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _charts(funnel: Funnel) -> dict[str, str]:
-    names = treatment_names()
+    names = treatment_names(short=True)
     steps = [
         (_("Received"), funnel.received),
         (_("Contacted"), funnel.contacted),

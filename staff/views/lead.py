@@ -58,7 +58,7 @@ def _render(
     now = timezone.now()
     events = list(lead_event_list(lead=lead)[:TIMELINE_LENGTH])
     (row,) = queue_rows([lead], now=now)
-    names = treatment_names()
+    names = treatment_names(short=True)
     context: dict[str, Any] = {
         "lead": lead,
         "row": row,
@@ -261,7 +261,7 @@ def lead_health(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         {
             "submissions": read,
             "outcome_words": OUTCOME_WORDS,
-            "treatment_names": treatment_names(),
+            "treatment_names": treatment_names(short=True),
         },
     )
 

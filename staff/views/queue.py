@@ -32,7 +32,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     """The queue page; asked by htmx (filters changed, the minute's refresh, the
     next page), only its rows."""
     user = cast(User, request.user)
-    names = treatment_names()
+    names = treatment_names(short=True)
     form = QueueFilterForm(
         request.GET or None,
         names=names,

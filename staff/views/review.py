@@ -33,7 +33,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "staff/review_list.html",
-        {"rows": rows, "treatment_names": treatment_names()},
+        {"rows": rows, "treatment_names": treatment_names(short=True)},
     )
 
 
@@ -61,6 +61,7 @@ def _render(
         t.treatment for t in lead.treatments.all() if t.outcome == Outcome.REVIEW
     ]
     explanations = newest.screening.explanations if newest else []
+    names = treatment_names(short=True)
     context = {
         "lead": lead,
         "zone": clinic_zone(lead.location.time_zone),
@@ -68,7 +69,7 @@ def _render(
         "waiting": [
             {
                 "code": code,
-                "name": treatment_name(code),
+                "name": names.get(code, code),
                 "explanation": next(
                     (e for e in explanations if e.treatment == code), None
                 ),
@@ -79,7 +80,7 @@ def _render(
             for code in waiting
         ],
         "decided": [
-            {"name": treatment_name(e.treatment), "explanation": e}
+            {"name": names.get(e.treatment, e.treatment), "explanation": e}
             for e in explanations
             if e.treatment not in waiting
         ],

@@ -261,7 +261,7 @@ def test_the_queue_and_the_lead_page_run_a_fixed_number_of_queries(
     assert lead is not None
     page_few = _queries(lambda: client.get(f"/staff/leads/{lead.code}/"))
 
-    leads_bulk_create(200, locations=[location], owners=[coordinator], seed=8)
+    leads_bulk_create(10_000, locations=[location], owners=[coordinator], seed=8)
     many = _queries(lambda: client.get("/staff/", {"status": "contacted"}))
     page_many = _queries(lambda: client.get(f"/staff/leads/{lead.code}/"))
 
