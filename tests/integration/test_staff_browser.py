@@ -255,13 +255,14 @@ def test_a_physician_clears_a_treatment_and_the_lead_leaves_their_queue(
         )
     )
     sign_in(page, base, "dr.demir")
-    expect(page).to_have_url(f"{base}/staff/")
-    page.get_by_role("navigation", name="Staff pages").get_by_role(
-        "link", name="Physician queue"
-    ).click()
 
-    # The queue: the people whose answers wait for a physician, and only them.
+    # A physician lands on their queue: the people whose answers wait for a
+    # physician, and only them.
     expect(page).to_have_url(f"{base}/staff/review/")
+    nav = page.get_by_role("navigation", name="Staff pages")
+    expect(nav.get_by_role("link", name="Physician queue")).to_have_attribute(
+        "aria-current", "page"
+    )
     expect(page.get_by_role("heading", level=1)).to_have_text("Waiting for a physician")
     rows = page.locator("tr.queue-row")
     expect(rows.filter(has_text="Ece Su")).to_have_count(1)
