@@ -24,6 +24,7 @@ KEYS = [
     "booking_made",
     "booking_rescheduled",
     "booking_cancelled",
+    "booking_link",
 ]
 HOUR, DAY = 60, 24 * 60
 VISIT_SEQUENCE = "Before a visit"
@@ -161,6 +162,15 @@ SEQUENCES: list[dict[str, Any]] = [
             {"position": 1, "template_key": "next_session", "delay_minutes": 3 * DAY},
             {"position": 2, "template_key": "next_session", "delay_minutes": 10 * DAY},
         ],
+    },
+    {
+        # A coordinator on the phone sends the link to choose a time.
+        "name": "Booking link (sent by staff)",
+        "trigger": "sent_by_staff",
+        "category": "transactional",
+        "stop_when_booked": False,
+        "stop_when_lost": False,
+        "steps": [{"position": 1, "template_key": "booking_link", "delay_minutes": 0}],
     },
     {
         # At 6 and about 12 months after a course's last session, until booked.

@@ -29,6 +29,7 @@ class Trigger(models.TextChoices):
         "session_attended",
         _("Session attended (steps count from its start)"),
     )
+    SENT_BY_STAFF = "sent_by_staff", _("Sent by staff from the lead page")
     MAINTENANCE_DUE = (
         "maintenance_due",
         _("A course's maintenance window opens (steps count from its first day)"),

@@ -19,11 +19,13 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from booking.hooks import BookingChanged
 from booking.ics import booking_invitation_ics
 from booking.models import Booking, MaintenanceDue
 from booking.selectors import booking_option_list
+from core.errors import BusinessError
 from core.models import DeliveryStatus
 from core.outbox import (
     MAIL_ERRORS,
@@ -174,6 +176,9 @@ CHANGE_TRIGGERS = {
 BOOKING_TRIGGERS = frozenset(
     {Trigger.BOOKING_MADE, Trigger.BOOKING_RESCHEDULED, Trigger.BOOKING_CANCELLED}
 )
+# Messages the person asked for: they go even to an address that unsubscribed
+# from follow-ups (never to one that bounces or complained).
+ASKED_FOR = BOOKING_TRIGGERS | {Trigger.SENT_BY_STAFF}
 # Sequences about one visit: "stops once booked" means another booking, not it.
 ABOUT_A_VISIT = BOOKING_TRIGGERS | {Trigger.VISIT_BOOKED}
 
@@ -534,7 +539,7 @@ def _conditions_unmet(
         return "no marketing consent"
     if stopped and (stopped.scope == Suppression.Scope.ALL or marketing):
         asked_for = (
-            sequence.trigger in BOOKING_TRIGGERS
+            sequence.trigger in ASKED_FOR
             and stopped.reason == Suppression.Reason.UNSUBSCRIBED
         )
         if not asked_for:
@@ -685,6 +690,55 @@ def _check_allowed(message: FollowUpMessage) -> None:
     )
     if unmet is not None:
         raise NoLongerWanted(unmet)
+
+
+class LinkNotSent(BusinessError):
+    code = "booking_link_not_sent"
+    status_code = 409
+
+
+# A second link within this time is refused: the first is on its way.
+LINK_AGAIN_AFTER = dt.timedelta(minutes=10)
+
+
+def booking_link_send(*, lead: Lead, now: dt.datetime | None = None) -> FollowUpMessage:
+    """Email the person their link to choose a time (a coordinator on the phone
+    with them), through the "sent by staff" sequence; LinkNotSent, saying why,
+    when they have no address, nothing can be booked online for them, the clinic
+    switched the email off, or one went in the last ten minutes."""
+    now = now or timezone.now()
+    step = (
+        Step.objects.filter(
+            sequence__trigger=Trigger.SENT_BY_STAFF, sequence__is_active=True
+        )
+        .select_related("sequence")
+        .first()
+    )
+    if step is None:
+        raise LinkNotSent(_("The clinic has switched this email off."))
+    if not lead.email:
+        raise LinkNotSent(_("This person has no email address."))
+    if not booking_option_list(lead=lead, now=now):
+        raise LinkNotSent(_("Nothing can be booked online for this person now."))
+    with transaction.atomic():
+        Lead.objects.select_for_update().filter(pk=lead.pk).first()  # one at a time
+        if FollowUpMessage.objects.filter(
+            lead=lead, step=step, created_at__gt=now - LINK_AGAIN_AFTER
+        ).exists():
+            raise LinkNotSent(_("A link went a few minutes ago: it is on its way."))
+        message = FollowUpMessage.objects.create(
+            lead=lead,
+            step=step,
+            event=LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.SUBMITTED)
+            .order_by("-created_at", "-id")
+            .first(),
+            occurrence=f"staff:{now.isoformat()}",
+            category=step.sequence.category,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        enqueue_on_commit(followup_message_send_task, message.pk)
+    return message
 
 
 def enrollment_stop(

@@ -19,6 +19,7 @@ urlpatterns: list[URLPattern] = [
     path("leads/<uuid:code>/health", lead.lead_health, name="lead-health"),
     path("leads/<uuid:code>/merge", lead.lead_merge_with, name="lead-merge"),
     path("leads/<uuid:code>/book/", booking.lead_book, name="lead-book"),
+    path("leads/<uuid:code>/link", lead.lead_link_send, name="lead-link"),
     path("leads/<uuid:code>/book/at", booking.lead_book_at, name="lead-book-at"),
     path(
         "leads/<uuid:code>/bookings/<uuid:booking>/attended",

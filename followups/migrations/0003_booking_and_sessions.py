@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='sequence',
             name='trigger',
-            field=models.CharField(choices=[('submission_received', 'Questionnaire received'), ('physician_cleared', 'A physician cleared a treatment'), ('physician_declined', 'A physician declined a treatment'), ('lead_lost', 'Lead lost'), ('booking_made', 'Booking made'), ('booking_rescheduled', 'Booking moved'), ('booking_cancelled', 'Booking cancelled'), ('visit_booked', 'Visit booked (steps count from its start)'), ('session_attended', 'Session attended (steps count from its start)'), ('maintenance_due', "A course's maintenance window opens (steps count from its first day)")], max_length=40, verbose_name='trigger'),
+            field=models.CharField(choices=[('submission_received', 'Questionnaire received'), ('physician_cleared', 'A physician cleared a treatment'), ('physician_declined', 'A physician declined a treatment'), ('lead_lost', 'Lead lost'), ('booking_made', 'Booking made'), ('booking_rescheduled', 'Booking moved'), ('booking_cancelled', 'Booking cancelled'), ('visit_booked', 'Visit booked (steps count from its start)'), ('session_attended', 'Session attended (steps count from its start)'), ('sent_by_staff', 'Sent by staff from the lead page'), ('maintenance_due', "A course's maintenance window opens (steps count from its first day)")], max_length=40, verbose_name='trigger'),
         ),
         migrations.RunPython(visits_split, migrations.RunPython.noop),
         migrations.AlterField(

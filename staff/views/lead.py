@@ -25,6 +25,7 @@ from core.outbox import outbox_retry_now
 from core.zones import clinic_zone
 from followups.models import FollowUpMessage
 from followups.selectors import lead_message_list
+from followups.services import booking_link_send
 from intake.selectors.questionnaires import treatment_names
 from intake.selectors.submissions import submission_contact_get
 from intake.services.health import submission_health_read_many
@@ -208,6 +209,23 @@ def lead_attended(
         messages.error(request, error.message)
     else:
         messages.success(request, _("Recorded as attended."))
+    return _after(request, lead)
+
+
+@require_POST
+@staff_required
+def lead_link_send(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    """Email the person their link to choose a time."""
+    lead = lead_or_404(request.user, code)
+    try:
+        booking_link_send(lead=lead)
+    except BusinessError as error:
+        messages.error(request, error.message)
+    else:
+        sent_to = {"email": lead.email}
+        messages.success(
+            request, _("The link to choose a time goes to %(email)s.") % sent_to
+        )
     return _after(request, lead)
 
 

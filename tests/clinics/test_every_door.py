@@ -262,6 +262,7 @@ OBJECT_ROUTES: dict[str, tuple[Kwargs, str, dict[str, Any] | None]] = {
     "staff:lead-health": (_lead, "get", None),
     "staff:lead-merge": (_lead, "post", {"duplicate": "B's other lead"}),
     "staff:lead-book": (_lead, "get", None),
+    "staff:lead-link": (_lead, "post", None),
     "staff:lead-book-at": (_lead, "post", {"starts_at": "2027-03-01"}),
     "staff:lead-attended": (_lead_booking, "post", None),
     "staff:lead-message-again": (_lead_message, "post", None),

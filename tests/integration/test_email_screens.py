@@ -31,6 +31,7 @@ BUTTON = {
     "reminder_unbooked": CHOOSE,
     "visit_preparation": MOVE,
     "visit_reminder": MOVE,
+    "booking_link": CHOOSE,
     "booking_made": MOVE,
     "booking_rescheduled": MOVE,
     "booking_cancelled": {"en": "Choose a new time", "tr": "Yeni bir saat seçin"},

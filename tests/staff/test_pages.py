@@ -7,12 +7,15 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
+from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from booking.models import Booking
 from clinics.models import Location, StaffMember
+from followups.models import FollowUpMessage
+from followups.services import followup_message_send
 from intake.models import HealthDataAccess, QuestionnaireVersion, Submission
 from leads.models import Lead
 from tests.support.booking import appointment_make, practitioner_make
@@ -338,3 +341,34 @@ def test_a_suggested_duplicate_is_merged_from_the_lead_page(
     assert merged.status_code == 200
     first.refresh_from_db()
     assert first.merged_into == second
+
+
+def test_the_booking_link_is_emailed_from_the_lead_page_once_in_ten_minutes(
+    published: QuestionnaireVersion, coordinator: User, location: Location
+) -> None:
+    appointment_make(practitioner_make(location, weekdays=tuple(range(7))))
+    lead = lead_of(submit(published, treatments_wanted=["mesotherapy"]))
+    nothing = lead_of(
+        submit(
+            published,
+            email="b@example.com",
+            phone="0532 999 88 77",
+            treatments_wanted=["mesotherapy"],
+            blood_thinners=["aspirin"],  # a physician looks first
+        )
+    )
+    client = _client(coordinator)
+
+    sent = client.post(f"/staff/leads/{lead.code}/link", headers=HTMX)
+    again = client.post(f"/staff/leads/{lead.code}/link", headers=HTMX)
+    refused = client.post(f"/staff/leads/{nothing.code}/link", headers=HTMX)
+
+    assert "The link to choose a time goes to" in sent.content.decode()
+    assert "A link went a few minutes ago" in again.content.decode()
+    assert "Nothing can be booked online" in refused.content.decode()
+    (message,) = FollowUpMessage.objects.filter(step__template_key="booking_link")
+    mail.outbox.clear()
+    followup_message_send(message_id=message.pk)
+    (email,) = mail.outbox
+    assert "/book/" in email.body
+    assert email.to == [lead.email]
