@@ -21,10 +21,11 @@ def watched(page: Page, live_server) -> tuple[Page, PageWatch, str]:
 
 
 def _sign_in_with_the_keyboard(page: Page, url: str) -> None:
-    """Open a staff page, meet the sign-in form, and submit it with Enter."""
+    """Open a staff page, meet the staff sign-in form (the admin's too), and submit
+    it with Enter."""
     user = StaffUserFactory.create()
     page.goto(url)
-    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("User name").fill(user.username)
     page.get_by_label("Password").fill("correct horse battery staple")
     page.keyboard.press("Enter")
 
