@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from booking.models import Booking
 from booking.selectors import lead_booking_list
 from booking.services import booking_attended_record
 from clinics.selectors import staff_may_read_health
@@ -96,7 +97,7 @@ def _render(
 
 def _act(
     request: HttpRequest,
-    code: uuid.UUID,
+    lead: Lead,
     form_name: str,
     form: forms.Form,
     action: Callable[[Lead, dict[str, Any]], object],
@@ -104,7 +105,6 @@ def _act(
 ) -> HttpResponse:
     """Run `action` with the valid form's data; a refusal (a business error) shows
     on the form, with what was typed."""
-    lead = lead_or_404(request.user, code)
     if form.is_valid():
         try:
             action(lead, form.cleaned_data)
@@ -116,10 +116,7 @@ def _act(
                 form.add_error(None, error.message)
         else:
             messages.success(request, done)
-            if not is_htmx(request):
-                return redirect(reverse("staff:lead", args=[lead.code]))
-            lead = lead_or_404(request.user, code)
-            return _render(request, lead)
+            return _after(request, lead)
     # 422: htmx swaps it in (staff/base.html's htmx-config) to show the errors.
     return _render(request, lead, status=422, **{form_name: form})
 
@@ -130,7 +127,7 @@ def lead_call(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     user = cast(User, request.user)
     return _act(
         request,
-        code,
+        lead_or_404(user, code),
         "call_form",
         CallForm(request.POST),
         lambda lead, data: lead_call_log(
@@ -146,7 +143,7 @@ def lead_note(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     user = cast(User, request.user)
     return _act(
         request,
-        code,
+        lead_or_404(user, code),
         "note_form",
         NoteForm(request.POST),
         lambda lead, data: lead_note_add(lead=lead, text=data["text"], actor=user),
@@ -161,7 +158,7 @@ def lead_status(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     lead = lead_or_404(user, code)
     return _act(
         request,
-        code,
+        lead,
         "status_form",
         StatusForm(request.POST, lead=lead),
         lambda lead, data: lead_transition(
@@ -182,7 +179,7 @@ def lead_assign_to(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     lead = lead_or_404(user, code)
     return _act(
         request,
-        code,
+        lead,
         "assign_form",
         AssignForm(
             request.POST, coordinators=lead_owner_choices(location=lead.location)
@@ -200,7 +197,7 @@ def lead_attended(
     """Record that a session took place."""
     user = cast(User, request.user)
     lead = lead_or_404(user, code)
-    found = next((b for b in lead_booking_list(lead=lead) if b.code == booking), None)
+    found = Booking.objects.filter(lead=lead, code=booking).first()
     if found is None:
         raise Http404
     try:
