@@ -12,7 +12,17 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from clinics.models import Location, StaffMember
 from clinics.selectors import location_scoped
@@ -66,6 +76,20 @@ LEAD_ORDERINGS: dict[str, LeadOrdering] = {
     "-score": LeadOrdering("score", descending=True),
 }
 LEAD_ORDERING_DEFAULT = "due"
+
+
+def lead_urgency(*, now: dt.datetime) -> Case:
+    """A lead's place in "most urgent first": 0 while its first contact is overdue,
+    then 1 to 3 by priority; within each, the deadline orders (staff.selectors)."""
+    return Case(
+        When(
+            first_contacted_at__isnull=True, first_contact_due_at__lt=now, then=Value(0)
+        ),
+        When(priority=Lead.Priority.HIGH, then=Value(1)),
+        When(priority=Lead.Priority.NORMAL, then=Value(2)),
+        default=Value(3),
+        output_field=IntegerField(),
+    )
 
 
 @dataclass(frozen=True)

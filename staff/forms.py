@@ -14,8 +14,9 @@ from intake.screening.results import Outcome
 from leads.api.queue import LeadSearch, lead_search_parse
 from leads.models import Lead
 from leads.pipeline import next_statuses
-from leads.selectors import LEAD_ORDERING_DEFAULT, LeadFilters
+from leads.selectors import LeadFilters
 from leads.services.timeline import CallOutcome
+from staff.selectors import URGENT
 
 OUTCOME_WORDS = {
     Outcome.ELIGIBLE.value: _("may book"),
@@ -30,7 +31,8 @@ CALL_OUTCOMES = [
     (CallOutcome.WRONG_NUMBER, _("Wrong number")),
 ]
 ORDERINGS = [
-    ("due", _("Most urgent first")),
+    (URGENT, _("Most urgent first")),
+    ("due", _("Deadline first")),
     ("-created", _("Newest first")),
     ("created", _("Oldest first")),
     ("-score", _("Highest score first")),
@@ -78,7 +80,7 @@ class QueueFilterForm(forms.Form):
         ),
     )
     ordering = forms.ChoiceField(
-        label=_("Order"), required=False, choices=ORDERINGS, initial="due"
+        label=_("Order"), required=False, choices=ORDERINGS, initial=URGENT
     )
 
     def __init__(
@@ -125,7 +127,7 @@ class QueueFilterForm(forms.Form):
         )
 
     def ordering_chosen(self) -> str:
-        return self.cleaned_data.get("ordering") or LEAD_ORDERING_DEFAULT
+        return self.cleaned_data.get("ordering") or URGENT
 
 
 # The queue's "Open" tab: leads that still need someone.

@@ -14,7 +14,7 @@ from django.db.models import Count
 
 from booking.calendar_selectors import leads_waiting_to_sync
 from intake.selectors.submissions import people_ages
-from leads.api.pagination import KeysetPage, keyset_page
+from leads.api.pagination import KeysetPage, keyset_page, keyset_page_by
 from leads.models import Lead, LeadTreatment
 from leads.selectors import (
     LEAD_ORDERINGS,
@@ -23,10 +23,13 @@ from leads.selectors import (
     lead_list_for_user,
     lead_queue_for_user,
     lead_submission_ids_many,
+    lead_urgency,
 )
 
 ADULT_AGE = 18
 QUEUE_PAGE_SIZE = 50
+# The workspace's own order: overdue first, then by priority, then by deadline.
+URGENT = "urgent"
 
 
 @dataclass(frozen=True)
@@ -72,15 +75,26 @@ def queue_page(
     """A page of the queue in `ordering` after `cursor` (keyset: each page one
     index range), its rows' flags, and the counts per status. Six queries for any
     page and any number of leads."""
-    order = LEAD_ORDERINGS[ordering]
-    page: KeysetPage[Lead] = keyset_page(
-        lead_queue_for_user(user=user, filters=filters, now=now),
-        name=ordering,
-        field=order.field,
-        descending=order.descending,
-        cursor=cursor,
-        page_size=page_size,
-    )
+    leads = lead_queue_for_user(user=user, filters=filters, now=now)
+    page: KeysetPage[Lead]
+    if ordering == URGENT:
+        page = keyset_page_by(
+            leads.annotate(urgency=lead_urgency(now=now)),
+            name=URGENT,
+            keys=("urgency", "first_contact_due_at"),
+            cursor=cursor,
+            page_size=page_size,
+        )
+    else:
+        order = LEAD_ORDERINGS[ordering]
+        page = keyset_page(
+            leads,
+            name=ordering,
+            field=order.field,
+            descending=order.descending,
+            cursor=cursor,
+            page_size=page_size,
+        )
     counts = status_counts(user=user, filters=filters, now=now)
     return QueuePage(
         rows=queue_rows(page.rows, now=now),

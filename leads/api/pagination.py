@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q, QuerySet
 from rest_framework.request import Request
@@ -57,7 +58,9 @@ def _encode(name: str, value: Any, pk: int) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str, *, name: str, is_moment: bool) -> tuple[Any, int]:
+def _decode(
+    cursor: str, *, name: str, is_moment: bool, many: bool = False
+) -> tuple[Any, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
@@ -68,19 +71,25 @@ def _decode(cursor: str, *, name: str, is_moment: bool) -> tuple[Any, int]:
     pk, value = data.get("id"), data.get("v")
     if type(pk) is not int:
         raise _refused()
+    if many:
+        return value, pk
     if is_moment:
-        if not isinstance(value, str):
-            raise _refused()
-        try:
-            moment = dt.datetime.fromisoformat(value)
-        except ValueError as error:
-            raise _refused() from error
-        if moment.tzinfo is None:
-            raise _refused()
-        return moment, pk
+        return _moment(value), pk
     if type(value) is not int:
         raise _refused()
     return value, pk
+
+
+def _moment(value: Any) -> dt.datetime:
+    if not isinstance(value, str):
+        raise _refused()
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as error:
+        raise _refused() from error
+    if moment.tzinfo is None:
+        raise _refused()
+    return moment
 
 
 def keyset_page(
@@ -119,3 +128,59 @@ def keyset_page(
     return KeysetPage(
         rows=rows, next_cursor=_encode(name, getattr(last, field), last.pk)
     )
+
+
+def keyset_page_by(
+    queryset: QuerySet[M],
+    *,
+    name: str,
+    keys: tuple[str, ...],
+    cursor: str | None,
+    page_size: int,
+) -> KeysetPage[M]:
+    """As keyset_page, ascending over several `keys` (fields or integer
+    annotations of `queryset`) and then the id: for an order no single column
+    holds, such as the queue's urgency (staff.selectors)."""
+    ordered = queryset.order_by(*keys, "id")
+    if cursor:
+        values, pk = _decode_many(cursor, name=name, queryset=queryset, keys=keys)
+        after = Q(id__gt=pk)
+        for key, value in reversed(list(zip(keys, values, strict=True))):
+            after = Q(**{f"{key}__gt": value}) | (Q(**{key: value}) & after)
+        ordered = ordered.filter(Q(**{f"{keys[0]}__gte": values[0]}), after)
+    rows = list(ordered[: page_size + 1])
+    if len(rows) <= page_size:
+        return KeysetPage(rows=rows, next_cursor=None)
+    rows = rows[:page_size]
+    last = rows[-1]
+    return KeysetPage(
+        rows=rows,
+        next_cursor=_encode(
+            name, [_plain(getattr(last, key)) for key in keys], last.pk
+        ),
+    )
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.datetime) else value
+
+
+def _decode_many(
+    cursor: str, *, name: str, queryset: QuerySet[M], keys: tuple[str, ...]
+) -> tuple[list[Any], int]:
+    raw_values, pk = _decode(cursor, name=name, is_moment=False, many=True)
+    if not isinstance(raw_values, list) or len(raw_values) != len(keys):
+        raise _refused()
+    values: list[Any] = []
+    for key, value in zip(keys, raw_values, strict=True):
+        try:
+            field = queryset.model._meta.get_field(key)
+        except FieldDoesNotExist:
+            field = None  # an integer annotation
+        if isinstance(field, models.DateTimeField):
+            values.append(_moment(value))
+        elif type(value) is int:
+            values.append(value)
+        else:
+            raise _refused()
+    return values, pk

@@ -2,6 +2,7 @@
 page and its actions without a reload (htmx), the physician's queue; another
 location's lead does not exist; names are shown as text, never as markup."""
 
+import datetime as dt
 import re
 from collections.abc import Callable
 
@@ -11,6 +12,7 @@ from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from booking.models import Booking
 from clinics.models import Location, StaffMember
@@ -18,6 +20,8 @@ from followups.models import FollowUpMessage
 from followups.services import followup_message_send
 from intake.models import HealthDataAccess, QuestionnaireVersion, Submission
 from leads.models import Lead
+from leads.selectors import LeadFilters
+from staff.selectors import URGENT, queue_page
 from tests.support.booking import appointment_make, practitioner_make
 from tests.support.factories import LeadFactory, LocationFactory
 from tests.support.staff_api import leads_bulk_create, staff
@@ -65,6 +69,48 @@ def test_the_queue_shows_the_most_urgent_lead_first_with_its_flags(
     assert "Minor (16)" in page
     assert "late" in page  # the overdue one says by how much
     assert "Waiting for review" in page  # a minor's treatments wait for a physician
+
+
+def test_most_urgent_first_is_overdue_then_priority_then_deadline_page_by_page(
+    coordinator: User, location: Location
+) -> None:
+    now = timezone.now()
+    hours = dt.timedelta(hours=1)
+
+    def lead(name: str, priority: str, due: dt.timedelta, **fields: object) -> None:
+        LeadFactory(
+            location=location,
+            full_name=name,
+            priority=priority,
+            first_contact_due_at=now + due,
+            **fields,
+        )
+
+    lead("Low soon", "low", 0.2 * hours)
+    lead("Normal in an hour", "normal", hours)
+    lead("High in three hours", "high", 3 * hours)
+    lead("Normal overdue", "normal", -hours)
+    lead("High contacted late", "high", -2 * hours, first_contacted_at=now)
+    pages, cursor = [], None
+    while True:
+        page = queue_page(
+            user=coordinator,
+            filters=LeadFilters(),
+            ordering=URGENT,
+            cursor=cursor,
+            now=now,
+            page_size=2,
+        )
+        pages.append([row.lead.full_name for row in page.rows])
+        if not (cursor := page.next_cursor):
+            break
+
+    assert pages == [
+        ["Normal overdue", "High contacted late"],
+        ["High in three hours", "Normal in an hour"],
+        ["Low soon"],
+    ]
+    assert "Most urgent first" in _client(coordinator).get("/staff/").content.decode()
 
 
 def test_filters_narrow_the_queue_and_a_bad_search_is_answered(
