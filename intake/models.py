@@ -200,6 +200,29 @@ class Submission(models.Model):
         return f"Submission {self.code}"
 
 
+class TriggerTally(models.Model):
+    """How many questionnaires of a location and day named each redness trigger:
+    the funnel's "by trigger" without reading anyone's answers. It holds no person,
+    so erasing one leaves it as it is."""
+
+    location = models.ForeignKey(
+        "clinics.Location", on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField()
+    trigger = models.CharField(max_length=40)
+    submissions = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "day", "trigger"], name="trigger_tally_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.trigger}: {self.submissions}"
+
+
 class SubmissionPhoto(models.Model):
     """A photo of the area: re-encoded without metadata, encrypted, staff-only."""
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from intake.screening.results import Outcome
 
 HIGH_FROM = 70
@@ -33,10 +35,10 @@ _DURATION = {
     "under_6_months": 3,
 }
 _TIMING = {
-    "as_soon_as_possible": (25, "Wants to start as soon as possible"),
-    "within_a_month": (18, "Wants to start within a month"),
-    "within_3_months": (8, "Wants to start within 3 months"),
-    "just_exploring": (0, "Is just finding out for now"),
+    "as_soon_as_possible": (25, gettext_noop("Wants to start as soon as possible")),
+    "within_a_month": (18, gettext_noop("Wants to start within a month")),
+    "within_3_months": (8, gettext_noop("Wants to start within 3 months")),
+    "just_exploring": (0, gettext_noop("Is just finding out for now")),
 }
 _TRIGGER_POINTS = 2
 _TRIGGER_CAP = 10
@@ -97,6 +99,7 @@ def lead_score(
             "completeness",
             round(_COMPLETENESS_MAX * max(0.0, min(1.0, completeness))),
             _COMPLETENESS_MAX,
+            # English as stored; staff.templatetags.staff.score_detail translates it.
             f"Answered {round(100 * completeness)}% of the questions shown",
         ),
     ]
@@ -134,5 +137,5 @@ def _health_part(factor: str, table: Mapping[str, int], answer: object) -> Score
 
 
 def _timing_part(answer: object) -> ScorePart:
-    points, detail = _TIMING.get(str(answer), (0, "Not answered"))
+    points, detail = _TIMING.get(str(answer), (0, gettext_noop("Not answered")))
     return ScorePart("timing", points, max(p for p, _ in _TIMING.values()), detail)

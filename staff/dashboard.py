@@ -11,7 +11,8 @@ from django.db.models import Count, Exists, Min, OuterRef
 
 from booking.models import Booking
 from clinics.models import Location
-from intake.selectors.submissions import submission_sources_by_week
+from clinics.selectors import location_scoped
+from intake.selectors.submissions import submission_sources_by_week, trigger_counts
 from leads.models import Lead, LeadEvent, LeadTreatment
 from leads.selectors import lead_list_for_user
 
@@ -36,6 +37,7 @@ class Funnel:
     to_contact: Speed
     to_booking: Speed
     outcomes: dict[str, Counter[str]]  # treatment -> outcome -> leads
+    triggers: Counter[str]  # trigger -> questionnaires naming it
     lost_reasons: Counter[str]
 
     def rate(self, part: int, whole: int) -> int | None:
@@ -57,6 +59,11 @@ def funnel_read(
     )
     if location is not None:
         leads = leads.filter(location=location)
+    location_ids = (
+        Location.objects.filter(pk=location.pk)
+        if location is not None
+        else location_scoped(Location.objects.all(), user=user, location_field="pk")
+    ).values("pk")
     bookings = Booking.objects.filter(lead_id=OuterRef("pk"))
     rows = list(
         leads.annotate(
@@ -94,6 +101,9 @@ def funnel_read(
             [(row["created_at"], row["first_booked_at"]) for row in rows]
         ),
         outcomes=outcomes,
+        triggers=trigger_counts(
+            since=since.date(), until=until.date(), location_ids=location_ids
+        ),
         lost_reasons=Counter(
             row["lost_reason"] for row in rows if row["status"] == Lead.Status.LOST
         ),

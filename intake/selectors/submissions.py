@@ -2,19 +2,20 @@
 scoped to the user's locations for every staff door."""
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from clinics.selectors import location_scoped
 from intake.encryption import health_data_decrypt
-from intake.models import IntakeDraft, Submission
+from intake.models import IntakeDraft, Submission, TriggerTally
 from intake.validators import AnswerInvalid, phone_normalise
 
 K = TypeVar("K")
@@ -196,3 +197,20 @@ def submission_sources_by_week(
         shown = weeks.setdefault(day, {})
         shown[source or NO_SOURCE] = shown.get(source or NO_SOURCE, 0) + n
     return sorted(weeks.items())
+
+
+def trigger_counts(
+    *, since: dt.date, until: dt.date, location_ids: QuerySet[Any, Any]
+) -> Counter[str]:
+    """How many questionnaires from `since` to before `until` at the locations
+    named each redness trigger (intake.models.TriggerTally): one query."""
+    return Counter(
+        dict(
+            TriggerTally.objects.filter(
+                location_id__in=location_ids, day__gte=since, day__lt=until
+            )
+            .values("trigger")
+            .annotate(n=Sum("submissions"))
+            .values_list("trigger", "n")
+        )
+    )

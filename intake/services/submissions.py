@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +19,7 @@ from intake.models import (
     ScreeningResult,
     Submission,
     SubmissionPhoto,
+    TriggerTally,
 )
 from intake.photos import PreparedPhoto
 from intake.questionnaires.definition import CONTACT_LINK_IDS, answers_prune
@@ -175,19 +176,23 @@ def submission_create(
             screening = screening_result_record(
                 submission=submission, answers=health, today=today, first=True
             )
-            submission_recorded.announce(
-                submission_recorded_digest(
-                    submission_id=submission.pk,
-                    submission_code=submission.code,
-                    location=location,
-                    contact=values,
-                    health=health,
-                    definition=definition,
-                    outcomes=screening.outcomes if screening else None,
-                    physician_decides=screening.physician_decides if screening else [],
-                    bookable_from=screening.bookable_from if screening else {},
-                )
+            digest = submission_recorded_digest(
+                submission_id=submission.pk,
+                submission_code=submission.code,
+                location=location,
+                contact=values,
+                health=health,
+                definition=definition,
+                outcomes=screening.outcomes if screening else None,
+                physician_decides=screening.physician_decides if screening else [],
+                bookable_from=screening.bookable_from if screening else {},
             )
+            _triggers_tally(
+                location_id=location.pk,
+                day=now.astimezone(dt.UTC).date(),
+                triggers=digest.active_triggers,
+            )
+            submission_recorded.announce(digest)
     except IntegrityError:
         # The key was used before (a retry, or a race this request lost): that one
         # is the submission.
@@ -196,6 +201,24 @@ def submission_create(
             raise
         return _replayed(existing, request_digest)
     return SubmissionOutcome(submission, created=True, screening=screening)
+
+
+def _triggers_tally(*, location_id: int, day: dt.date, triggers: Sequence[str]) -> None:
+    """Count one more questionnaire for each of `triggers` that day: one upsert,
+    safe against another submission counting the same row at once."""
+    if not triggers:
+        return
+    quote = connection.ops.quote_name
+    table = quote(TriggerTally._meta.db_table)
+    key = ", ".join(quote(column) for column in ("location_id", "day", "trigger"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({key}, {quote('submissions')}) VALUES "  # noqa: S608 - names quoted, values bound
+            + ", ".join(["(%s, %s, %s, 1)"] * len(triggers))
+            + f" ON CONFLICT ({key}) DO UPDATE SET {quote('submissions')}"
+            f" = {table}.{quote('submissions')} + 1",
+            [value for trigger in triggers for value in (location_id, day, trigger)],
+        )
 
 
 def _replayed(existing: Submission, request_digest: str) -> SubmissionOutcome:

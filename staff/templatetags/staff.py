@@ -2,6 +2,7 @@
 span of time in words."""
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -56,6 +57,19 @@ SCORE_FACTORS = {
     "triggers": gettext_lazy("Triggers"),
     "completeness": gettext_lazy("Questions answered"),
 }
+
+
+_ANSWERED = re.compile(r"Answered (\d+)% of the questions shown")
+
+
+@register.filter
+def score_detail(part: Mapping[str, Any]) -> str:
+    """A score part's detail in the reader's language: stored in English, its
+    words are msgids (leads.scoring marks them)."""
+    detail = str(part.get("detail") or "")
+    if answered := _ANSWERED.fullmatch(detail):
+        return _("Answered %(share)s%% of the questions shown") % {"share": answered[1]}
+    return _(detail) if detail else ""
 
 
 @register.filter

@@ -95,6 +95,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
+# The redness triggers intake.screening.profiles names.
+TRIGGER_WORDS = {
+    "weight_loss": gettext_lazy("Rapid weight loss"),
+    "hormones": gettext_lazy("Hormonal changes"),
+    "sun": gettext_lazy("Sun exposure"),
+    "lifestyle": gettext_lazy("Lifestyle"),
+    "genetics": gettext_lazy("Family history"),
+}
+
+
 def _charts(funnel: Funnel) -> dict[str, str]:
     names = treatment_names(short=True)
     steps = [
@@ -140,6 +150,13 @@ def _charts(funnel: Funnel) -> dict[str, str]:
             ],
             title=_("Screening outcomes by treatment"),
         ),
+        "triggers": bar_chart(
+            [
+                Bar(str(TRIGGER_WORDS.get(trigger, trigger)), n)
+                for trigger, n in funnel.triggers.most_common()
+            ],
+            title=_("Questionnaires by trigger"),
+        ),
         "lost": bar_chart(
             [
                 Bar(str(reasons.get(reason, reason or "—")), n)
@@ -182,6 +199,8 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
     for treatment, counted in sorted(funnel.outcomes.items()):
         for outcome, n in sorted(counted.items()):
             out.writerow(["screening_outcome", f"{treatment} {outcome}", n])
+    for trigger, n in funnel.triggers.most_common():
+        out.writerow(["questionnaires_by_trigger", trigger, n])
     for reason, n in funnel.lost_reasons.most_common():
         out.writerow(["lost_reason", reason, n])
     return response

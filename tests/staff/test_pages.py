@@ -322,8 +322,9 @@ def test_the_clinic_admins_funnel_counts_each_step_and_downloads_as_csv(
     published: QuestionnaireVersion, coordinator: User, location: Location
 ) -> None:
     admin = staff(StaffMember.Role.CLINIC_ADMIN, locations=[location])
-    reached = lead_of(submit(published))
-    lead_of(submit(published, email="b@example.com", phone="0532 999 88 77"))
+    sunny = {"sun_hours_per_day": "over_3", "sunscreen": "rarely"}
+    reached = lead_of(submit(published, **sunny))
+    lead_of(submit(published, email="b@example.com", phone="0532 999 88 77", **sunny))
     Submission.objects.update(source={"utm_source": '=HYPERLINK("x")<b>ad</b>'})
     _client(coordinator).post(
         f"/staff/leads/{reached.code}/call", {"outcome": "reached"}
@@ -340,6 +341,10 @@ def test_the_clinic_admins_funnel_counts_each_step_and_downloads_as_csv(
     assert "received,,2" in csv_text
     assert "contacted,,1" in csv_text
     assert "'=HYPERLINK" in csv_text  # never a formula in a spreadsheet
+    # Counted per questionnaire, nobody named.
+    assert "Questionnaires by trigger" in page
+    assert "questionnaires_by_trigger,sun,2" in csv_text
+    assert page.count("Sun exposure") == 1
     assert _client(coordinator).get("/staff/dashboard/").status_code == 403
 
 
