@@ -12,9 +12,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils.translation import gettext_noop
-
 from intake.screening.results import Outcome
+
+
+def gettext_noop(text: str) -> str:
+    """Marks `text` for makemessages; this module stays free of Django."""
+    return text
+
 
 HIGH_FROM = 70
 # The answer option for someone who does not know which treatment they want.
