@@ -72,9 +72,9 @@ def queue_page(
     now: dt.datetime,
     page_size: int = QUEUE_PAGE_SIZE,
 ) -> QueuePage:
-    """A page of the queue in `ordering` after `cursor` (keyset: each page one
-    index range), its rows' flags, and the counts per status. Six queries for any
-    page and any number of leads."""
+    """A page of the queue in `ordering` after `cursor` (keyset: one index range
+    per page, or for URGENT one sort of the filtered leads), its rows' flags, and
+    the counts per status. Six queries for any page and any number of leads."""
     leads = lead_queue_for_user(user=user, filters=filters, now=now)
     page: KeysetPage[Lead]
     if ordering == URGENT:

@@ -51,16 +51,19 @@ def _refused() -> CursorInvalid:
     )
 
 
-def _encode(name: str, value: Any, pk: int) -> str:
-    if isinstance(value, dt.datetime):
-        value = value.isoformat()
-    raw = json.dumps({"o": name, "v": value, "id": pk}, separators=(",", ":"))
+def _encode(name: str, values: list[Any], pk: int) -> str:
+    plain = [v.isoformat() if isinstance(v, dt.datetime) else v for v in values]
+    # One key is stored bare: cursors handed out before several keys stay valid.
+    raw = json.dumps(
+        {"o": name, "v": plain if len(plain) > 1 else plain[0], "id": pk},
+        separators=(",", ":"),
+    )
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode(
-    cursor: str, *, name: str, is_moment: bool, many: bool = False
-) -> tuple[Any, int]:
+def _decode(cursor: str, *, name: str, fields: list[Any]) -> tuple[list[Any], int]:
+    """The cursor's values, one per key (`fields`: the model field of each, None
+    for an integer annotation), and its id; anything else is refused."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
@@ -69,18 +72,19 @@ def _decode(
     if not isinstance(data, dict) or data.get("o") != name:
         raise _refused()
     pk, value = data.get("id"), data.get("v")
-    if type(pk) is not int:
+    values = value if len(fields) > 1 else [value]
+    if type(pk) is not int or not isinstance(values, list):
         raise _refused()
-    if many:
-        return value, pk
-    if is_moment:
-        return _moment(value), pk
-    if type(value) is not int:
+    if len(values) != len(fields):
         raise _refused()
-    return value, pk
+    return [_typed(v, field) for v, field in zip(values, fields, strict=True)], pk
 
 
-def _moment(value: Any) -> dt.datetime:
+def _typed(value: Any, field: Any) -> Any:
+    if not isinstance(field, models.DateTimeField):
+        if type(value) is not int:
+            raise _refused()
+        return value
     if not isinstance(value, str):
         raise _refused()
     try:
@@ -90,6 +94,27 @@ def _moment(value: Any) -> dt.datetime:
     if moment.tzinfo is None:
         raise _refused()
     return moment
+
+
+def _field(queryset: QuerySet[M], key: str) -> Any:
+    try:
+        return queryset.model._meta.get_field(key)
+    except FieldDoesNotExist:
+        return None  # an annotation
+
+
+def _page(
+    ordered: QuerySet[M], *, name: str, keys: tuple[str, ...], page_size: int
+) -> KeysetPage[M]:
+    rows = list(ordered[: page_size + 1])
+    if len(rows) <= page_size:
+        return KeysetPage(rows=rows, next_cursor=None)
+    rows = rows[:page_size]
+    last = rows[-1]
+    return KeysetPage(
+        rows=rows,
+        next_cursor=_encode(name, [getattr(last, key) for key in keys], last.pk),
+    )
 
 
 def keyset_page(
@@ -109,10 +134,7 @@ def keyset_page(
         *((f"-{field}", "-id") if descending else (field, "id"))
     )
     if cursor:
-        is_moment = isinstance(
-            queryset.model._meta.get_field(field), models.DateTimeField
-        )
-        value, pk = _decode(cursor, name=name, is_moment=is_moment)
+        [value], pk = _decode(cursor, name=name, fields=[_field(queryset, field)])
         ordered = ordered.filter(
             # The redundant bound makes the index condition start at the cursor
             # instead of filtering every row before it.
@@ -120,14 +142,7 @@ def keyset_page(
             Q(**{f"{field}__{direction}": value})
             | Q(**{field: value, f"id__{direction}": pk}),
         )
-    rows = list(ordered[: page_size + 1])
-    if len(rows) <= page_size:
-        return KeysetPage(rows=rows, next_cursor=None)
-    rows = rows[:page_size]
-    last = rows[-1]
-    return KeysetPage(
-        rows=rows, next_cursor=_encode(name, getattr(last, field), last.pk)
-    )
+    return _page(ordered, name=name, keys=(field,), page_size=page_size)
 
 
 def keyset_page_by(
@@ -140,47 +155,15 @@ def keyset_page_by(
 ) -> KeysetPage[M]:
     """As keyset_page, ascending over several `keys` (fields or integer
     annotations of `queryset`) and then the id: for an order no single column
-    holds, such as the queue's urgency (staff.selectors)."""
+    holds, such as the queue's urgency (staff.selectors). Each page sorts the
+    filtered rows rather than reading one index range."""
     ordered = queryset.order_by(*keys, "id")
     if cursor:
-        values, pk = _decode_many(cursor, name=name, queryset=queryset, keys=keys)
+        values, pk = _decode(
+            cursor, name=name, fields=[_field(queryset, key) for key in keys]
+        )
         after = Q(id__gt=pk)
         for key, value in reversed(list(zip(keys, values, strict=True))):
             after = Q(**{f"{key}__gt": value}) | (Q(**{key: value}) & after)
-        ordered = ordered.filter(Q(**{f"{keys[0]}__gte": values[0]}), after)
-    rows = list(ordered[: page_size + 1])
-    if len(rows) <= page_size:
-        return KeysetPage(rows=rows, next_cursor=None)
-    rows = rows[:page_size]
-    last = rows[-1]
-    return KeysetPage(
-        rows=rows,
-        next_cursor=_encode(
-            name, [_plain(getattr(last, key)) for key in keys], last.pk
-        ),
-    )
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.datetime) else value
-
-
-def _decode_many(
-    cursor: str, *, name: str, queryset: QuerySet[M], keys: tuple[str, ...]
-) -> tuple[list[Any], int]:
-    raw_values, pk = _decode(cursor, name=name, is_moment=False, many=True)
-    if not isinstance(raw_values, list) or len(raw_values) != len(keys):
-        raise _refused()
-    values: list[Any] = []
-    for key, value in zip(keys, raw_values, strict=True):
-        try:
-            field = queryset.model._meta.get_field(key)
-        except FieldDoesNotExist:
-            field = None  # an integer annotation
-        if isinstance(field, models.DateTimeField):
-            values.append(_moment(value))
-        elif type(value) is int:
-            values.append(value)
-        else:
-            raise _refused()
-    return values, pk
+        ordered = ordered.filter(after)
+    return _page(ordered, name=name, keys=keys, page_size=page_size)

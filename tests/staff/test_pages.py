@@ -111,6 +111,10 @@ def test_most_urgent_first_is_overdue_then_priority_then_deadline_page_by_page(
         ["Low soon"],
     ]
     assert "Most urgent first" in _client(coordinator).get("/staff/").content.decode()
+    # A made-up or another order's cursor starts the queue again, never a 500.
+    for hostile in ("bm90IGEgY3Vyc29y", "eyJvIjoidXJnZW50IiwidiI6WyJ4Il0sImlkIjoxfQ"):
+        answer = _client(coordinator).get("/staff/", {"cursor": hostile})
+        assert answer.status_code == 302
 
 
 def test_filters_narrow_the_queue_and_a_bad_search_is_answered(
