@@ -361,4 +361,17 @@ def test_a_clinic_admin_signs_in_with_a_password_then_an_authenticator_code(
     page.get_by_role("button", name="Continue").click()
     expect(page).to_have_url(f"{base}/staff/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Leads")
+
+    # The funnel of the day's questionnaires, in both languages.
+    page.goto(f"{base}/staff/dashboard/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Funnel")
+    funnel = page.get_by_role("img", name="From questionnaire to treatment")
+    expect(funnel).to_contain_text("Received")
+    expect(
+        page.get_by_role("heading", name="Questionnaires by trigger")
+    ).to_be_visible()
+    shoot(page, "staff-dashboard-en")
+    switch_language(page, "tr")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Huni")
+    shoot(page, "staff-dashboard-tr")
     watch.assert_clean()
