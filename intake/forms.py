@@ -41,7 +41,10 @@ class StartForm(forms.Form):
 
 
 class ResumeEmailForm(forms.Form):
-    email = forms.EmailField(
+    """Where to send the resume link; a part of each step's form, named apart from
+    the questionnaire's own email question."""
+
+    resume_email = forms.EmailField(
         label=gettext_lazy("Your email address"),
         error_messages={
             "required": gettext_lazy("Please enter your email address."),

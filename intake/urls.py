@@ -6,7 +6,6 @@ app_name = "intake"
 urlpatterns = [
     path("", views.intake_start, name="start"),
     path("step/<int:number>/", views.intake_step, name="step"),
-    path("save/", views.intake_save, name="save"),
     path("resume/<str:token>/", views.intake_resume, name="resume"),
     path("done/<uuid:code>/", views.intake_done, name="done"),
 ]

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from core.addresses import client_address
 from core.errors import BusinessError
@@ -141,7 +141,9 @@ def intake_step(request: HttpRequest, number: int) -> HttpResponse:
             "questions": _questions(form, step, answers),
             "is_last": number == len(steps),
             "photo_count": draft.photos.count(),
-            "resume_form": ResumeEmailForm(),
+            "resume_form": ResumeEmailForm(
+                initial={"resume_email": answers.get("email", "")}
+            ),
         },
         status=status,
     )
@@ -150,13 +152,21 @@ def intake_step(request: HttpRequest, number: int) -> HttpResponse:
 def _step_post(
     request: HttpRequest, form: StepForm, draft: IntakeDraft, number: int, last: int
 ) -> HttpResponse | None:
-    """Save the step and move on; None means: show the step again with its errors."""
-    if request.POST.get("action") == "back":
+    """Save the step and move on; None means: show the step again with its errors.
+
+    "Back" and "Save and finish later" keep what can be kept of this page first, so
+    nothing ticked here is lost, answered in full or not.
+    """
+    action = request.POST.get("action")
+    if action in {"back", "save"}:
         form.is_valid()
         if HONEYPOT not in form.errors:
             intake_draft_answers_save(
                 draft=draft, answers=form.partial_answers(), step_reached=number
             )
+        if action == "save":
+            _resume_link_send(request, draft)
+            return redirect("intake:step", number=number)
         return redirect("intake:step", number=max(number - 1, 1))
     if not (form.is_valid() and _keep_photos(form, draft)):
         return None
@@ -180,6 +190,26 @@ def _step_post(
     request.session[SUBMITTED_SESSION_KEY] = submitted
     request.session.pop(DRAFT_SESSION_KEY, None)
     return redirect("intake:done", code=code)
+
+
+def _resume_link_send(request: HttpRequest, draft: IntakeDraft) -> None:
+    """Email a link that resumes this draft on any device; the outcome as a message."""
+    form = ResumeEmailForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for e in form.errors["resume_email"]))
+        return
+    try:
+        intake_draft_resume_link_send(
+            draft=draft, email=form.cleaned_data["resume_email"]
+        )
+    except BusinessError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("We have emailed you a link to continue. It works for %(days)d days.")
+            % {"days": settings.INTAKE_DRAFT_DAYS},
+        )
 
 
 def _already_sent(request: HttpRequest) -> HttpResponse:
@@ -207,30 +237,6 @@ def _keep_photos(form: StepForm, draft: IntakeDraft) -> bool:
         return False
     intake_draft_photos_replace(draft=draft, photos=prepared)
     return True
-
-
-@never_cache
-@require_POST
-def intake_save(request: HttpRequest) -> HttpResponse:
-    """Email a link that resumes this draft on any device."""
-    draft = _session_draft(request)
-    if draft is None:
-        return redirect("intake:start")
-    form = ResumeEmailForm(request.POST)
-    if form.is_valid():
-        try:
-            intake_draft_resume_link_send(draft=draft, email=form.cleaned_data["email"])
-        except BusinessError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(
-                request,
-                _("We have emailed you a link to continue. It works for %(days)d days.")
-                % {"days": settings.INTAKE_DRAFT_DAYS},
-            )
-    else:
-        messages.error(request, " ".join(str(e) for e in form.errors["email"]))
-    return redirect("intake:step", number=draft.step_reached)
 
 
 @never_cache

@@ -24,7 +24,13 @@ from intake.services.submissions import (
 )
 from intake.tasks import resume_email_send_task
 from tests.support.answers import complete_answers
-from tests.support.form_steps import STEPS, fill_until_last, start, step_data
+from tests.support.form_steps import (
+    STEPS,
+    fill_until_last,
+    save_data,
+    start,
+    step_data,
+)
 
 
 @pytest.mark.django_db
@@ -38,7 +44,7 @@ def test_an_emailed_link_resumes_the_questionnaire_on_another_device(
     client.post("/en/consultation/step/1/", step_data(1, answers))
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:  # type: ignore[operator]
-        client.post("/en/consultation/save/", {"email": "ayse@example.com"})
+        client.post("/en/consultation/step/2/", save_data("ayse@example.com"))
     resume_email = ResumeEmail.objects.get()
     resume_email_send_task.run(resume_email.pk)
     resume_email_send_task.run(resume_email.pk)  # a redelivery sends nothing more
@@ -110,8 +116,8 @@ def test_asking_for_the_link_again_at_once_sends_nothing_more(
     start(client)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        client.post("/en/consultation/save/", {"email": "ayse@example.com"})
-        response = client.post("/en/consultation/save/", {"email": "x@example.com"})
+        client.post("/en/consultation/step/1/", save_data("ayse@example.com"))
+        response = client.post("/en/consultation/step/1/", save_data("x@example.com"))
 
     assert len(callbacks) == 1
     page = client.get(response["Location"]).content.decode()
@@ -131,7 +137,7 @@ def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
 
 
 def _asked_for_the_link(client: Client, email: str) -> None:
-    response = client.post("/en/consultation/save/", {"email": email})
+    response = client.post("/en/consultation/step/1/", save_data(email))
     assert response.status_code == 302
 
 
@@ -203,3 +209,38 @@ def test_asking_again_after_the_interval_sends_the_link_to_the_newest_address_on
     replaced = ResumeEmail.objects.get(to="ayse@exmaple.com")
     assert replaced.status == DeliveryStatus.SKIPPED
     assert "newer request" in replaced.last_error
+
+
+@pytest.mark.django_db
+def test_save_and_finish_later_keeps_what_was_ticked_on_the_page_in_hand(
+    client: Client, published: QuestionnaireVersion
+) -> None:
+    answers = complete_answers()
+    start(client)
+    client.post("/en/consultation/step/1/", step_data(1, answers))
+    # Half of step 2 answered, with one answer the form would refuse.
+    half = {"weight_loss": "yes", "weight_loss_kg": "not a number"}
+
+    response = client.post(
+        "/en/consultation/step/2/", save_data("ayse@example.com", half, number=2)
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/en/consultation/step/2/"
+    page = client.get(response["Location"]).content.decode()
+    assert re.search(r'name="weight_loss" value="yes"[^>]*checked', page)
+    assert "We have emailed you a link to continue" in page
+    assert ResumeEmail.objects.get().to == "ayse@example.com"
+
+
+@pytest.mark.django_db
+def test_each_step_page_has_one_element_per_id(
+    client: Client, published: QuestionnaireVersion
+) -> None:
+    answers = complete_answers()
+    start(client)
+    for number in range(1, len(STEPS) + 1):
+        page = client.get(f"/en/consultation/step/{number}/").content.decode()
+        ids = re.findall(r'\sid="([^"]+)"', page)
+        assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+        client.post(f"/en/consultation/step/{number}/", step_data(number, answers))

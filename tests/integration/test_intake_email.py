@@ -11,6 +11,7 @@ from django.test import Client
 from core.models import DeliveryStatus
 from intake.models import ResumeEmail
 from tests.support.factories import LocationFactory
+from tests.support.form_steps import save_data
 from tests.support.smtp import SmtpServer
 from tests.support.waiting import wait_for_status
 from tests.support.worker import WorkerProcess
@@ -30,7 +31,7 @@ def test_a_resume_link_is_emailed_by_the_worker_and_opens_the_draft_elsewhere(
     client.post("/en/consultation/", {"consent_health": "on"})
 
     # When they ask for a link to finish later
-    client.post("/en/consultation/save/", {"email": "ayse@example.com"})
+    client.post("/en/consultation/step/1/", save_data("ayse@example.com"))
 
     # Then the worker sends it through the SMTP server, with no answer in it
     message = smtp_server.wait_for()

@@ -21,7 +21,7 @@ from leads.models import AssignmentRule, StaffNotification
 from tests.support import services
 from tests.support.answers import complete_answers
 from tests.support.factories import StaffMemberFactory
-from tests.support.form_steps import STEPS, step_data
+from tests.support.form_steps import STEPS, save_data, step_data
 from tests.support.redis_process import (
     RedisProcess,
     Stop,
@@ -123,7 +123,7 @@ def _save_for_later(web_server: WebServer, answers: dict[str, Any], email: str) 
     browser.get("/en/consultation/")
     browser.post("/en/consultation/", {"consent_health": "on"})
     browser.post("/en/consultation/step/1/", step_data(1, answers))
-    saved = browser.post("/en/consultation/save/", {"email": email})
+    saved = browser.post("/en/consultation/step/2/", save_data(email))
     assert saved.status_code == 302, saved.text[:2000]
 
 

@@ -29,6 +29,12 @@ SWEEP_TIMEOUT_SECONDS = 3
 Processes = dict[str, subprocess.Popen[bytes]]
 
 
+def child_environment(base_url: str) -> dict[str, str]:
+    """The children's environment: links in emails follow the port, unless the
+    developer set SITE_URL."""
+    return {"SITE_URL": base_url, **os.environ}
+
+
 class Command(BaseCommand):
     help = "Migrate, load the demo clinic, and run web + worker + beat until Ctrl-C."
 
@@ -61,11 +67,15 @@ class Command(BaseCommand):
         processes: Processes = {}
         exit_code = 0
         try:
+            child_env = child_environment(base_url)
             for name, command in self._commands(options["host"], options["port"]):
                 # Each child gets its own session: Ctrl-C reaches only this
                 # supervisor, which then stops the children instead of racing them.
                 processes[name] = subprocess.Popen(  # noqa: S603 - argv built here
-                    command, cwd=settings.BASE_DIR, start_new_session=True
+                    command,
+                    cwd=settings.BASE_DIR,
+                    env=child_env,
+                    start_new_session=True,
                 )
             if self._wait_ready(base_url, processes, lambda: stopping):
                 self._print_urls(base_url)
