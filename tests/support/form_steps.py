@@ -28,7 +28,9 @@ def step_data(number: int, answers: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def save_data(email: str, answers: dict[str, Any] | None = None, number: int = 1) -> dict[str, Any]:
+def save_data(
+    email: str, answers: dict[str, Any] | None = None, number: int = 1
+) -> dict[str, Any]:
     """What a browser posts for "Save and finish later" on step `number`."""
     page = step_data(number, answers) if answers else {}
     return {**page, "action": "save", "resume_email": email}
