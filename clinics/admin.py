@@ -1,6 +1,7 @@
 """The clinic's own screens, and the location scope every screen of location data
 uses."""
 
+import io
 import re
 from typing import Any, TypeVar
 
@@ -10,8 +11,10 @@ from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from PIL import Image, UnidentifiedImageError
 
 from clinics.models import (
+    ClinicBranding,
     Location,
     Practitioner,
     StaffMember,
@@ -106,7 +109,8 @@ class LocationForm(forms.ModelForm[Location]):
     class Meta:
         model = Location
         fields = [
-            "name", "slug", "address", "phone", "time_zone", "is_active",
+            "name", "name_tr", "slug", "address", "phone", "country", "time_zone",
+            "is_active",
         ]  # fmt: skip
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -203,3 +207,93 @@ class StaffMemberAdmin(admin.ModelAdmin[StaffMember]):
     list_filter = ["role", "is_on_duty", "locations"]
     filter_horizontal = ["locations"]
     list_select_related = ["user"]
+
+
+LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+LOGO_MAX_BYTES = 2 * 1024 * 1024
+LOGO_MAX_SIDE = 800
+
+
+class ClinicBrandingForm(forms.ModelForm[ClinicBranding]):
+    """The logo as an upload, re-encoded (no SVG: it can carry script)."""
+
+    logo_upload = forms.FileField(
+        label=_("Logo"),
+        required=False,
+        help_text=_("PNG, JPEG or WebP, up to 2 MB; shown at most 40 pixels high."),
+    )
+    logo_remove = forms.BooleanField(label=_("Remove the logo"), required=False)
+
+    class Meta:
+        model = ClinicBranding
+        fields = [
+            "name", "colour_accent", "colour_ink", "address", "phone", "email",
+            "website", "controller", "privacy_contact", "retention_months",
+            "privacy_notice_en", "privacy_notice_tr", "privacy_notice_version",
+        ]  # fmt: skip
+
+    def clean_logo_upload(self) -> tuple[bytes, str] | None:
+        upload = self.cleaned_data.get("logo_upload")
+        if not upload:
+            return None
+        wrong = forms.ValidationError(_("Please upload a PNG, JPEG or WebP image."))
+        if upload.size > LOGO_MAX_BYTES:
+            raise forms.ValidationError(_("The logo must be 2 MB or smaller."))
+        try:
+            with Image.open(upload) as image:
+                kind = image.format or ""
+                if kind not in LOGO_FORMATS:
+                    raise wrong
+                image.load()
+                image.thumbnail((LOGO_MAX_SIDE, LOGO_MAX_SIDE))
+                out = io.BytesIO()
+                image.save(out, format=kind)
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+            raise wrong from None
+        return out.getvalue(), LOGO_FORMATS[kind]
+
+    def save(self, commit: bool = True) -> ClinicBranding:
+        branding = super().save(commit=False)
+        logo = self.cleaned_data.get("logo_upload")
+        if logo is not None:
+            branding.logo, branding.logo_content_type = logo
+        elif self.cleaned_data.get("logo_remove"):
+            branding.logo, branding.logo_content_type = b"", ""
+        if commit:
+            branding.save()
+        return branding
+
+
+@admin.register(ClinicBranding)
+class ClinicBrandingAdmin(admin.ModelAdmin[ClinicBranding]):
+    """One row: the clinic as patients see it on pages and in emails."""
+
+    form = ClinicBrandingForm
+    fieldsets = [
+        (None, {"fields": ["name", "logo_upload", "logo_remove"]}),
+        (_("Colours"), {"fields": ["colour_accent", "colour_ink"]}),
+        (_("Contact"), {"fields": ["address", "phone", "email", "website"]}),
+        (
+            _("Privacy notice"),
+            {
+                "fields": [
+                    "controller",
+                    "privacy_contact",
+                    "retention_months",
+                    "privacy_notice_en",
+                    "privacy_notice_tr",
+                    "privacy_notice_version",
+                ]
+            },
+        ),
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and not (
+            ClinicBranding.objects.exists()
+        )
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: ClinicBranding | None = None
+    ) -> bool:
+        return False

@@ -6,8 +6,10 @@ leads_practitioner, leads_staffmember), so moving them here copied no rows.
 
 import uuid
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -34,14 +36,36 @@ def default_opening_hours() -> dict[str, list[list[str]]]:
     }
 
 
+def phone_region_check(value: str) -> None:
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(_("Use a two-letter country code such as TR or GB."))
+
+
 class Location(models.Model):
     """A clinic site: where patients are seen and whose coordinators see its leads."""
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
+    # Patients read the name in their language; English is `name`.
+    name_tr = models.CharField(
+        _("name in Turkish"),
+        max_length=200,
+        blank=True,
+        help_text=_("Shown on Turkish pages and emails; empty: the name above."),
+    )
     address = models.TextField(blank=True)
     phone = models.CharField(max_length=32, blank=True)
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        default="TR",
+        validators=[phone_region_check],
+        help_text=_(
+            "Two-letter code (TR, GB…): phone numbers typed without a country code "
+            "are read as this country's."
+        ),
+    )
     time_zone = models.CharField(max_length=64, default=clinic_time_zone)
     opening_hours = models.JSONField(
         default=default_opening_hours,
@@ -58,6 +82,10 @@ class Location(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def name_in(self, language: str) -> str:
+        """The name patients read in `language` (a language code such as "tr")."""
+        return self.name_tr if language[:2] == "tr" and self.name_tr else self.name
 
     def clean(self) -> None:
         try:
@@ -127,3 +155,71 @@ class StaffMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()})"
+
+
+colour_check = RegexValidator(
+    r"^#[0-9a-fA-F]{6}$", _("Use a colour such as #a23b52 (# and six hex digits).")
+)
+
+
+class ClinicBranding(models.Model):
+    """How the clinic presents itself to patients: one row, edited in the admin.
+
+    Pages and emails read it through clinics.selectors.clinic_branding_get, which
+    falls back to settings.CLINIC_NAME while the row is missing or a field is empty.
+    """
+
+    name = models.CharField(_("clinic name"), max_length=200, blank=True)
+    logo = models.BinaryField(_("logo"), blank=True, default=b"")
+    logo_content_type = models.CharField(max_length=40, blank=True, editable=False)
+    colour_accent = models.CharField(
+        _("accent colour"),
+        max_length=7,
+        default="#a23b52",
+        validators=[colour_check],
+        help_text=_("Buttons and links. It must be dark enough for white text."),
+    )
+    colour_ink = models.CharField(
+        _("text colour"), max_length=7, default="#1f2430", validators=[colour_check]
+    )
+    address = models.TextField(_("address"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    email = models.EmailField(_("email address for patients"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    controller = models.TextField(
+        _("data controller"),
+        blank=True,
+        help_text=_("The legal name and address of who is responsible for the data."),
+    )
+    privacy_contact = models.CharField(
+        _("contact for privacy requests"),
+        max_length=200,
+        blank=True,
+        help_text=_("An email address or phone number for access, erasure, consent."),
+    )
+    retention_months = models.PositiveSmallIntegerField(
+        _("months data is kept after the last contact"), default=24
+    )
+    privacy_notice_en = models.TextField(
+        _("privacy notice (English)"),
+        blank=True,
+        help_text=_("Shown before consent, after the standard notice."),
+    )
+    privacy_notice_tr = models.TextField(_("privacy notice (Turkish)"), blank=True)
+    privacy_notice_version = models.CharField(
+        _("privacy notice version"),
+        max_length=20,
+        blank=True,
+        help_text=_(
+            "Change it (e.g. to today's date) whenever the notice changes: each "
+            "consent records the version it was given under."
+        ),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("clinic branding")
+        verbose_name_plural = _("clinic branding")
+
+    def __str__(self) -> str:
+        return self.name or str(settings.CLINIC_NAME)

@@ -1,4 +1,5 @@
-"""Who a staff login is in the clinic, and the location scope every door applies.
+"""Who a staff login is in the clinic, the location scope every door applies, and
+the clinic's branding as patients see it.
 
 Every staff read of location data (leads, submissions, outbox rows, audit rows, the
 admin's lists, change pages, history and files) goes through `location_scoped`: an
@@ -7,13 +8,20 @@ door answers 404 or leaves it out of a list, never 403.
 
 """
 
+import hashlib
+import logging
+from dataclasses import dataclass
 from typing import TypeVar
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
+from django.db import DatabaseError
 from django.db.models import Model, QuerySet, Subquery
+from django.utils.translation import get_language
 
-from clinics.models import StaffMember
+from clinics.models import ClinicBranding, StaffMember
 
+logger = logging.getLogger(__name__)
 Role = StaffMember.Role
 M = TypeVar("M", bound=Model)
 
@@ -75,3 +83,76 @@ def location_scoped(
         staffmember_id=member.pk
     ).values("location_id")
     return queryset.filter(**{f"{location_field}__in": Subquery(own_locations)})
+
+
+@dataclass(frozen=True)
+class Branding:
+    """The clinic as pages and emails present it; settings fill what is unset."""
+
+    name: str
+    logo_version: str  # empty: no logo; else changes whenever the logo does
+    colour_accent: str
+    colour_ink: str
+    address: str
+    phone: str
+    email: str
+    website: str
+    controller: str
+    privacy_contact: str
+    retention_months: int
+    privacy_notices: dict[str, str]
+    privacy_notice_version: str
+
+    @property
+    def colours_version(self) -> str:
+        """Changes with the colours: the stylesheet's address, cached for a day."""
+        colours = f"{self.colour_accent}{self.colour_ink}".encode()
+        return hashlib.sha256(colours).hexdigest()[:12]
+
+    @property
+    def privacy_notice(self) -> str:
+        """The clinic's own privacy text in the page's language (may be empty)."""
+        return self.privacy_notices.get((get_language() or "en")[:2], "")
+
+
+def clinic_branding_get() -> Branding:
+    """The clinic's branding: one query, the logo's bytes left in the database.
+
+    With the database away the defaults stand in, so an error page still renders.
+    """
+    try:
+        row = ClinicBranding.objects.defer("logo").order_by("pk").first()
+    except DatabaseError:
+        logger.warning("branding unreadable; the defaults are shown")
+        row = None
+    row = row or ClinicBranding()
+    logo_version = (
+        hashlib.sha256(f"{row.pk}:{row.updated_at}".encode()).hexdigest()[:12]
+        if row.logo_content_type
+        else ""
+    )
+    return Branding(
+        name=row.name or str(settings.CLINIC_NAME),
+        logo_version=logo_version,
+        colour_accent=row.colour_accent,
+        colour_ink=row.colour_ink,
+        address=row.address,
+        phone=row.phone,
+        email=row.email,
+        website=row.website,
+        controller=row.controller or row.name or str(settings.CLINIC_NAME),
+        privacy_contact=row.privacy_contact or row.email or row.phone,
+        retention_months=row.retention_months,
+        privacy_notices={"en": row.privacy_notice_en, "tr": row.privacy_notice_tr},
+        privacy_notice_version=row.privacy_notice_version,
+    )
+
+
+def clinic_logo_get() -> tuple[bytes, str] | None:
+    """The logo's bytes and content type, or None when the clinic has none."""
+    row = (
+        ClinicBranding.objects.order_by("pk").only("logo", "logo_content_type").first()
+    )
+    if row is None or not row.logo_content_type:
+        return None
+    return bytes(row.logo), row.logo_content_type

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from booking.urls import urlpatterns as booking_api_urls
+from clinics import views as clinic_views
 from core import api as core_api
 from core import views as core_views
 from intake.api.urls import urlpatterns as intake_api_urls
@@ -40,6 +41,8 @@ api_v1 = [
 
 urlpatterns = [
     path("favicon.ico", core_views.favicon),
+    path("branding/<str:version>.css", clinic_views.branding_css, name="branding-css"),
+    path("branding/logo/<str:version>", clinic_views.logo, name="branding-logo"),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file: no inline script, so the

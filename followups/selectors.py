@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from booking.links import booking_link_make, booking_link_url
 from booking.offers import booking_offer_answer
+from clinics.selectors import clinic_branding_get
 from core.zones import clinic_zone
 from followups.models import FollowUpMessage, Suppression
 from followups.rendering import Safe
@@ -88,8 +89,8 @@ def followup_values(
         "treatment": treatment,
         "name": lead.full_name,
         "first_name": lead.full_name.split()[0] if lead.full_name.split() else "",
-        "clinic_name": settings.CLINIC_NAME,
-        "location_name": location.name if location else "",
+        "clinic_name": clinic_branding_get().name,
+        "location_name": location.name_in(language) if location else "",
         "clinic_phone": location.phone if location else "",
         "next_steps": "\n".join(f"- {line}" for line in lines),
         "booking_link": offer.url if offer else "",

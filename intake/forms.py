@@ -88,6 +88,7 @@ class StepForm(forms.Form):
         earlier_answers: Mapping[str, Any],
         locations: Sequence[tuple[str, str]],
         today: dt.date,
+        phone_regions: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs["initial"] = {
@@ -99,6 +100,7 @@ class StepForm(forms.Form):
         self.step = step
         self.earlier_answers = dict(earlier_answers)
         self.location_codes = [code for code, _name in locations]
+        self.phone_regions = dict(phone_regions or {})
         self.today = today
         self.answers: dict[str, Any] = {}
         # Why sending the finished questionnaire was refused, shown above the form.
@@ -140,6 +142,7 @@ class StepForm(forms.Form):
             items=items,
             earlier_answers=earlier,
             location_codes=self.location_codes,
+            phone_regions=self.phone_regions,
             today=self.today,
         )
         for link_id, messages in result.errors.items():

@@ -52,9 +52,13 @@ def answers_clean(
     items: Iterable[Item] | None = None,
     earlier_answers: Mapping[str, Any] | None = None,
     location_codes: Collection[str] = (),
+    phone_regions: Mapping[str, str] | None = None,
     today: dt.date,
 ) -> CleanedAnswers:
     """Validate `raw` answers for `items` (default: every question).
+
+    A phone number typed without a country code is read as one of the chosen
+    location's country (`phone_regions`: location code -> region, e.g. "GB").
 
     Hidden questions (enableWhen false given all answers) are dropped, never stored;
     required questions that are shown and unanswered get a message.
@@ -65,13 +69,19 @@ def answers_clean(
         if item.type not in {"group", "display"}
     ]
     result = CleanedAnswers()
+    location = raw.get("location") or (earlier_answers or {}).get("location")
+    phone_region = (phone_regions or {}).get(str(location), PHONE_DEFAULT_REGION)
     for item in questions:
         value = raw.get(item.link_id)
         if _is_blank(value):
             continue
         try:
             result.values[item.link_id] = answer_clean(
-                item, value, location_codes=location_codes, today=today
+                item,
+                value,
+                location_codes=location_codes,
+                phone_region=phone_region,
+                today=today,
             )
         except AnswerInvalid as error:
             result.add_error(item.link_id, str(error))
@@ -97,6 +107,7 @@ def answer_clean(
     value: Any,
     *,
     location_codes: Collection[str] = (),
+    phone_region: str = PHONE_DEFAULT_REGION,
     today: dt.date,
 ) -> Any:
     """One answer in the stored format, or AnswerInvalid with a message."""
@@ -117,6 +128,8 @@ def answer_clean(
         return list(dict.fromkeys(codes))
     if item.type == "choice":
         return _choice(item, value, location_codes)
+    if item.link_id == "phone":
+        return phone_normalise(_text(item, value, today), region=phone_region)
     cleaner = _CLEANERS.get(item.type)
     if cleaner is None:
         raise AnswerInvalid(_("This question cannot be answered here."))
@@ -187,8 +200,6 @@ def _text(item: Item, value: Any, today: dt.date) -> str:
         )
     if item.link_id == "email":
         return _email(text)
-    if item.link_id == "phone":
-        return phone_normalise(text)
     return text
 
 
@@ -203,23 +214,51 @@ def _email(text: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
-def phone_normalise(text: str) -> str:
-    """A phone number in E.164 (+905321234567), or AnswerInvalid."""
+def phone_normalise(text: str, *, region: str = PHONE_DEFAULT_REGION) -> str:
+    """A phone number in E.164 (+905321234567), or AnswerInvalid.
+
+    Any valid number with its country code; without one, a number of `region`.
+    """
     cleaned = re.sub(r"[^\d+]", "", text)
     if cleaned.startswith("00"):
         cleaned = "+" + cleaned[2:]
     try:
-        number = phonenumbers.parse(cleaned, PHONE_DEFAULT_REGION)
+        number = phonenumbers.parse(cleaned, region)
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
         raise AnswerInvalid(
             _(
-                "Please enter a phone number we can call, with the country code "
-                "if it is not Turkish, e.g. +44 7700 900123."
+                "Please enter a phone number we can call, such as %(local)s, or "
+                "with its country code if it is from another country, such as "
+                "%(abroad)s."
             )
+            % {"local": phone_example(region), "abroad": phone_example_abroad(region)}
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_example(region: str) -> str:
+    """A valid mobile number of `region` as people there write it."""
+    example = phonenumbers.example_number_for_type(
+        region, phonenumbers.PhoneNumberType.MOBILE
+    )
+    if example is None:
+        return ""
+    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def phone_example_abroad(region: str) -> str:
+    """A valid mobile number of another country, written with its country code."""
+    other = "GB" if region != "GB" else "TR"
+    example = phonenumbers.example_number_for_type(
+        other, phonenumbers.PhoneNumberType.MOBILE
+    )
+    if example is None:  # both regions ship example numbers
+        return ""
+    return phonenumbers.format_number(
+        example, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
 
 
 def _choice(item: Item, value: Any, location_codes: Collection[str]) -> str:

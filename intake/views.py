@@ -4,6 +4,7 @@ The draft lives server-side; the browser holds only its session cookie, or the
 signed link from the resume email. No health answer ever goes into a URL.
 """
 
+import datetime as dt
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 from core.addresses import client_address
 from core.errors import BusinessError
 from intake.forms import (
+    ASKED_AT_START,
     HONEYPOT,
     ResumeEmailForm,
     StartForm,
@@ -29,7 +31,12 @@ from intake.forms import (
 )
 from intake.models import IntakeDraft
 from intake.photos import PhotoInvalid, photo_prepare
-from intake.questionnaires.definition import Definition, Item, item_is_enabled
+from intake.questionnaires.definition import (
+    Definition,
+    Item,
+    item_is_enabled,
+    length_ahead,
+)
 from intake.selectors.next_steps import booking_offer_get, next_step_list
 from intake.selectors.questionnaires import (
     QuestionnaireUnavailable,
@@ -55,6 +62,7 @@ from intake.services.submissions import (
 )
 from intake.validators import localised
 
+ADULT_AGE = 18
 DRAFT_SESSION_KEY = "intake_draft"
 SUBMITTED_SESSION_KEY = "intake_submitted"
 SOURCE_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
@@ -87,6 +95,10 @@ def intake_start(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "steps": _step_titles(definition),
+            "shortest": length_ahead(definition, {}, skip=ASKED_AT_START),
+            "longest": length_ahead(
+                definition, {}, every_question=True, skip=ASKED_AT_START
+            ),
             "title": localised(definition.title),
             "description": localised(definition.description),
             "privacy_notice": localised(definition.privacy_notice),
@@ -110,14 +122,16 @@ def intake_step(request: HttpRequest, number: int) -> HttpResponse:
         return redirect("intake:step", number=min(draft.step_reached, len(steps)))
     step = steps[number - 1]
     answers = intake_draft_answers(draft)
-    locations = [(location.slug, location.name) for location in location_list_active()]
+    language = get_language() or "en"
+    active = list(location_list_active())
     form = StepForm(
         request.POST if request.method == "POST" else None,
         request.FILES if request.method == "POST" else None,
         definition=definition,
         step=step,
         earlier_answers=answers,
-        locations=locations,
+        locations=[(location.slug, location.name_in(language)) for location in active],
+        phone_regions={location.slug: location.country for location in active},
         today=timezone.localdate(),
     )
     status = 200
@@ -138,6 +152,9 @@ def intake_step(request: HttpRequest, number: int) -> HttpResponse:
             "number": number,
             "steps": _step_titles(definition),
             "step_title": localised(step.text),
+            "ahead": length_ahead(
+                definition, answers, from_step=number, skip=ASKED_AT_START
+            ),
             "questions": _questions(form, step, answers),
             "is_last": number == len(steps),
             "photo_count": draft.photos.count(),
@@ -174,6 +191,9 @@ def _step_post(
         draft=draft, answers=form.answers, step_reached=number + 1
     )
     if number < last:
+        if _is_minor(form.answers.get("birth_date")):
+            # Told at once, before any health question: the guardian path.
+            return redirect("intake:guardian")
         return redirect("intake:step", number=number + 1)
     try:
         outcome = submission_submit_draft(
@@ -210,6 +230,35 @@ def _resume_link_send(request: HttpRequest, draft: IntakeDraft) -> None:
             _("We have emailed you a link to continue. It works for %(days)d days.")
             % {"days": settings.INTAKE_DRAFT_DAYS},
         )
+
+
+def _is_minor(birth_date: str | None) -> bool:
+    return birth_date is not None and birth_date > adult_born_by().isoformat()
+
+
+def adult_born_by() -> dt.date:
+    """The latest date of birth of someone 18 today (29 February: 1 March)."""
+    today = timezone.localdate()
+    try:
+        return today.replace(year=today.year - ADULT_AGE)
+    except ValueError:
+        return today.replace(year=today.year - ADULT_AGE, month=3, day=1)
+
+
+@never_cache
+@require_http_methods(["GET"])
+def intake_guardian(request: HttpRequest) -> HttpResponse:
+    """For someone under 18, before the health questions: what happens next."""
+    draft = _session_draft(request)
+    if draft is None:
+        return _already_sent(request)
+    definition = questionnaire_definition_get(draft.questionnaire_version)
+    next_step = min(draft.step_reached, len(definition.steps))
+    return render(
+        request,
+        "intake/guardian.html",
+        {"next_step": next_step, "location": location_list_active().first()},
+    )
 
 
 def _already_sent(request: HttpRequest) -> HttpResponse:
@@ -344,6 +393,10 @@ def _questions(
                 "exclusive": " ".join(o.code for o in item.options if o.exclusive),
                 "is_group": item.type in {"choice", "boolean"}
                 and not item.link_id.startswith("consent_"),
+                # The page's script tells someone under 18 at once, as they type.
+                "minor_after": adult_born_by().isoformat()
+                if item.link_id == "birth_date"
+                else "",
             }
         )
     return shown

@@ -6,6 +6,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from clinics.models import Location
+from clinics.selectors import clinic_branding_get
 from core.errors import BusinessError
 from intake.models import QuestionnaireVersion, VersionStatus
 from intake.questionnaires.definition import Definition, definition_load
@@ -136,3 +137,12 @@ def treatment_options() -> list[tuple[str, str]]:
         for option in definition.item("treatments_wanted").options
         if option.code != "not_sure"
     ]
+
+
+def privacy_notice_version(definition: Definition) -> str:
+    """The version a consent is given under: the questionnaire's notice, and the
+    clinic's own text when it has one ("2026-11-01+clinic-2026-12-01")."""
+    clinic_version = clinic_branding_get().privacy_notice_version
+    if not clinic_version:
+        return definition.privacy_notice_version
+    return f"{definition.privacy_notice_version}+clinic-{clinic_version}"

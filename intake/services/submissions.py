@@ -25,6 +25,7 @@ from intake.photos import PreparedPhoto
 from intake.questionnaires.definition import CONTACT_LINK_IDS, answers_prune
 from intake.selectors.questionnaires import (
     location_list_active,
+    privacy_notice_version,
     questionnaire_definition_get,
     questionnaire_version_get_published,
 )
@@ -81,7 +82,7 @@ def intake_draft_start(
         language=language,
         answers_ciphertext=health_data_encrypt({}),
         consent_health_at=timezone.now(),
-        privacy_notice_version=definition.privacy_notice_version,
+        privacy_notice_version=privacy_notice_version(definition),
         source=dict(source),
     )
 
@@ -133,6 +134,7 @@ def submission_create(
         definition,
         answers,
         location_codes=list(locations),
+        phone_regions={code: location.country for code, location in locations.items()},
         today=today,
     )
     if cleaned.errors:
@@ -162,7 +164,13 @@ def submission_create(
                 contact_times=values["contact_times"],
                 health_answers_ciphertext=health_data_encrypt(health),
                 consent_health_at=consent_health_at or now,
-                privacy_notice_version=definition.privacy_notice_version,
+                # The notice the consent was given under: on the start page (the
+                # draft's, the clinic's own text included), else the questionnaire's.
+                privacy_notice_version=(
+                    draft.privacy_notice_version
+                    if draft is not None
+                    else definition.privacy_notice_version
+                ),
                 consent_marketing=bool(values.get("consent_marketing")),
                 consent_marketing_at=now if values.get("consent_marketing") else None,
                 source=dict(source),

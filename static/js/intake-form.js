@@ -48,7 +48,15 @@
 
   var dependants = Array.prototype.slice.call(form.querySelectorAll("[data-enable-when]"));
 
+  // Someone under 18 learns about the guardian rule as they type their birth date.
+  var minorNotice = form.querySelector("[data-minor-after]");
+
   function refresh() {
+    if (minorNotice) {
+      var born = answerOf("birth_date");
+      // ISO dates compare as strings.
+      minorNotice.hidden = !(born && born > minorNotice.getAttribute("data-minor-after"));
+    }
     dependants.forEach(function (element) {
       var rule = JSON.parse(element.getAttribute("data-enable-when"));
       var results = rule.conditions.map(function (c) {

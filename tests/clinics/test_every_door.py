@@ -280,6 +280,8 @@ OBJECT_ROUTES: dict[str, tuple[Kwargs, str, dict[str, Any] | None]] = {
 
 # Routes with an id that is not a location's object, and why.
 NOT_LOCATION_DATA = {
+    "branding-css": "the clinic's colours, public",
+    "branding-logo": "the clinic's logo, public",
     "v1:questionnaire-detail": "the published questionnaire, public",
     "v1:worker-check-detail": "an operations round trip, no patient data",
     "intake:step": "a step number of the visitor's own draft (session)",

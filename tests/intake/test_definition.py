@@ -271,11 +271,12 @@ def _texts(definition: Definition) -> Iterator[tuple[str, Text, bool]]:
     yield from walk(definition.steps)
 
 
-def test_shipped_definition_has_the_five_steps_in_order(shipped: Definition) -> None:
+def test_shipped_definition_has_the_six_steps_in_order(shipped: Definition) -> None:
     assert [step.link_id for step in shipped.steps] == [
         "concern",
         "triggers",
         "health",
+        "health_medicines",
         "skin",
         "about",
     ]
@@ -283,6 +284,7 @@ def test_shipped_definition_has_the_five_steps_in_order(shipped: Definition) -> 
         "Your concern",
         "What may trigger it",
         "Your health",
+        "Medicines and recent health",
         "Your skin",
         "About you",
     ]
@@ -350,7 +352,9 @@ def test_about_step_items_read_as_the_brief_asks(shipped: Definition) -> None:
     assert "only clinic staff" in photos.help.en
     birth_date = shipped.item("birth_date")
     assert birth_date.help is not None
-    assert "adults" in birth_date.help.en
+    assert "under 18" in birth_date.help.en
+    # Asked first, before any health question.
+    assert shipped.steps[0].items[0] is birth_date
     consent = shipped.item("consent_health").text.en
     assert "consent" in consent
     assert "health answers" in consent
@@ -388,7 +392,7 @@ def test_glp1_and_isotretinoin_help_names_the_brands(shipped: Definition) -> Non
 
 def test_definition_lookup_and_items_in_document_order(shipped: Definition) -> None:
     link_ids = [item.link_id for item in shipped.items()]
-    assert link_ids[0] == "concern_kind"
+    assert link_ids[0] == "birth_date"
     assert link_ids[-1] == "consent_marketing"
     assert "health_intro" in link_ids
     assert "health" not in link_ids

@@ -4,6 +4,7 @@ Pure Python (no Django), so the screening engine and the FHIR export can share i
 """
 
 from intake.questionnaires.definition.enable import answers_prune, item_is_enabled
+from intake.questionnaires.definition.length import Length, length_ahead
 from intake.questionnaires.definition.loader import (
     SHIPPED_DIR,
     definition_load,
@@ -43,6 +44,7 @@ __all__ = [
     "EnableWhen",
     "Item",
     "ItemType",
+    "Length",
     "Operator",
     "Option",
     "Scalar",
@@ -54,4 +56,5 @@ __all__ = [
     "essential_item_problems",
     "is_number",
     "item_is_enabled",
+    "length_ahead",
 ]
