@@ -95,3 +95,8 @@ def fits_the_screen(page: Page) -> bool:
     return bool(
         page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     )
+
+
+def page_height(page: Page) -> int:
+    """How tall the whole page is, in CSS pixels."""
+    return int(page.evaluate("document.documentElement.scrollHeight"))

@@ -12,15 +12,18 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
-from django.utils import translation
+from django.utils import timezone, translation
 from playwright.sync_api import Browser, Locator, Page, Response, expect
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from tests.integration.browser_support import (
+    PHONE,
     PageWatch,
     fits_the_screen,
+    page_height,
     screenshot,
+    shoot,
     watch_on_a_phone,
 )
 from tests.support.answers import complete_answers
@@ -171,14 +174,14 @@ def test_a_patient_fills_the_whole_questionnaire_on_a_phone(
     expect(page.locator("html")).to_have_attribute("lang", language)
     expect(page.locator("section.privacy")).to_be_visible()
     assert fits_the_screen(page)
-    screenshot(page, f"{shot}-0-start")
+    shoot(page, f"{shot}-0-start")
     page.locator("#id_consent_health").check()
     page.locator("form.step-form button[type=submit]").click()
 
     # Step 1, the concern.
     expect_step(page, base, language, 1)
     answered |= answer_step(page, answers)
-    screenshot(page, f"{shot}-1")
+    shoot(page, f"{shot}-1")
     assert press_next(page).status == 302
 
     # Step 2: "yes" to weight loss opens its follow-up questions on the spot.
@@ -197,30 +200,31 @@ def test_a_patient_fills_the_whole_questionnaire_on_a_phone(
         page, "weight_loss_kg", message(language, "Please answer this question.")
     )
     expect(field(page, "weight_loss").and_(page.locator("[value=yes]"))).to_be_checked()
-    screenshot(page, f"{shot}-2-error")
+    shoot(page, f"{shot}-2-error")
     answered |= answer_step(page, {"weight_loss_kg": answers["weight_loss_kg"]})
     assert press_next(page).status == 302
 
-    # Steps 3 and 4, health and skin.
-    for number in (3, 4):
+    # Steps 3 to 5: health, medicines, skin; none much taller than three screens.
+    for number in (3, 4, 5):
         expect_step(page, base, language, number)
         answered |= answer_step(page, answers)
-        screenshot(page, f"{shot}-{number}")
+        assert page_height(page) <= 3.3 * PHONE["height"], number
+        shoot(page, f"{shot}-{number}")
         assert press_next(page).status == 302
 
-    # Step 5, about you: a mistyped email address comes back with its message.
-    expect_step(page, base, language, 5)
+    # Step 6, about you: a mistyped email address comes back with its message.
+    expect_step(page, base, language, 6)
     answered |= answer_step(page, {**answers, "email": "ayse.yilmaz.example.com"})
     assert press_next(page).status == 400
-    expect_step(page, base, language, 5)
+    expect_step(page, base, language, 6)
     expect_error_at(
         page,
         "email",
         message(language, "Please enter an email address like name@example.com."),
     )
-    screenshot(page, f"{shot}-5-error")
+    screenshot(page, f"{shot}-6-error")
     type_into(page, "email", answers["email"])
-    screenshot(page, f"{shot}-5")
+    shoot(page, f"{shot}-6")
     # "Go" on the keyboard sends the answers (it must not mean "Back").
     assert press_next(page, key_in="email").status == 302
 
@@ -234,13 +238,13 @@ def test_a_patient_fills_the_whole_questionnaire_on_a_phone(
     expect(page.locator(NEXT_STEPS).first).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert fits_the_screen(page)
-    screenshot(page, f"{shot}-6-done")
+    shoot(page, f"{shot}-7-done")
     assert answered == set(answers), "some answers were never asked for"
     # The two answers sent back with their errors, and nothing else went wrong.
     watch.assert_clean(
         expected_failures=[
             f"400 POST /{language}/consultation/step/2/",
-            f"400 POST /{language}/consultation/step/5/",
+            f"400 POST /{language}/consultation/step/6/",
         ]
     )
 
@@ -271,3 +275,83 @@ def test_without_javascript_every_question_can_still_be_answered_and_sent(
     assert answered == set(answers)
     watch.assert_clean()
     context.close()
+
+
+def _born_years_ago(years: int) -> str:
+    today = timezone.localdate()
+    return today.replace(year=today.year - years, day=1).isoformat()
+
+
+@pytest.mark.parametrize("language", ["en", "tr"])
+def test_a_16_year_old_learns_the_guardian_path_before_any_health_question(
+    patient: tuple[Page, PageWatch, str], language: str
+) -> None:
+    page, watch, base = patient
+    page.goto(f"{base}/{language}/consultation/")
+    page.locator("#id_consent_health").check()
+    page.locator("form.step-form button[type=submit]").click()
+    expect_step(page, base, language, 1)
+    notice = page.locator("[data-minor-after]")
+    expect(notice).to_be_hidden()
+
+    # The date of birth comes first, and the page tells them as they type it.
+    first_question = page.locator(f"{STEP_FORM} .question").first
+    expect(first_question).to_have_attribute("id", "q-birth_date")
+    answer(page, "birth_date", _born_years_ago(16))
+    expect(notice).to_be_visible()
+    answer_step(page, person_answers())
+    answer(page, "birth_date", _born_years_ago(16))
+    shoot(page, f"intake-{language}-under-18-step-1")
+    assert press_next(page).status == 302
+
+    # Before any health question: what happens next, and a way to go on.
+    expect(page).to_have_url(f"{base}/{language}/consultation/under-18/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        message(language, "You are under 18: what happens next")
+    )
+    assert page.locator("[name=blood_thinners]").count() == 0
+    assert fits_the_screen(page)
+    shoot(page, f"intake-{language}-under-18")
+    page.get_by_role(
+        "link", name=message(language, "Go on with my parent or guardian")
+    ).click()
+    expect_step(page, base, language, 2)
+    watch.assert_clean()
+
+
+def test_save_and_finish_later_keeps_a_half_filled_health_step(
+    patient: tuple[Page, PageWatch, str],
+) -> None:
+    page, watch, base = patient
+    answers = person_answers()
+    page.goto(f"{base}/en/consultation/")
+    page.locator("#id_consent_health").check()
+    page.locator("form.step-form button[type=submit]").click()
+    for number in (1, 2):
+        expect_step(page, base, "en", number)
+        answer_step(page, answers)
+        assert press_next(page).status == 302
+
+    # Half of the health step, then "Save and finish later".
+    expect_step(page, base, "en", 3)
+    answer(page, "blood_thinners", ["aspirin"])
+    answer(page, "bleeding_disorder", False)
+    page.locator("details.save-later summary").click()
+    expect(page.locator("#id_resume_email")).to_have_count(1)
+    type_into(page, "resume_email", "ayse@example.com")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.locator('button[name="action"][value="save"]').click()
+    assert posted.value.status == 302
+    page.wait_for_load_state()
+
+    # Back on the same page, the two answers are still there.
+    expect_step(page, base, "en", 3)
+    expect(page.locator(".message-success")).to_be_visible()
+    expect(
+        field(page, "blood_thinners").and_(page.locator("[value=aspirin]"))
+    ).to_be_checked()
+    expect(
+        field(page, "bleeding_disorder").and_(page.locator("[value=no]"))
+    ).to_be_checked()
+    shoot(page, "intake-en-saved-for-later")
+    watch.assert_clean()
