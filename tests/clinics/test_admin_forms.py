@@ -20,6 +20,7 @@ def _form(**hours: str) -> dict[str, str]:
         "name": "Kadıköy",
         "slug": "kadikoy",
         "time_zone": "Europe/Istanbul",
+        "country": "TR",
         "is_active": "on",
         **{f"hours_{day}": hours.get(day, "") for day in days},
     }

@@ -271,11 +271,12 @@ def _texts(definition: Definition) -> Iterator[tuple[str, Text, bool]]:
     yield from walk(definition.steps)
 
 
-def test_shipped_definition_has_the_six_steps_in_order(shipped: Definition) -> None:
+def test_shipped_definition_has_the_seven_steps_in_order(shipped: Definition) -> None:
     assert [step.link_id for step in shipped.steps] == [
         "concern",
         "triggers",
         "health",
+        "health_conditions",
         "health_medicines",
         "skin",
         "about",
@@ -284,6 +285,7 @@ def test_shipped_definition_has_the_six_steps_in_order(shipped: Definition) -> N
         "Your concern",
         "What may trigger it",
         "Your health",
+        "Health conditions",
         "Medicines and recent health",
         "Your skin",
         "About you",

@@ -188,6 +188,7 @@ def test_answers_sit_in_their_step_groups(definition: Definition) -> None:
         "concern",
         "triggers",
         "health",
+        "health_conditions",
         "health_medicines",
         "skin",
         "about",

@@ -28,6 +28,7 @@ from tests.integration.browser_support import (
 )
 from tests.support.answers import complete_answers
 from tests.support.factories import LocationFactory
+from tests.support.form_steps import STEPS
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -204,27 +205,28 @@ def test_a_patient_fills_the_whole_questionnaire_on_a_phone(
     answered |= answer_step(page, {"weight_loss_kg": answers["weight_loss_kg"]})
     assert press_next(page).status == 302
 
-    # Steps 3 to 5: health, medicines, skin; none much taller than three screens.
-    for number in (3, 4, 5):
+    # Health (three steps) and skin; none much taller than three phone screens.
+    for number in range(3, len(STEPS)):
         expect_step(page, base, language, number)
         answered |= answer_step(page, answers)
-        assert page_height(page) <= 3.3 * PHONE["height"], number
         shoot(page, f"{shot}-{number}")
+        assert page_height(page) <= 3.3 * PHONE["height"], number
         assert press_next(page).status == 302
 
-    # Step 6, about you: a mistyped email address comes back with its message.
-    expect_step(page, base, language, 6)
+    # The last step, about you: a mistyped email address comes back with its message.
+    last = len(STEPS)
+    expect_step(page, base, language, last)
     answered |= answer_step(page, {**answers, "email": "ayse.yilmaz.example.com"})
     assert press_next(page).status == 400
-    expect_step(page, base, language, 6)
+    expect_step(page, base, language, last)
     expect_error_at(
         page,
         "email",
         message(language, "Please enter an email address like name@example.com."),
     )
-    screenshot(page, f"{shot}-6-error")
+    screenshot(page, f"{shot}-{last}-error")
     type_into(page, "email", answers["email"])
-    shoot(page, f"{shot}-6")
+    shoot(page, f"{shot}-{last}")
     # "Go" on the keyboard sends the answers (it must not mean "Back").
     assert press_next(page, key_in="email").status == 302
 
@@ -238,13 +240,13 @@ def test_a_patient_fills_the_whole_questionnaire_on_a_phone(
     expect(page.locator(NEXT_STEPS).first).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert fits_the_screen(page)
-    shoot(page, f"{shot}-7-done")
+    shoot(page, f"{shot}-{last + 1}-done")
     assert answered == set(answers), "some answers were never asked for"
     # The two answers sent back with their errors, and nothing else went wrong.
     watch.assert_clean(
         expected_failures=[
             f"400 POST /{language}/consultation/step/2/",
-            f"400 POST /{language}/consultation/step/6/",
+            f"400 POST /{language}/consultation/step/{last}/",
         ]
     )
 
@@ -262,7 +264,7 @@ def test_without_javascript_every_question_can_still_be_answered_and_sent(
     page.goto(f"{base}/en/consultation/")
     page.locator("#id_consent_health").check()
     page.locator("form.step-form button[type=submit]").click()
-    for number in range(1, 6):
+    for number in range(1, len(STEPS) + 1):
         expect_step(page, base, "en", number)
         if number == 2:
             # Without the script, a follow-up question is on the page from the start.
