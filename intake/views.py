@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.addresses import client_address
 from core.errors import BusinessError
+from core.security import embeddable
 from intake.forms import (
     HONEYPOT,
     ResumeEmailForm,
@@ -60,6 +61,7 @@ SUBMITTED_SESSION_KEY = "intake_submitted"
 SOURCE_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 
 
+@embeddable
 @never_cache
 @require_http_methods(["GET", "POST"])
 def intake_start(request: HttpRequest) -> HttpResponse:
@@ -96,6 +98,7 @@ def intake_start(request: HttpRequest) -> HttpResponse:
     )
 
 
+@embeddable
 @never_cache
 @require_http_methods(["GET", "POST"])
 def intake_step(request: HttpRequest, number: int) -> HttpResponse:
@@ -209,6 +212,7 @@ def _keep_photos(form: StepForm, draft: IntakeDraft) -> bool:
     return True
 
 
+@embeddable
 @never_cache
 @require_POST
 def intake_save(request: HttpRequest) -> HttpResponse:
@@ -233,6 +237,7 @@ def intake_save(request: HttpRequest) -> HttpResponse:
     return redirect("intake:step", number=draft.step_reached)
 
 
+@embeddable
 @never_cache
 def intake_resume(request: HttpRequest, token: str) -> HttpResponse:
     """Open a draft from its emailed link, then continue where the person left off."""
@@ -244,6 +249,7 @@ def intake_resume(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("intake:step", number=draft.step_reached)
 
 
+@embeddable
 @never_cache
 def intake_done(request: HttpRequest, code: UUID) -> HttpResponse:
     """What happens next, for the person who just sent the questionnaire."""
