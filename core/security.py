@@ -57,7 +57,7 @@ def embeddable(
     ) -> HttpResponse:
         response = view(request, *args, **kwargs)
         response.embeddable = True  # type: ignore[attr-defined]
-        # X-Frame-Options cannot name origins; frame-ancestors (below) does.
+        # X-Frame-Options cannot name origins; frame-ancestors does (the middleware).
         response.xframe_options_exempt = True
         return response
 

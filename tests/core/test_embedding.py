@@ -107,6 +107,18 @@ def test_over_https_a_framed_pages_cookies_are_sent_to_the_frame(
 
 
 @pytest.mark.usefixtures("clinic_site", "published")
+def test_over_https_the_questionnaires_session_reaches_the_frame(
+    client: Client,
+) -> None:
+    response = client.post(START, {"consent_health": "on"}, secure=True)
+
+    assert response.status_code == 302
+    session = response.cookies["sessionid"]
+    assert (session["samesite"], session["secure"]) == ("None", True)
+    assert session["httponly"] is True
+
+
+@pytest.mark.usefixtures("clinic_site", "published")
 def test_over_plain_http_a_framed_pages_cookies_stay_lax(client: Client) -> None:
     # http://localhost on two ports is one site: Lax cookies reach the frame, and
     # browsers refuse SameSite=None without Secure.
