@@ -41,6 +41,7 @@ from booking.services import (
 )
 from clinics.models import Location, Practitioner
 from core.errors import BusinessError
+from core.security import embeddable
 from core.zones import clinic_zone
 from leads.models import Lead
 from leads.pipeline import OPEN_STATUSES
@@ -58,6 +59,7 @@ def _lead(request: HttpRequest, token: str) -> Lead | HttpResponse:
     return lead
 
 
+@embeddable
 @never_cache
 def booking_page(request: HttpRequest, token: str) -> HttpResponse:
     """The free times (a week at a time, `?from=` a later day), and the person's
@@ -68,6 +70,7 @@ def booking_page(request: HttpRequest, token: str) -> HttpResponse:
     return _page(request, token, lead)
 
 
+@embeddable
 @require_POST
 @never_cache
 def booking_book(request: HttpRequest, token: str) -> HttpResponse:
@@ -95,6 +98,7 @@ def booking_book(request: HttpRequest, token: str) -> HttpResponse:
     return redirect(f"{_page_path(token)}?booked={booking.code}")
 
 
+@embeddable
 @require_POST
 @never_cache
 def booking_move(request: HttpRequest, token: str, code: uuid.UUID) -> HttpResponse:
@@ -130,6 +134,7 @@ def booking_move(request: HttpRequest, token: str, code: uuid.UUID) -> HttpRespo
     return redirect(_page_path(token))
 
 
+@embeddable
 @require_POST
 @never_cache
 def booking_course(request: HttpRequest, token: str, code: uuid.UUID) -> HttpResponse:
@@ -158,6 +163,7 @@ def booking_course(request: HttpRequest, token: str, code: uuid.UUID) -> HttpRes
     return redirect(_page_path(token))
 
 
+@embeddable
 @never_cache
 def booking_cancel_page(
     request: HttpRequest, token: str, code: uuid.UUID

@@ -1,7 +1,9 @@
 """Response headers that keep patient data on this server and out of caches.
 
 Patient pages carry health answers: no script, font, image or frame from anyone else may
-load beside them, so nothing can read or send those answers elsewhere. Pages and API
+load beside them, so nothing can read or send those answers elsewhere. No page may be
+framed by another site (clickjacking), except the patient pages marked `embeddable`, and
+only by the clinic's own sites listed in INTAKE_EMBED_ORIGINS. Pages and API
 answers carry names and health data: none may stay in a browser's or a proxy's cache
 unless its view says it may. Header values that HTTP forbids (NUL, CR, LF) are refused
 before a view could store or look them up.
@@ -9,31 +11,87 @@ before a view could store or look them up.
 
 import re
 from collections.abc import Callable
+from functools import update_wrapper
+from typing import Concatenate, ParamSpec
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.cache import add_never_cache_headers
 
 from core.error_responses import API_PREFIX, error_body
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        # Inline style attributes (Swagger UI, the admin) cannot exfiltrate data.
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    )
+_POLICY = (
+    "default-src 'self'",
+    "script-src 'self'",
+    # Inline style attributes (Swagger UI, the admin) cannot exfiltrate data.
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
 )
+CONTENT_SECURITY_POLICY = "; ".join((*_POLICY, "frame-ancestors 'none'"))
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
 # RFC 9110 5.5 forbids these in a field value; a lone surrogate only a test client
 # can send, and no database column holds either.
 _BAD_HEADER_VALUE = re.compile("[\x00\r\n\ud800-\udfff]")
+
+
+_P = ParamSpec("_P")
+
+
+def embeddable(
+    view: Callable[Concatenate[HttpRequest, _P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, _P], HttpResponse]:
+    """Let the clinic's own sites (INTAKE_EMBED_ORIGINS) show this page in a frame.
+
+    For patient pages only: a page with staff actions framed by another site could be
+    clicked through unseen. The middleware decides per response (the setting may
+    change in tests); with no site listed the page is as unframeable as the rest.
+    """
+
+    def wrapper(
+        request: HttpRequest, /, *args: _P.args, **kwargs: _P.kwargs
+    ) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response.embeddable = True  # type: ignore[attr-defined]
+        # X-Frame-Options cannot name origins; frame-ancestors does (the middleware).
+        response.xframe_options_exempt = True
+        return response
+
+    update_wrapper(wrapper, view)
+    return wrapper
+
+
+def _frame_ancestors(response: HttpResponse) -> list[str]:
+    """The sites besides this one that may frame `response`; none for most."""
+    if getattr(response, "embeddable", False):
+        origins: list[str] = settings.INTAKE_EMBED_ORIGINS
+        return origins
+    return []
+
+
+def _allow_framing(
+    request: HttpRequest, response: HttpResponse, origins: list[str]
+) -> None:
+    """Frame-ancestors for `origins`, and cookies that a framed page receives.
+
+    In a frame on the clinic's site the page is a third party: browsers send it
+    SameSite=Lax cookies only when both sites share a registrable domain (as
+    localhost does on any port, over plain http). So over HTTPS the cookies this
+    page sets (session, CSRF) go out SameSite=None; Secure. Other pages keep Lax:
+    signing in sets the staff session and CSRF cookies again.
+    """
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "; ".join((*_POLICY, f"frame-ancestors 'self' {' '.join(origins)}")),
+    )
+    if request.is_secure():
+        for cookie in response.cookies.values():
+            cookie["samesite"] = "None"
+            cookie["secure"] = True
 
 
 def _bad_header(request: HttpRequest) -> str | None:
@@ -66,7 +124,16 @@ class SecurityHeadersMiddleware:
             response = self.get_response(request)
         else:
             response = _bad_header_response(request, bad_header)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        origins = _frame_ancestors(response)
+        if origins:
+            _allow_framing(request, response, origins)
+        else:
+            response.headers.setdefault(
+                "Content-Security-Policy", CONTENT_SECURITY_POLICY
+            )
+            if getattr(response, "embeddable", False):
+                # Exempt from XFrameOptionsMiddleware, yet no site is listed.
+                response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         if "Cache-Control" not in response.headers:
             # What a view does not mark cacheable is treated as personal data.

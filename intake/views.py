@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.addresses import client_address
 from core.errors import BusinessError
+from core.security import embeddable
 from intake.forms import (
     ASKED_AT_START,
     HONEYPOT,
@@ -68,6 +69,7 @@ SUBMITTED_SESSION_KEY = "intake_submitted"
 SOURCE_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 
 
+@embeddable
 @never_cache
 @require_http_methods(["GET", "POST"])
 def intake_start(request: HttpRequest) -> HttpResponse:
@@ -108,6 +110,7 @@ def intake_start(request: HttpRequest) -> HttpResponse:
     )
 
 
+@embeddable
 @never_cache
 @require_http_methods(["GET", "POST"])
 def intake_step(request: HttpRequest, number: int) -> HttpResponse:
@@ -245,6 +248,7 @@ def adult_born_by() -> dt.date:
         return today.replace(year=today.year - ADULT_AGE, month=3, day=1)
 
 
+@embeddable
 @never_cache
 @require_http_methods(["GET"])
 def intake_guardian(request: HttpRequest) -> HttpResponse:
@@ -288,6 +292,7 @@ def _keep_photos(form: StepForm, draft: IntakeDraft) -> bool:
     return True
 
 
+@embeddable
 @never_cache
 def intake_resume(request: HttpRequest, token: str) -> HttpResponse:
     """Open a draft from its emailed link, then continue where the person left off."""
@@ -299,6 +304,7 @@ def intake_resume(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("intake:step", number=draft.step_reached)
 
 
+@embeddable
 @never_cache
 def intake_done(request: HttpRequest, code: UUID) -> HttpResponse:
     """What happens next, for the person who just sent the questionnaire."""

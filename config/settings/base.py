@@ -11,7 +11,10 @@ from urllib.parse import urlsplit
 
 import django_stubs_ext
 import environ
+from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
+
+from config.origins import origins_parse
 
 # Lets admin and form classes be subscripted for the type checker (ModelAdmin[Lead]).
 django_stubs_ext.monkeypatch()
@@ -40,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
     "core",
     "clinics",
     "intake",
@@ -58,6 +62,9 @@ MIDDLEWARE = [
     # First: /healthz and /readyz answer before host checks, redirects and logging.
     "core.probes.ProbeMiddleware",
     "core.requestid.RequestIdMiddleware",
+    # Before anything that answers on its own (CommonMiddleware, WhiteNoise), as
+    # django-cors-headers asks; only the public API paths (CORS_URLS_REGEX).
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -233,6 +240,11 @@ CALENDAR_UID_DOMAIN = env.str(
 BOOKING_LINK_DAYS = env.int("BOOKING_LINK_DAYS", default=30)
 INTAKE_MIN_FILL_SECONDS = env.int("INTAKE_MIN_FILL_SECONDS", default=20)
 INTAKE_RATE_LIMIT = env.str("INTAKE_RATE_LIMIT", default="5/hour")
+# The clinic's own websites (e.g. https://www.clinic.example): they may show the
+# patient pages in a frame (core.security.embeddable) and call the public API.
+INTAKE_EMBED_ORIGINS = origins_parse(
+    "INTAKE_EMBED_ORIGINS", env.list("INTAKE_EMBED_ORIGINS", default=[])
+)
 # How many proxies in front of the web process append to X-Forwarded-For; 0 trusts
 # none and uses the connection's address. Rate limits key on the address found.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
@@ -367,6 +379,15 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"screening_evaluate": "60/minute"},
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
+# CORS: the clinic's sites may call the anonymous API (the questionnaire, submissions,
+# screening), never the staff API, and never with cookies or credentials.
+CORS_ALLOWED_ORIGINS = INTAKE_EMBED_ORIGINS
+CORS_URLS_REGEX = (
+    r"^/api/v1/(questionnaires/[-\w]+|submissions|screening/(evaluate|rule-set))$"
+)
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ("GET", "OPTIONS", "POST")
+CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Clinic intake and leads API",
     "DESCRIPTION": "Questionnaires, submissions, screening, leads and bookings.",
