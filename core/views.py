@@ -19,6 +19,13 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html")
 
 
+@embeddable
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A refused form, in words: inside a clinic's frame the usual cause is a browser
+    that keeps no cookies there, and the page's own "new tab" link is the way on."""
+    return render(request, "403_csrf.html", status=403)
+
+
 @require_GET
 def favicon(request: HttpRequest) -> HttpResponse:
     """Pages without an icon link (the admin) ask for /favicon.ico: answer, not 404."""

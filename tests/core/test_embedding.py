@@ -11,6 +11,7 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from booking.links import booking_link_make
+from intake.models import QuestionnaireVersion
 from config.origins import origins_parse
 from tests.config.test_settings import PRODUCTION_ENV, _manage
 from tests.support.factories import LeadFactory
@@ -283,3 +284,22 @@ def test_not_even_the_clinics_site_may_call_the_staff_api(
 
     assert "Access-Control-Allow-Origin" not in response
     assert "Access-Control-Allow-Origin" not in answer
+
+
+@pytest.mark.django_db
+def test_a_form_refused_for_a_missing_cookie_says_why_inside_the_clinics_frame(
+    settings: Settings, published: QuestionnaireVersion
+) -> None:
+    settings.INTAKE_EMBED_ORIGINS = ["https://www.clinic.example"]
+    # A browser that keeps no cookies in a frame (Safari by default) sends none.
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post("/en/consultation/", {"consent_health": "on"})
+
+    assert response.status_code == 403
+    assert "frame-ancestors 'self' https://www.clinic.example" in (
+        response["Content-Security-Policy"]
+    )
+    page = response.content.decode()
+    assert "Open the questionnaire in a new tab" in page
+    assert 'target="_blank"' in page
