@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
 
-from clinics.models import Location, Practitioner, StaffMember
+from clinics.models import ClinicBranding, Location, Practitioner, StaffMember
 from core.errors import BusinessError
 from leads.models import AssignmentRule
 
@@ -56,8 +56,10 @@ def demo_clinic_load() -> list[DemoLogin]:
         slug="nisantasi",
         defaults={
             "name": "Nişantaşı Clinic",
+            "name_tr": "Nişantaşı Kliniği",
             "address": "Abdi İpekçi Cd. 1, 34367 Şişli/İstanbul",
             "phone": "+902120000000",
+            "country": "TR",
             "time_zone": settings.TIME_ZONE,
         },
     )
@@ -65,11 +67,24 @@ def demo_clinic_load() -> list[DemoLogin]:
         slug="berlin",
         defaults={
             "name": "Berlin Mitte Clinic",
+            "name_tr": "Berlin Mitte Kliniği",
             "address": "Friedrichstraße 100, 10117 Berlin",
             "phone": "+49300000000",
+            "country": "DE",
             "time_zone": "Europe/Berlin",
         },
     )
+    if not ClinicBranding.objects.exists():
+        ClinicBranding.objects.create(
+            name=settings.CLINIC_NAME,
+            address="Abdi İpekçi Cd. 1, 34367 Şişli/İstanbul",
+            phone="+90 212 000 00 00",
+            email="hello@clinic.example",
+            controller=(
+                f"{settings.CLINIC_NAME} Ltd., Abdi İpekçi Cd. 1, 34367 Şişli/İstanbul"
+            ),
+            privacy_contact="privacy@clinic.example",
+        )
     user_model = get_user_model()
     view_permissions = Permission.objects.filter(
         content_type__app_label__in=["clinics", "leads"], codename__startswith="view_"

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from clinics.selectors import clinic_branding_get
 from core.errors import BusinessError
 from core.models import DELIVERY_ACTIVE, DeliveryStatus
 from core.outbox import MAIL_ERRORS, RetryPolicy, outbox_due, outbox_send
@@ -132,7 +133,11 @@ def _email_send(resume_email: ResumeEmail) -> None:
         link = settings.SITE_URL.rstrip("/") + reverse("intake:resume", args=[token])
         body = render_to_string(
             "intake/email/resume.txt",
-            {"link": link, "days": settings.INTAKE_DRAFT_DAYS},
+            {
+                "link": link,
+                "days": settings.INTAKE_DRAFT_DAYS,
+                "clinic": clinic_branding_get(),
+            },
         )
         subject = _("Continue your consultation questionnaire")
     send_mail(subject, body, None, [resume_email.to])
