@@ -223,6 +223,7 @@ class ClinicBrandingForm(forms.ModelForm[ClinicBranding]):
         help_text=_("PNG, JPEG or WebP, up to 2 MB; shown at most 40 pixels high."),
     )
     logo_remove = forms.BooleanField(label=_("Remove the logo"), required=False)
+    website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
 
     class Meta:
         model = ClinicBranding
