@@ -271,10 +271,11 @@ def _texts(definition: Definition) -> Iterator[tuple[str, Text, bool]]:
     yield from walk(definition.steps)
 
 
-def test_shipped_definition_has_the_seven_steps_in_order(shipped: Definition) -> None:
+def test_shipped_definition_has_the_eight_steps_in_order(shipped: Definition) -> None:
     assert [step.link_id for step in shipped.steps] == [
         "concern",
         "triggers",
+        "sun_lifestyle",
         "health",
         "health_conditions",
         "health_medicines",
@@ -284,6 +285,7 @@ def test_shipped_definition_has_the_seven_steps_in_order(shipped: Definition) ->
     assert [step.text.en for step in shipped.steps] == [
         "Your concern",
         "What may trigger it",
+        "Sun and daily life",
         "Your health",
         "Health conditions",
         "Medicines and recent health",

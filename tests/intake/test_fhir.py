@@ -187,6 +187,7 @@ def test_answers_sit_in_their_step_groups(definition: Definition) -> None:
     assert [group["linkId"] for group in resource["item"]] == [
         "concern",
         "triggers",
+        "sun_lifestyle",
         "health",
         "health_conditions",
         "health_medicines",
