@@ -11,8 +11,8 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from booking.links import booking_link_make
-from intake.models import QuestionnaireVersion
 from config.origins import origins_parse
+from intake.models import QuestionnaireVersion
 from tests.config.test_settings import PRODUCTION_ENV, _manage
 from tests.support.factories import LeadFactory
 
@@ -297,8 +297,9 @@ def test_a_form_refused_for_a_missing_cookie_says_why_inside_the_clinics_frame(
     response = client.post("/en/consultation/", {"consent_health": "on"})
 
     assert response.status_code == 403
-    assert "frame-ancestors 'self' https://www.clinic.example" in (
-        response["Content-Security-Policy"]
+    assert (
+        "frame-ancestors 'self' https://www.clinic.example"
+        in (response["Content-Security-Policy"])
     )
     page = response.content.decode()
     assert "Open the questionnaire in a new tab" in page
