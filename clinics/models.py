@@ -37,24 +37,29 @@ def default_opening_hours() -> dict[str, list[list[str]]]:
 class Location(models.Model):
     """A clinic site: where patients are seen and whose coordinators see its leads."""
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    slug = models.SlugField(unique=True)
-    name = models.CharField(max_length=200)
-    address = models.TextField(blank=True)
-    phone = models.CharField(max_length=32, blank=True)
-    time_zone = models.CharField(max_length=64, default=clinic_time_zone)
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
+    slug = models.SlugField(_("short name (in links)"), unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    address = models.TextField(_("address"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default=clinic_time_zone
+    )
     opening_hours = models.JSONField(
+        _("opening hours"),
         default=default_opening_hours,
         help_text=_(
             'Working hours per weekday, e.g. {"mon": [["09:00", "18:00"]]}; a day '
             "left out is closed. First-contact deadlines count only these hours."
         ),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         db_table = "leads_location"
         ordering = ["name"]
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
 
     def __str__(self) -> str:
         return self.name
@@ -77,21 +82,29 @@ class Practitioner(models.Model):
         PHYSICIAN = "physician", _("Physician")
         AESTHETICIAN = "aesthetician", _("Aesthetic nurse or therapist")
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name=_("user account"),
     )
-    display_name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    locations = models.ManyToManyField(Location, related_name="practitioners")
+    display_name = models.CharField(_("display name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    locations = models.ManyToManyField(
+        Location, related_name="practitioners", verbose_name=_("locations")
+    )
     languages = models.JSONField(
-        default=list, help_text=_('Language codes, e.g. ["en", "tr"]')
+        _("languages"), default=list, help_text=_('Language codes, e.g. ["en", "tr"]')
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         db_table = "leads_practitioner"
         ordering = ["display_name"]
+        verbose_name = _("practitioner")
+        verbose_name_plural = _("practitioners")
 
     def __str__(self) -> str:
         return self.display_name
@@ -106,18 +119,23 @@ class StaffMember(models.Model):
         CLINIC_ADMIN = "clinic_admin", _("Clinic admin")
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_member"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_member",
+        verbose_name=_("user account"),
     )
-    role = models.CharField(max_length=20, choices=Role.choices)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     locations = models.ManyToManyField(
-        Location, related_name="staff_members", blank=True
+        Location, related_name="staff_members", blank=True, verbose_name=_("locations")
     )
-    languages = models.JSONField(default=list)
-    is_on_duty = models.BooleanField(default=True)
+    languages = models.JSONField(_("languages"), default=list)
+    is_on_duty = models.BooleanField(_("on duty"), default=True)
     # A lead coordinator reassigns leads and hears of leads 30 minutes overdue.
-    is_lead_coordinator = models.BooleanField(default=False)
+    is_lead_coordinator = models.BooleanField(_("lead coordinator"), default=False)
 
     class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff members")
         db_table = "leads_staffmember"
         indexes = [
             models.Index(
