@@ -13,7 +13,7 @@ from django.contrib import admin, messages
 from django.db.models import Field, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
-from django.utils.text import capfirst
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
@@ -37,7 +37,10 @@ class WebhookEndpointForm(forms.ModelForm[WebhookEndpoint]):
     # Checkboxes of the registered event types: a typo cannot subscribe to nothing.
     event_types = forms.MultipleChoiceField(
         label=_label("event_types"),
-        choices=[(name, f"{name}: {kind.label}") for name, kind in EVENT_TYPES.items()],
+        choices=[
+            (name, format_lazy("{}: {}", name, kind.label))
+            for name, kind in EVENT_TYPES.items()
+        ],
         widget=forms.CheckboxSelectMultiple,
     )
     url = forms.URLField(label=_label("url"), max_length=500, assume_scheme="https")
