@@ -25,7 +25,7 @@ NO_DOUBLE_BOOKING = "booking_no_double_booking"
 class AppointmentType(models.Model):
     """Something a patient books: a consultation, a session of a treatment."""
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
     name_en = models.CharField(_("name (English)"), max_length=200)
     name_tr = models.CharField(_("name (Turkish)"), max_length=200)
     treatment = models.CharField(
@@ -138,10 +138,16 @@ class WeeklyAvailability(models.Model):
     """A practitioner works at a location on a weekday between two times."""
 
     practitioner = models.ForeignKey(
-        Practitioner, on_delete=models.CASCADE, related_name="weekly_availability"
+        Practitioner,
+        on_delete=models.CASCADE,
+        related_name="weekly_availability",
+        verbose_name=_("practitioner"),
     )
     location = models.ForeignKey(
-        Location, on_delete=models.CASCADE, related_name="weekly_availability"
+        Location,
+        on_delete=models.CASCADE,
+        related_name="weekly_availability",
+        verbose_name=_("location"),
     )
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
     starts = models.TimeField(_("from"))
@@ -167,10 +173,16 @@ class AvailabilityException(models.Model):
     other hours that day (its exceptions replace the weekly hours of that day)."""
 
     practitioner = models.ForeignKey(
-        Practitioner, on_delete=models.CASCADE, related_name="availability_exceptions"
+        Practitioner,
+        on_delete=models.CASCADE,
+        related_name="availability_exceptions",
+        verbose_name=_("practitioner"),
     )
     location = models.ForeignKey(
-        Location, on_delete=models.CASCADE, related_name="availability_exceptions"
+        Location,
+        on_delete=models.CASCADE,
+        related_name="availability_exceptions",
+        verbose_name=_("location"),
     )
     day = models.DateField(_("day"))
     starts = models.TimeField(_("from"), null=True, blank=True)
@@ -210,7 +222,10 @@ class Holiday(models.Model):
     """A day the location is closed: nobody is booked there."""
 
     location = models.ForeignKey(
-        Location, on_delete=models.CASCADE, related_name="holidays"
+        Location,
+        on_delete=models.CASCADE,
+        related_name="holidays",
+        verbose_name=_("location"),
     )
     day = models.DateField(_("day"))
     name = models.CharField(_("name"), max_length=200)
@@ -240,35 +255,54 @@ class Booking(models.Model):
         CONFIRMED = "confirmed", _("Confirmed")
         CANCELLED = "cancelled", _("Cancelled")
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
     lead = models.ForeignKey(
-        "leads.Lead", on_delete=models.PROTECT, related_name="bookings"
+        "leads.Lead",
+        on_delete=models.PROTECT,
+        related_name="bookings",
+        verbose_name=_("lead"),
     )
     appointment_type = models.ForeignKey(
-        AppointmentType, on_delete=models.PROTECT, related_name="bookings"
+        AppointmentType,
+        on_delete=models.PROTECT,
+        related_name="bookings",
+        verbose_name=_("appointment type"),
     )
     practitioner = models.ForeignKey(
-        Practitioner, on_delete=models.PROTECT, related_name="bookings"
+        Practitioner,
+        on_delete=models.PROTECT,
+        related_name="bookings",
+        verbose_name=_("practitioner"),
     )
     location = models.ForeignKey(
-        Location, on_delete=models.PROTECT, related_name="bookings"
+        Location,
+        on_delete=models.PROTECT,
+        related_name="bookings",
+        verbose_name=_("location"),
     )
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    blocked_from = models.DateTimeField()
-    blocked_until = models.DateTimeField()
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    blocked_from = models.DateTimeField(_("blocked from (with buffers)"))
+    blocked_until = models.DateTimeField(_("blocked until (with buffers)"))
     status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.CONFIRMED
+        _("status"), max_length=10, choices=Status.choices, default=Status.CONFIRMED
     )
     # The first session of a course this one belongs to (itself for the first).
     course_first = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("first session of the course"),
     )
-    session_number = models.PositiveSmallIntegerField(default=1)
+    session_number = models.PositiveSmallIntegerField(_("session number"), default=1)
     # Bumped at each change: calendar apps keep the copy with the highest SEQUENCE.
-    sequence = models.PositiveIntegerField(default=0)
+    sequence = models.PositiveIntegerField(_("change number"), default=0)
     # Which of the routing fallbacks found the practitioner (booking.routing).
-    routing = models.CharField(max_length=20, blank=True)
+    routing = models.CharField(
+        _("how the practitioner was chosen"), max_length=20, blank=True
+    )
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -276,10 +310,11 @@ class Booking(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text=_("Staff who booked for the patient; empty when they booked."),
+        verbose_name=_("booked by"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     # When staff recorded that the session took place (aftercare follows it).
     attended_at = models.DateTimeField(_("attended"), null=True, blank=True)
 
@@ -315,16 +350,25 @@ class MaintenanceDue(models.Model):
     the person in this window. One per course, kept in step with its last session."""
 
     lead = models.ForeignKey(
-        "leads.Lead", on_delete=models.CASCADE, related_name="maintenance_due"
+        "leads.Lead",
+        on_delete=models.CASCADE,
+        related_name="maintenance_due",
+        verbose_name=_("lead"),
     )
     course_first = models.OneToOneField(
-        Booking, on_delete=models.CASCADE, related_name="maintenance"
+        Booking,
+        on_delete=models.CASCADE,
+        related_name="maintenance",
+        verbose_name=_("first session of the course"),
     )
     appointment_type = models.ForeignKey(
-        AppointmentType, on_delete=models.CASCADE, related_name="+"
+        AppointmentType,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("appointment type"),
     )
-    due_from = models.DateField()
-    due_until = models.DateField()
+    due_from = models.DateField(_("due from"))
+    due_until = models.DateField(_("due until"))
 
     class Meta:
         ordering = ["due_from", "id"]
@@ -363,12 +407,22 @@ class PractitionerCalendar(models.Model):
     kind = models.CharField(
         _("calendar"), max_length=10, choices=Kind.choices, default=Kind.BUILT_IN
     )
-    caldav_url_secret = models.TextField(blank=True, editable=False)
-    caldav_username_secret = models.TextField(blank=True, editable=False)
-    caldav_password_secret = models.TextField(blank=True, editable=False)
+    caldav_url_secret = models.TextField(
+        _("CalDAV address (encrypted)"), blank=True, editable=False
+    )
+    caldav_username_secret = models.TextField(
+        _("CalDAV user name (encrypted)"), blank=True, editable=False
+    )
+    caldav_password_secret = models.TextField(
+        _("CalDAV password (encrypted)"), blank=True, editable=False
+    )
     # The secret part of the feed's address: whoever has it reads the feed.
     feed_token = models.CharField(
-        max_length=64, unique=True, default=calendar_feed_token, editable=False
+        _("feed token"),
+        max_length=64,
+        unique=True,
+        default=calendar_feed_token,
+        editable=False,
     )
     busy_imported_at = models.DateTimeField(
         _("busy time last read"), null=True, blank=True
@@ -376,8 +430,10 @@ class PractitionerCalendar(models.Model):
     busy_error = models.CharField(
         _("last error reading busy time"), max_length=500, blank=True
     )
-    busy_error_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    busy_error_at = models.DateTimeField(
+        _("last error reading busy time at"), null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["practitioner__display_name"]
@@ -422,12 +478,15 @@ class CalendarBusy(models.Model):
     the event's UID are kept: never what the event is about."""
 
     practitioner = models.ForeignKey(
-        Practitioner, on_delete=models.CASCADE, related_name="calendar_busy"
+        Practitioner,
+        on_delete=models.CASCADE,
+        related_name="calendar_busy",
+        verbose_name=_("practitioner"),
     )
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    uid = models.CharField(max_length=255, blank=True)
-    imported_at = models.DateTimeField(default=timezone.now)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    uid = models.CharField(_("event UID"), max_length=255, blank=True)
+    imported_at = models.DateTimeField(_("imported at"), default=timezone.now)
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -454,14 +513,20 @@ class CalendarSync(OutboxRow):
     booking converge on its current state."""
 
     booking = models.ForeignKey(
-        Booking, on_delete=models.CASCADE, related_name="calendar_syncs"
+        Booking,
+        on_delete=models.CASCADE,
+        related_name="calendar_syncs",
+        verbose_name=_("booking"),
     )
     calendar = models.ForeignKey(
-        PractitionerCalendar, on_delete=models.CASCADE, related_name="syncs"
+        PractitionerCalendar,
+        on_delete=models.CASCADE,
+        related_name="syncs",
+        verbose_name=_("calendar"),
     )
     # The booking's sequence when the change was written: which change this was.
-    sequence = models.PositiveIntegerField()
-    created_at = models.DateTimeField(default=timezone.now)
+    sequence = models.PositiveIntegerField(_("change number"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]

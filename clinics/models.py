@@ -44,9 +44,9 @@ def phone_region_check(value: str) -> None:
 class Location(models.Model):
     """A clinic site: where patients are seen and whose coordinators see its leads."""
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    slug = models.SlugField(unique=True)
-    name = models.CharField(max_length=200)
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
+    slug = models.SlugField(_("short name (in links)"), unique=True)
+    name = models.CharField(_("name"), max_length=200)
     # Patients read the name in their language; English is `name`.
     name_tr = models.CharField(
         _("name in Turkish"),
@@ -54,8 +54,8 @@ class Location(models.Model):
         blank=True,
         help_text=_("Shown on Turkish pages and emails; empty: the name above."),
     )
-    address = models.TextField(blank=True)
-    phone = models.CharField(max_length=32, blank=True)
+    address = models.TextField(_("address"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
     country = models.CharField(
         _("country"),
         max_length=2,
@@ -66,19 +66,24 @@ class Location(models.Model):
             "are read as this country's."
         ),
     )
-    time_zone = models.CharField(max_length=64, default=clinic_time_zone)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default=clinic_time_zone
+    )
     opening_hours = models.JSONField(
+        _("opening hours"),
         default=default_opening_hours,
         help_text=_(
             'Working hours per weekday, e.g. {"mon": [["09:00", "18:00"]]}; a day '
             "left out is closed. First-contact deadlines count only these hours."
         ),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         db_table = "leads_location"
         ordering = ["name"]
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
 
     def __str__(self) -> str:
         return self.name
@@ -105,21 +110,29 @@ class Practitioner(models.Model):
         PHYSICIAN = "physician", _("Physician")
         AESTHETICIAN = "aesthetician", _("Aesthetic nurse or therapist")
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name=_("user account"),
     )
-    display_name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    locations = models.ManyToManyField(Location, related_name="practitioners")
+    display_name = models.CharField(_("display name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    locations = models.ManyToManyField(
+        Location, related_name="practitioners", verbose_name=_("locations")
+    )
     languages = models.JSONField(
-        default=list, help_text=_('Language codes, e.g. ["en", "tr"]')
+        _("languages"), default=list, help_text=_('Language codes, e.g. ["en", "tr"]')
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         db_table = "leads_practitioner"
         ordering = ["display_name"]
+        verbose_name = _("practitioner")
+        verbose_name_plural = _("practitioners")
 
     def __str__(self) -> str:
         return self.display_name
@@ -134,18 +147,23 @@ class StaffMember(models.Model):
         CLINIC_ADMIN = "clinic_admin", _("Clinic admin")
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_member"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_member",
+        verbose_name=_("user account"),
     )
-    role = models.CharField(max_length=20, choices=Role.choices)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     locations = models.ManyToManyField(
-        Location, related_name="staff_members", blank=True
+        Location, related_name="staff_members", blank=True, verbose_name=_("locations")
     )
-    languages = models.JSONField(default=list)
-    is_on_duty = models.BooleanField(default=True)
+    languages = models.JSONField(_("languages"), default=list)
+    is_on_duty = models.BooleanField(_("on duty"), default=True)
     # A lead coordinator reassigns leads and hears of leads 30 minutes overdue.
-    is_lead_coordinator = models.BooleanField(default=False)
+    is_lead_coordinator = models.BooleanField(_("lead coordinator"), default=False)
 
     class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff members")
         db_table = "leads_staffmember"
         indexes = [
             models.Index(
@@ -171,7 +189,9 @@ class ClinicBranding(models.Model):
 
     name = models.CharField(_("clinic name"), max_length=200, blank=True)
     logo = models.BinaryField(_("logo"), blank=True, default=b"")
-    logo_content_type = models.CharField(max_length=40, blank=True, editable=False)
+    logo_content_type = models.CharField(
+        _("logo's content type"), max_length=40, blank=True, editable=False
+    )
     colour_accent = models.CharField(
         _("accent colour"),
         max_length=7,
@@ -215,7 +235,7 @@ class ClinicBranding(models.Model):
             "consent records the version it was given under."
         ),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("clinic branding")

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from booking.urls import urlpatterns as booking_api_urls
@@ -14,7 +15,7 @@ from staff.access import admin_may_enter
 from staff.views import account as account_views
 
 admin.site.site_header = admin.site.site_title = settings.CLINIC_NAME
-admin.site.index_title = "Clinic administration"
+admin.site.index_title = _("Clinic administration")
 admin.site.site_url = "/en/"
 # One sign-in for the whole site: the staff one, with its lock-out and second factor.
 admin.site.login = account_views.admin_login  # type: ignore[method-assign]

@@ -12,16 +12,22 @@ class WorkerCheck(models.Model):
     Staff start one from the status page to see that background work really runs.
     """
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("requested by"),
     )
-    requested_at = models.DateTimeField(auto_now_add=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    worker = models.CharField(max_length=200, blank=True)
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    worker = models.CharField(_("worker"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["-requested_at"]
+        verbose_name = _("worker check")
+        verbose_name_plural = _("worker checks")
 
     def __str__(self) -> str:
         return f"Worker check {self.code}"
@@ -36,9 +42,13 @@ class WorkerCheck(models.Model):
 class Heartbeat(models.Model):
     """The last time a periodic process proved it was alive (one row per source)."""
 
-    source = models.CharField(max_length=50, unique=True)
-    seen_at = models.DateTimeField()
-    worker = models.CharField(max_length=200, blank=True)
+    source = models.CharField(_("source"), max_length=50, unique=True)
+    seen_at = models.DateTimeField(_("last seen at"))
+    worker = models.CharField(_("worker"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
 
     def __str__(self) -> str:
         return f"{self.source} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
@@ -67,12 +77,15 @@ class OutboxRow(models.Model):
     """
 
     status = models.CharField(
-        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+        _("status"),
+        max_length=10,
+        choices=DeliveryStatus.choices,
+        default=DeliveryStatus.PENDING,
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    last_error = models.CharField(max_length=500, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
         abstract = True

@@ -58,7 +58,7 @@ class MessageTemplate(models.Model):
     )
     text_body = models.TextField(_("plain-text part"))
     html_body = models.TextField(_("HTML part"))
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["key", "language"]
@@ -142,7 +142,10 @@ class Step(models.Model):
     """One message of a sequence: which template, and how long after the trigger."""
 
     sequence = models.ForeignKey(
-        Sequence, on_delete=models.CASCADE, related_name="steps"
+        Sequence,
+        on_delete=models.CASCADE,
+        related_name="steps",
+        verbose_name=_("sequence"),
     )
     position = models.PositiveSmallIntegerField(_("position"), default=1)
     template_key = models.SlugField(
@@ -177,26 +180,44 @@ class Enrollment(models.Model):
     step's message, and sets the next step's time."""
 
     lead = models.ForeignKey(
-        "leads.Lead", on_delete=models.CASCADE, related_name="followup_enrollments"
+        "leads.Lead",
+        on_delete=models.CASCADE,
+        related_name="followup_enrollments",
+        verbose_name=_("lead"),
     )
     sequence = models.ForeignKey(
-        Sequence, on_delete=models.CASCADE, related_name="enrollments"
+        Sequence,
+        on_delete=models.CASCADE,
+        related_name="enrollments",
+        verbose_name=_("sequence"),
     )
     event = models.ForeignKey(
-        "leads.LeadEvent", null=True, on_delete=models.SET_NULL, related_name="+"
+        "leads.LeadEvent",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("timeline event"),
     )
     # The visit a visit's sequence is about.
     booking = models.ForeignKey(
-        "booking.Booking", null=True, on_delete=models.CASCADE, related_name="+"
+        "booking.Booking",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("booking"),
     )
     # What started it, once: "event:<id>", or "booking:<id>:<its sequence>" (a
     # moved visit starts its reminders again, for the new time).
-    occurrence = models.CharField(max_length=80)
-    anchor_at = models.DateTimeField()  # the steps' delays count from here
-    position = models.PositiveSmallIntegerField(default=0)  # the next step's index
-    next_due_at = models.DateTimeField(null=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    stopped_because = models.CharField(max_length=40, blank=True)
+    occurrence = models.CharField(_("occurrence"), max_length=80)
+    anchor_at = models.DateTimeField(
+        _("steps count from")
+    )  # the steps' delays count from here
+    position = models.PositiveSmallIntegerField(
+        _("next step"), default=0
+    )  # the next step's index
+    next_due_at = models.DateTimeField(_("next step due at"), null=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    stopped_because = models.CharField(_("stopped because"), max_length=40, blank=True)
 
     class Meta:
         verbose_name = _("enrollment")
@@ -226,26 +247,40 @@ class FollowUpMessage(OutboxRow):
     duplicate."""
 
     lead = models.ForeignKey(
-        "leads.Lead", on_delete=models.CASCADE, related_name="followup_messages"
+        "leads.Lead",
+        on_delete=models.CASCADE,
+        related_name="followup_messages",
+        verbose_name=_("lead"),
     )
-    step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="messages")
+    step = models.ForeignKey(
+        Step, on_delete=models.PROTECT, related_name="messages", verbose_name=_("step")
+    )
     # The timeline event that caused it (a submission received, a booking made).
     event = models.ForeignKey(
         "leads.LeadEvent",
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("timeline event"),
     )
     booking = models.ForeignKey(
-        "booking.Booking", null=True, on_delete=models.CASCADE, related_name="+"
+        "booking.Booking",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("booking"),
     )
-    occurrence = models.CharField(max_length=80)
-    category = models.CharField(max_length=20, choices=Category.choices)
-    message_id = models.CharField(max_length=200, blank=True)
+    occurrence = models.CharField(_("occurrence"), max_length=80)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    message_id = models.CharField(
+        _("message ID (email header)"), max_length=200, blank=True
+    )
     # The mail provider's own id (django-anymail), which its webhooks name.
-    provider_message_id = models.CharField(max_length=200, blank=True)
-    bounced_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    provider_message_id = models.CharField(
+        _("mail provider's message ID"), max_length=200, blank=True
+    )
+    bounced_at = models.DateTimeField(_("bounced at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -280,13 +315,17 @@ class Suppression(models.Model):
         BOUNCED = "bounced", _("Bounced")
         COMPLAINED = "complained", _("Marked as spam")
 
-    email_key = models.CharField(max_length=254, unique=True)
-    scope = models.CharField(max_length=12, choices=Scope.choices, default=Scope.ALL)
-    reason = models.CharField(
-        max_length=12, choices=Reason.choices, default=Reason.UNSUBSCRIBED
+    email_key = models.CharField(
+        _("email key (for matching)"), max_length=254, unique=True
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    scope = models.CharField(
+        _("scope"), max_length=12, choices=Scope.choices, default=Scope.ALL
+    )
+    reason = models.CharField(
+        _("reason"), max_length=12, choices=Reason.choices, default=Reason.UNSUBSCRIBED
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("suppressed address")

@@ -16,6 +16,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from clinics.admin import ClinicAdminOnlyAdmin, LocationScopedAdmin
 from core.errors import BusinessError
@@ -83,14 +84,17 @@ class VersionAdmin(admin.ModelAdmin[Any]):
             and obj.status == VersionStatus.DRAFT
         )
 
-    @admin.action(description="Copy into a new draft", permissions=["change"])
+    @admin.action(description=_("Copy into a new draft"), permissions=["change"])
     def copy_into_draft(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for version in queryset:
             draft = type(self).draft_create(from_version_id=version.pk)
-            self.message_user(request, f"Created {draft}: edit it, then publish it.")
+            self.message_user(
+                request,
+                _("Created %(draft)s: edit it, then publish it.") % {"draft": draft},
+            )
 
     @admin.action(
-        description="Publish (the current version retires)", permissions=["change"]
+        description=_("Publish (the current version retires)"), permissions=["change"]
     )
     def publish(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for version in queryset:
@@ -99,7 +103,9 @@ class VersionAdmin(admin.ModelAdmin[Any]):
             except BusinessError as error:
                 self.message_user(request, error.message, level=messages.ERROR)
             else:
-                self.message_user(request, f"Published {published}.")
+                self.message_user(
+                    request, _("Published %(version)s.") % {"version": published}
+                )
 
 
 @admin.register(QuestionnaireVersion)
@@ -118,12 +124,16 @@ class ScreeningRuleSetVersionAdmin(VersionAdmin):
 
     list_display = [*VersionAdmin.list_display, "rules_link"]
 
-    @admin.display(description="Rules")
+    @admin.display(description=_("Rules"))
     def rules_link(self, version: ScreeningRuleSetVersion) -> str:
         url = reverse("admin:intake_rules_edit", args=[version.pk])
-        label = "edit" if version.status == VersionStatus.DRAFT else "view"
         count = len(version.definition.get("rules", []))
-        return format_html('<a href="{}">{} {} rules</a>', url, label, count)
+        label = (
+            _("edit %(count)s rules")
+            if version.status == VersionStatus.DRAFT
+            else _("view %(count)s rules")
+        )
+        return format_html('<a href="{}">{}</a>', url, label % {"count": count})
 
     def get_urls(self) -> list[URLPattern]:
         rules = path(
@@ -188,7 +198,7 @@ class ScreeningRuleSetVersionAdmin(VersionAdmin):
         )
 
     @admin.action(
-        description="Dry run: which stored outcomes would change",
+        description=_("Dry run: which stored outcomes would change"),
         permissions=["change"],
     )
     def dry_run(
@@ -316,7 +326,7 @@ class SubmissionAdmin(LocationScopedAdmin[Submission]):
         response["Content-Disposition"] = "inline"
         return response
 
-    @admin.display(description="Photos")
+    @admin.display(description=_("Photos"))
     def photos(self, submission: Submission) -> str:
         links = [
             (
@@ -329,7 +339,7 @@ class SubmissionAdmin(LocationScopedAdmin[Submission]):
             for photo in submission.photos.all()
         ]
         if not links:
-            return "none"
+            return str(_("none"))
         return format_html_join(
             " ",
             '<a href="{0}"><img src="{0}" alt="Photo, {1} by {2} px" width="160"></a>',

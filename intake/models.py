@@ -34,16 +34,21 @@ class ImmutableOncePublished(models.Model):
 
     frozen_fields: tuple[str, ...] = ("definition", "number")
 
-    number = models.PositiveIntegerField()
+    number = models.PositiveIntegerField(_("version number"))
     status = models.CharField(
-        max_length=10, choices=VersionStatus.choices, default=VersionStatus.DRAFT
+        _("status"),
+        max_length=10,
+        choices=VersionStatus.choices,
+        default=VersionStatus.DRAFT,
     )
-    definition = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    published_at = models.DateTimeField(null=True, blank=True)
+    definition = models.JSONField(_("definition"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     # SHA-256 of the shipped file this version was loaded from; empty when an admin
     # made it. The loader never replaces an admin's published version on its own.
-    imported_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    imported_digest = models.CharField(
+        _("digest of the imported file"), max_length=64, blank=True, db_index=True
+    )
 
     class Meta:
         abstract = True
@@ -75,8 +80,12 @@ class ImmutableOncePublished(models.Model):
 class Questionnaire(models.Model):
     """A questionnaire by its stable slug; its content lives in versions."""
 
-    slug = models.SlugField(unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    slug = models.SlugField(_("short name"), unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("questionnaire")
+        verbose_name_plural = _("questionnaires")
 
     def __str__(self) -> str:
         return self.slug
@@ -86,11 +95,16 @@ class QuestionnaireVersion(ImmutableOncePublished):
     """One version of a questionnaire's definition (FHIR Questionnaire concepts)."""
 
     questionnaire = models.ForeignKey(
-        Questionnaire, on_delete=models.PROTECT, related_name="versions"
+        Questionnaire,
+        on_delete=models.PROTECT,
+        related_name="versions",
+        verbose_name=_("questionnaire"),
     )
 
     class Meta:
         ordering = ["questionnaire", "-number"]
+        verbose_name = _("questionnaire version")
+        verbose_name_plural = _("questionnaire versions")
         constraints = [
             models.UniqueConstraint(
                 fields=["questionnaire", "number"], name="questionnaire_version_number"
@@ -113,25 +127,34 @@ class IntakeDraft(models.Model):
     submitted or after settings.INTAKE_DRAFT_DAYS.
     """
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
     questionnaire_version = models.ForeignKey(
-        QuestionnaireVersion, on_delete=models.PROTECT, related_name="drafts"
+        QuestionnaireVersion,
+        on_delete=models.PROTECT,
+        related_name="drafts",
+        verbose_name=_("questionnaire version"),
     )
-    language = models.CharField(max_length=8)
-    answers_ciphertext = models.TextField()
-    step_reached = models.PositiveSmallIntegerField(default=1)
-    consent_health_at = models.DateTimeField()
-    privacy_notice_version = models.CharField(max_length=40)
-    source = models.JSONField(default=dict)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    language = models.CharField(_("language"), max_length=8)
+    answers_ciphertext = models.TextField(_("answers (encrypted)"))
+    step_reached = models.PositiveSmallIntegerField(_("step reached"), default=1)
+    consent_health_at = models.DateTimeField(_("health data consent given at"))
+    privacy_notice_version = models.CharField(
+        _("privacy notice version"), max_length=40
+    )
+    source = models.JSONField(_("source"), default=dict)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # Part of the signed resume link; a new one is drawn when a link is used, so an
     # emailed link opens the draft once.
-    resume_nonce = models.UUIDField(default=uuid.uuid4)
+    resume_nonce = models.UUIDField(_("resume link nonce"), default=uuid.uuid4)
     # When the person last asked for the link: one email per interval per draft.
-    resume_requested_at = models.DateTimeField(null=True, blank=True)
+    resume_requested_at = models.DateTimeField(
+        _("resume link requested at"), null=True, blank=True
+    )
 
     class Meta:
+        verbose_name = _("questionnaire draft")
+        verbose_name_plural = _("questionnaire drafts")
         indexes = [models.Index(fields=["updated_at"])]
 
     def __str__(self) -> str:
@@ -143,13 +166,18 @@ class ResumeEmail(OutboxRow):
     per request the interval allowed, deleted with its draft."""
 
     draft = models.ForeignKey(
-        IntakeDraft, on_delete=models.CASCADE, related_name="resume_emails"
+        IntakeDraft,
+        on_delete=models.CASCADE,
+        related_name="resume_emails",
+        verbose_name=_("draft"),
     )
-    to = models.EmailField()
-    created_at = models.DateTimeField(default=timezone.now)
+    to = models.EmailField(_("recipient"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("resume link email")
+        verbose_name_plural = _("resume link emails")
         indexes = [outbox_due_index("resume_email_due_idx")]
 
     def __str__(self) -> str:
@@ -159,37 +187,51 @@ class ResumeEmail(OutboxRow):
 class Submission(models.Model):
     """A completed questionnaire: the exact version, answers, contact and consent."""
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
     questionnaire_version = models.ForeignKey(
-        QuestionnaireVersion, on_delete=models.PROTECT, related_name="submissions"
+        QuestionnaireVersion,
+        on_delete=models.PROTECT,
+        related_name="submissions",
+        verbose_name=_("questionnaire version"),
     )
     # A form submit uses its draft's code, an API client its Idempotency-Key: a
     # second request with the same key finds this row instead of making another.
-    idempotency_key = models.CharField(max_length=100, unique=True)
+    idempotency_key = models.CharField(
+        _("idempotency key"), max_length=100, unique=True
+    )
     # SHA-256 of what an API client sent with its key: the same key with other answers
     # is refused instead of returning this submission.
-    request_digest = models.CharField(max_length=64, blank=True)
-    language = models.CharField(max_length=8)
-    full_name = models.CharField(max_length=200)
-    birth_date = models.DateField()
-    email = models.EmailField()
-    phone = models.CharField(max_length=20, help_text=_("E.164"))
-    preferred_language = models.CharField(max_length=8)
+    request_digest = models.CharField(_("request digest"), max_length=64, blank=True)
+    language = models.CharField(_("language"), max_length=8)
+    full_name = models.CharField(_("full name"), max_length=200)
+    birth_date = models.DateField(_("date of birth"))
+    email = models.EmailField(_("email"))
+    phone = models.CharField(_("phone"), max_length=20, help_text=_("E.164"))
+    preferred_language = models.CharField(_("preferred language"), max_length=8)
     location = models.ForeignKey(
-        "clinics.Location", on_delete=models.PROTECT, related_name="submissions"
+        "clinics.Location",
+        on_delete=models.PROTECT,
+        related_name="submissions",
+        verbose_name=_("location"),
     )
-    contact_channel = models.CharField(max_length=20)
-    contact_times = models.JSONField(default=list)
-    health_answers_ciphertext = models.TextField()
-    consent_health_at = models.DateTimeField()
-    privacy_notice_version = models.CharField(max_length=40)
-    consent_marketing = models.BooleanField(default=False)
-    consent_marketing_at = models.DateTimeField(null=True, blank=True)
-    source = models.JSONField(default=dict, blank=True)
-    submitted_at = models.DateTimeField(auto_now_add=True)
+    contact_channel = models.CharField(_("contact channel"), max_length=20)
+    contact_times = models.JSONField(_("contact times"), default=list)
+    health_answers_ciphertext = models.TextField(_("health answers (encrypted)"))
+    consent_health_at = models.DateTimeField(_("health data consent given at"))
+    privacy_notice_version = models.CharField(
+        _("privacy notice version"), max_length=40
+    )
+    consent_marketing = models.BooleanField(_("marketing consent"), default=False)
+    consent_marketing_at = models.DateTimeField(
+        _("marketing consent given at"), null=True, blank=True
+    )
+    source = models.JSONField(_("source"), default=dict, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-submitted_at"]
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
         indexes = [
             models.Index(fields=["email"]),
             models.Index(fields=["phone"]),
@@ -206,13 +248,18 @@ class TriggerTally(models.Model):
     so erasing one leaves it as it is."""
 
     location = models.ForeignKey(
-        "clinics.Location", on_delete=models.CASCADE, related_name="+"
+        "clinics.Location",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("location"),
     )
-    day = models.DateField()
-    trigger = models.CharField(max_length=40)
-    submissions = models.PositiveIntegerField(default=0)
+    day = models.DateField(_("day"))
+    trigger = models.CharField(_("trigger"), max_length=40)
+    submissions = models.PositiveIntegerField(_("number of questionnaires"), default=0)
 
     class Meta:
+        verbose_name = _("trigger tally")
+        verbose_name_plural = _("trigger tallies")
         constraints = [
             models.UniqueConstraint(
                 fields=["location", "day", "trigger"], name="trigger_tally_unique"
@@ -226,13 +273,14 @@ class TriggerTally(models.Model):
 class SubmissionPhoto(models.Model):
     """A photo of the area: re-encoded without metadata, encrypted, staff-only."""
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
     draft = models.ForeignKey(
         IntakeDraft,
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="photos",
+        verbose_name=_("draft"),
     )
     submission = models.ForeignKey(
         Submission,
@@ -240,15 +288,18 @@ class SubmissionPhoto(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="photos",
+        verbose_name=_("submission"),
     )
-    content_type = models.CharField(max_length=40)
-    content_ciphertext = models.BinaryField()
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    content_type = models.CharField(_("content type"), max_length=40)
+    content_ciphertext = models.BinaryField(_("content (encrypted)"))
+    width = models.PositiveIntegerField(_("width (pixels)"))
+    height = models.PositiveIntegerField(_("height (pixels)"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("submission photo")
+        verbose_name_plural = _("submission photos")
 
     def __str__(self) -> str:
         return f"Photo {self.code}"
@@ -270,13 +321,17 @@ class HealthDataAccess(models.Model):
         null=True,
         on_delete=models.SET_NULL,
         related_name="health_data_accesses",
+        verbose_name=_("submission"),
     )
-    submission_code = models.UUIDField()
+    submission_code = models.UUIDField(_("submission code"))
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("user"),
     )
-    what = models.CharField(max_length=20, choices=What.choices)
-    accessed_at = models.DateTimeField(auto_now_add=True)
+    what = models.CharField(_("what was read"), max_length=20, choices=What.choices)
+    accessed_at = models.DateTimeField(_("accessed at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-accessed_at"]
@@ -291,8 +346,12 @@ class HealthDataAccess(models.Model):
 class ScreeningRuleSet(models.Model):
     """A named set of screening rules; its content lives in versions."""
 
-    slug = models.SlugField(unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    slug = models.SlugField(_("short name"), unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("screening rule set")
+        verbose_name_plural = _("screening rule sets")
 
     def __str__(self) -> str:
         return self.slug
@@ -302,11 +361,16 @@ class ScreeningRuleSetVersion(ImmutableOncePublished):
     """One version of a rule set (the rule file's data, see docs/screening.md)."""
 
     rule_set = models.ForeignKey(
-        ScreeningRuleSet, on_delete=models.PROTECT, related_name="versions"
+        ScreeningRuleSet,
+        on_delete=models.PROTECT,
+        related_name="versions",
+        verbose_name=_("rule set"),
     )
 
     class Meta:
         ordering = ["rule_set", "-number"]
+        verbose_name = _("screening rule set version")
+        verbose_name_plural = _("screening rule set versions")
         constraints = [
             models.UniqueConstraint(
                 fields=["rule_set", "number"], name="rule_set_version_number"
@@ -330,27 +394,37 @@ class ScreeningResult(models.Model):
     """
 
     submission = models.ForeignKey(
-        Submission, on_delete=models.CASCADE, related_name="screening_results"
+        Submission,
+        on_delete=models.CASCADE,
+        related_name="screening_results",
+        verbose_name=_("submission"),
     )
     rule_set_version = models.ForeignKey(
-        ScreeningRuleSetVersion, on_delete=models.PROTECT, related_name="results"
+        ScreeningRuleSetVersion,
+        on_delete=models.PROTECT,
+        related_name="results",
+        verbose_name=_("rule set version"),
     )
-    is_current = models.BooleanField(default=True)
-    evaluated_on = models.DateField()
-    evaluated_at = models.DateTimeField(auto_now_add=True)
+    is_current = models.BooleanField(_("current"), default=True)
+    evaluated_on = models.DateField(_("evaluation date"))
+    evaluated_at = models.DateTimeField(_("evaluated at"), auto_now_add=True)
     # Treatment code -> outcome, in plain text: routing and queue filters read it.
-    outcomes = models.JSONField()
+    outcomes = models.JSONField(_("outcomes"))
     # The contraindicated treatments on which a physician decides: until one has,
     # their effective outcome is `review` (the physician's queue), never bookable.
-    physician_decides = models.JSONField(default=list)
+    physician_decides = models.JSONField(
+        _("treatments a physician decides on"), default=list
+    )
     # Deferred treatment -> the ISO day it may be booked from (a deferral with an
     # end date and nothing else in the way); booking reads it in plain text too.
-    bookable_from = models.JSONField(default=dict)
+    bookable_from = models.JSONField(_("bookable from"), default=dict)
     # The full result (fired rules, the answers that fired them, profiles).
-    detail_ciphertext = models.TextField()
+    detail_ciphertext = models.TextField(_("details (encrypted)"))
 
     class Meta:
         ordering = ["-evaluated_at", "-id"]
+        verbose_name = _("screening result")
+        verbose_name_plural = _("screening results")
         constraints = [
             models.UniqueConstraint(
                 fields=["submission"],
@@ -371,22 +445,33 @@ class ScreeningOverride(models.Model):
         DECLINED = "declined", _("Declined: not offered")
 
     submission = models.ForeignKey(
-        Submission, on_delete=models.CASCADE, related_name="screening_overrides"
+        Submission,
+        on_delete=models.CASCADE,
+        related_name="screening_overrides",
+        verbose_name=_("submission"),
     )
     # The result decided on: a re-evaluation starts afresh, without old decisions.
     screening_result = models.ForeignKey(
-        ScreeningResult, on_delete=models.PROTECT, related_name="overrides"
+        ScreeningResult,
+        on_delete=models.PROTECT,
+        related_name="overrides",
+        verbose_name=_("screening result"),
     )
-    treatment = models.CharField(max_length=40)
-    decision = models.CharField(max_length=10, choices=Decision.choices)
-    note = models.TextField()
+    treatment = models.CharField(_("treatment"), max_length=40)
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices)
+    note = models.TextField(_("note"))
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-decided_at", "-id"]
+        verbose_name = _("physician decision")
+        verbose_name_plural = _("physician decisions")
         indexes = [models.Index(fields=["submission", "treatment", "-decided_at"])]
 
     def __str__(self) -> str:

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LeadsConfig(AppConfig):
     name = "leads"
-    verbose_name = "Leads"
+    verbose_name = _("Leads")
 
     def ready(self) -> None:
         # What intake announces, leads acts on (core/hooks.py says how).

@@ -46,38 +46,48 @@ class Lead(models.Model):
         LEAD_COORDINATOR = 2, _("Escalated to the lead coordinator")
         CLINIC_ADMIN = 3, _("Escalated to the clinic admin")
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
     location = models.ForeignKey(
-        Location, on_delete=models.PROTECT, related_name="leads"
+        Location,
+        on_delete=models.PROTECT,
+        related_name="leads",
+        verbose_name=_("location"),
     )
-    full_name = models.CharField(max_length=200)
-    email = models.EmailField()
+    full_name = models.CharField(_("full name"), max_length=200)
+    email = models.EmailField(_("email"))
     # The email as matching sees it (see leads.matching.email_key).
-    email_key = models.CharField(max_length=254)
-    phone = models.CharField(max_length=20, help_text=_("E.164"))
-    preferred_language = models.CharField(max_length=8)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    email_key = models.CharField(_("email key (for matching)"), max_length=254)
+    phone = models.CharField(_("phone"), max_length=20, help_text=_("E.164"))
+    preferred_language = models.CharField(_("preferred language"), max_length=8)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.NEW
+    )
     lost_reason = models.CharField(
-        max_length=20, choices=LostReason.choices, blank=True
+        _("reason lost"), max_length=20, choices=LostReason.choices, blank=True
     )
-    status_changed_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(
+        _("status changed at"), default=timezone.now
+    )
     priority = models.CharField(
-        max_length=10, choices=Priority.choices, default=Priority.NORMAL
+        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
     )
-    score = models.SmallIntegerField(default=0)
+    score = models.SmallIntegerField(_("score"), default=0)
     # [{"factor": ..., "points": ..., "detail": ...}]: why the score is what it is.
-    score_parts = models.JSONField(default=list)
+    score_parts = models.JSONField(_("score details"), default=list)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="owned_leads",
+        verbose_name=_("owner"),
     )
-    first_contact_due_at = models.DateTimeField()
-    first_contacted_at = models.DateTimeField(null=True, blank=True)
+    first_contact_due_at = models.DateTimeField(_("first contact due at"))
+    first_contacted_at = models.DateTimeField(
+        _("first contacted at"), null=True, blank=True
+    )
     escalation = models.SmallIntegerField(
-        choices=Escalation.choices, default=Escalation.NONE
+        _("escalation"), choices=Escalation.choices, default=Escalation.NONE
     )
     # Same phone, other name: a coordinator decides whether to merge.
     match_uncertain_with = models.ForeignKey(
@@ -86,6 +96,7 @@ class Lead(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("possible duplicate of"),
     )
     merged_into = models.ForeignKey(
         "self",
@@ -93,13 +104,18 @@ class Lead(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="merged_leads",
+        verbose_name=_("merged into"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    last_submitted_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_submitted_at = models.DateTimeField(
+        _("last questionnaire at"), default=timezone.now
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
         indexes = [
             # Orderings the list offers, each unique with the id for keyset paging.
             models.Index(fields=["created_at", "id"], name="lead_created_idx"),
@@ -149,13 +165,20 @@ class LeadTreatment(models.Model):
     the queue filters by treatment and outcome with an index.
     """
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="treatments")
-    treatment = models.CharField(max_length=40)
-    outcome = models.CharField(max_length=20)
+    lead = models.ForeignKey(
+        Lead,
+        on_delete=models.CASCADE,
+        related_name="treatments",
+        verbose_name=_("lead"),
+    )
+    treatment = models.CharField(_("treatment"), max_length=40)
+    outcome = models.CharField(_("screening outcome"), max_length=20)
     # A deferred treatment's first bookable day, when its deferral has an end date.
-    bookable_from = models.DateField(null=True, blank=True)
+    bookable_from = models.DateField(_("bookable from"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("lead treatment")
+        verbose_name_plural = _("lead treatments")
         constraints = [
             models.UniqueConstraint(
                 fields=["lead", "treatment"], name="lead_treatment_once"
@@ -192,14 +215,17 @@ class LeadEvent(models.Model):
         TASK = "task", _("Task for a coordinator")
         EMAIL_UNDELIVERABLE = "email_undeliverable", _("Email undeliverable")
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=30, choices=Kind.choices)
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="events", verbose_name=_("lead")
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("done by"),
     )
     submission = models.ForeignKey(
         "intake.Submission",
@@ -207,15 +233,18 @@ class LeadEvent(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="lead_events",
+        verbose_name=_("submission"),
     )
     # Words a person wrote (a note, a call summary); never the questionnaire's answers.
-    text = models.TextField(blank=True)
+    text = models.TextField(_("text"), blank=True)
     # Codes, not prose: {"from": "new", "to": "contacted"}, {"outcome": "reached"}.
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
         indexes = [
             models.Index(fields=["lead", "created_at", "id"], name="lead_event_idx")
         ]
@@ -235,21 +264,26 @@ class LeadEvent(models.Model):
 class LeadTask(models.Model):
     """Something a coordinator must do for a lead, e.g. tell a patient kindly."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="tasks")
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("lead")
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="lead_tasks",
+        verbose_name=_("assignee"),
     )
-    title = models.CharField(max_length=300)
-    due_at = models.DateTimeField()
-    done_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    title = models.CharField(_("title"), max_length=300)
+    due_at = models.DateTimeField(_("due at"))
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["due_at", "id"]
+        verbose_name = _("lead task")
+        verbose_name_plural = _("lead tasks")
         indexes = [
             models.Index(
                 fields=["assignee", "due_at"],

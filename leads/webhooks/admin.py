@@ -6,12 +6,16 @@ now", which goes through the service like every other change.
 
 import json
 import secrets
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Field, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
+from django.utils.text import capfirst, format_lazy
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from clinics.admin import ClinicAdminOnlyAdmin, LocationScopedAdmin
 from leads.models import WebhookDelivery, WebhookEndpoint
@@ -23,14 +27,25 @@ def _new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
+def _label(name: str) -> StrOrPromise:
+    """The model field's name, which a form field declared here does not get."""
+    field = cast("Field[Any, Any]", WebhookEndpoint._meta.get_field(name))
+    return capfirst(field.verbose_name)
+
+
 class WebhookEndpointForm(forms.ModelForm[WebhookEndpoint]):
     # Checkboxes of the registered event types: a typo cannot subscribe to nothing.
     event_types = forms.MultipleChoiceField(
-        choices=[(name, f"{name}: {kind.label}") for name, kind in EVENT_TYPES.items()],
+        label=_label("event_types"),
+        choices=[
+            (name, format_lazy("{}: {}", name, kind.label))
+            for name, kind in EVENT_TYPES.items()
+        ],
         widget=forms.CheckboxSelectMultiple,
     )
-    url = forms.URLField(max_length=500, assume_scheme="https")
+    url = forms.URLField(label=_label("url"), max_length=500, assume_scheme="https")
     secret = forms.CharField(
+        label=_label("secret"),
         initial=_new_secret,
         min_length=16,
         help_text=WebhookEndpoint._meta.get_field("secret").help_text,
@@ -60,7 +75,7 @@ class WebhookEndpointAdmin(ClinicAdminOnlyAdmin[WebhookEndpoint]):
     ]
     list_filter = ["is_active", "may_receive_health_data"]
 
-    @admin.display(description="Event types")
+    @admin.display(description=_("event types"))
     def subscribed_to(self, endpoint: WebhookEndpoint) -> str:
         return ", ".join(endpoint.event_types)
 
@@ -110,13 +125,13 @@ class WebhookDeliveryAdmin(LocationScopedAdmin[WebhookDelivery]):
         # The list's actions need "change"; a delivery itself is never edited.
         return obj is None and super().has_change_permission(request)
 
-    @admin.display(description="Body (screening outcomes are added at sending)")
+    @admin.display(description=_("body (screening outcomes are added at sending)"))
     def body_json(self, delivery: WebhookDelivery) -> str:
         return format_html(
             "<pre>{}</pre>", json.dumps(delivery.body, indent=2, ensure_ascii=False)
         )
 
-    @admin.action(description="Retry now", permissions=["change"])
+    @admin.action(description=_("Retry now"), permissions=["change"])
     def retry_now(
         self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]
     ) -> None:
@@ -124,10 +139,13 @@ class WebhookDeliveryAdmin(LocationScopedAdmin[WebhookDelivery]):
             webhook_delivery_retry(delivery=delivery) for delivery in queryset
         )
         skipped = len(queryset) - retried
-        self.message_user(request, f"{retried} deliveries will be sent now.")
+        self.message_user(
+            request,
+            _("%(count)s deliveries will be sent now.") % {"count": retried},
+        )
         if skipped:
             self.message_user(
                 request,
-                f"{skipped} sent or being sent, left alone.",
+                _("%(count)s sent or being sent, left alone.") % {"count": skipped},
                 level=messages.WARNING,
             )

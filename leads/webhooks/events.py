@@ -9,6 +9,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
+
 from leads.models import Lead
 
 EventDataBuilder = Callable[[Lead, Mapping[str, Any]], dict[str, Any]]
@@ -39,15 +42,15 @@ def lead_event_data(lead: Lead, extra: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class EventType:
-    label: str  # What the admin shows next to the event type's checkbox.
+    label: StrOrPromise  # What the admin shows next to the event type's checkbox.
     build: EventDataBuilder
 
 
 EVENT_TYPES: dict[str, EventType] = {
-    "lead.created": EventType("A lead was created", lead_event_data),
-    "lead.status_changed": EventType("A lead's status changed", lead_event_data),
-    "booking.created": EventType("A booking was made", lead_event_data),
-    "booking.rescheduled": EventType("A booking was moved", lead_event_data),
-    "booking.cancelled": EventType("A booking was cancelled", lead_event_data),
-    "booking.attended": EventType("A booked session took place", lead_event_data),
+    "lead.created": EventType(_("A lead was created"), lead_event_data),
+    "lead.status_changed": EventType(_("A lead's status changed"), lead_event_data),
+    "booking.created": EventType(_("A booking was made"), lead_event_data),
+    "booking.rescheduled": EventType(_("A booking was moved"), lead_event_data),
+    "booking.cancelled": EventType(_("A booking was cancelled"), lead_event_data),
+    "booking.attended": EventType(_("A booked session took place"), lead_event_data),
 }
