@@ -12,7 +12,7 @@ from typing import TypeVar
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Model, QuerySet, Subquery
 
-from clinics.models import StaffMember
+from clinics.models import Location, StaffMember
 
 Role = StaffMember.Role
 M = TypeVar("M", bound=Model)
@@ -75,3 +75,19 @@ def location_scoped(
         staffmember_id=member.pk
     ).values("location_id")
     return queryset.filter(**{f"{location_field}__in": Subquery(own_locations)})
+
+
+def clinic_phone_get(*, location_slug: str | None = None) -> str:
+    """The number a patient can call about the questionnaire, "" when none is known.
+
+    The chosen active location's, else the first active location's (by name) that
+    has one. The one place to repoint when the clinic's contact details move to a
+    clinic-wide (branding) record.
+    """
+    with_phone = Location.objects.filter(is_active=True).exclude(phone="")
+    if location_slug:
+        chosen = with_phone.filter(slug=location_slug).first()
+        if chosen is not None:
+            return chosen.phone
+    first = with_phone.order_by("name").first()
+    return first.phone if first is not None else ""
