@@ -337,3 +337,19 @@ def test_resume_links_from_one_address_are_capped(
     assert len(mail.outbox) == 2
     assert "Too many links were requested from your network" in pages[2]
     assert "Too many links were requested from your network" in pages[3]
+
+
+@pytest.mark.django_db
+def test_the_refusal_speaks_turkish_under_tr(
+    published: QuestionnaireVersion, clinic_phone: str, settings: SettingsWrapper
+) -> None:
+    settings.INTAKE_DRAFT_RATE_LIMIT = "1/10minutes"
+    Client().post("/tr/consultation/", {"consent_health": "on"})
+
+    response = Client().post("/tr/consultation/", {"consent_health": "on"})
+
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "Az önce ağınızdan çok sayıda form başlatıldı." in page
+    assert "Lütfen yaklaşık 10 dakika sonra yeniden deneyin." in page
+    assert f"Bekleyemeyecekseniz lütfen bizi {clinic_phone} numarasından" in page
