@@ -19,7 +19,7 @@ from django.db import DatabaseError
 from django.db.models import Model, QuerySet, Subquery
 from django.utils.translation import get_language
 
-from clinics.models import ClinicBranding, StaffMember
+from clinics.models import ClinicBranding, Location, StaffMember
 
 logger = logging.getLogger(__name__)
 Role = StaffMember.Role
@@ -156,3 +156,21 @@ def clinic_logo_get() -> tuple[bytes, str] | None:
     if row is None or not row.logo_content_type:
         return None
     return bytes(row.logo), row.logo_content_type
+
+
+def clinic_phone_get(*, location_slug: str | None = None) -> str:
+    """The number a patient can call about the questionnaire, "" when none is known.
+
+    The chosen active location's, else the clinic's (its branding), else the first
+    active location's (by name) that has one.
+    """
+    with_phone = Location.objects.filter(is_active=True).exclude(phone="")
+    if location_slug:
+        chosen = with_phone.filter(slug=location_slug).first()
+        if chosen is not None:
+            return chosen.phone
+    clinic_phone = clinic_branding_get().phone
+    if clinic_phone:
+        return clinic_phone
+    first = with_phone.order_by("name").first()
+    return first.phone if first is not None else ""

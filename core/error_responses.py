@@ -63,8 +63,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
     if isinstance(exc, BusinessError):
         set_rollback()
+        retry = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
         return Response(
-            error_body(exc.message, exc.code, exc.fields), status=exc.status_code
+            error_body(exc.message, exc.code, exc.fields),
+            status=exc.status_code,
+            headers=retry,
         )
 
     if not isinstance(exc, exceptions.APIException):

@@ -6,6 +6,8 @@ class BusinessError(Exception):
 
     code = "invalid"
     status_code = 400
+    # Seconds until the same request may succeed: the API's Retry-After header.
+    retry_after: int | None = None
 
     def __init__(
         self,

@@ -5,6 +5,7 @@ signed link from the resume email. No health answer ever goes into a URL.
 """
 
 import datetime as dt
+import time
 from typing import Any
 from uuid import UUID
 
@@ -61,10 +62,14 @@ from intake.services.submissions import (
     intake_draft_start,
     submission_submit_draft,
 )
+from intake.throttling import IntakeRateLimited
 from intake.validators import localised
 
 ADULT_AGE = 18
 DRAFT_SESSION_KEY = "intake_draft"
+# When this browser was last shown the start page: a start soon after counts on the
+# tighter draft limit (intake.throttling.draft_limits_take).
+START_SHOWN_SESSION_KEY = "intake_start_shown_at"
 SUBMITTED_SESSION_KEY = "intake_submitted"
 SOURCE_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 
@@ -81,17 +86,28 @@ def intake_start(request: HttpRequest) -> HttpResponse:
         return render(request, "intake/unavailable.html", status=503)
     definition = questionnaire_definition_get(version)
     form = StartForm(request.POST if request.method == "POST" else None)
+    refusal: IntakeRateLimited | None = None
     if request.method == "POST" and form.is_valid():
-        draft = intake_draft_start(
-            language=get_language() or "en",
-            consent_health=True,
-            source=_source(request),
-        )
-        request.session[DRAFT_SESSION_KEY] = str(draft.code)
-        return redirect("intake:step", number=1)
+        shown_at = request.session.get(START_SHOWN_SESSION_KEY)
+        try:
+            draft = intake_draft_start(
+                language=get_language() or "en",
+                consent_health=True,
+                source=_source(request),
+                client_address=client_address(request),
+                session_key=request.session.session_key,
+                page_read=isinstance(shown_at, int | float)
+                and time.time() - shown_at >= settings.INTAKE_START_READ_SECONDS,
+            )
+        except IntakeRateLimited as error:
+            refusal = error
+        else:
+            request.session[DRAFT_SESSION_KEY] = str(draft.code)
+            return redirect("intake:step", number=1)
     if request.method == "GET":
         request.session["intake_source"] = _source(request)
-    return render(
+        request.session[START_SHOWN_SESSION_KEY] = time.time()
+    response = render(
         request,
         "intake/start.html",
         {
@@ -105,9 +121,13 @@ def intake_start(request: HttpRequest) -> HttpResponse:
             "description": localised(definition.description),
             "privacy_notice": localised(definition.privacy_notice),
             "consent_text": localised(definition.item("consent_health").text),
+            "refusal": refusal.message if refusal else "",
         },
-        status=400 if form.errors else 200,
+        status=429 if refusal else 400 if form.errors else 200,
     )
+    if refusal and refusal.retry_after:
+        response["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 @embeddable
@@ -223,7 +243,9 @@ def _resume_link_send(request: HttpRequest, draft: IntakeDraft) -> None:
         return
     try:
         intake_draft_resume_link_send(
-            draft=draft, email=form.cleaned_data["resume_email"]
+            draft=draft,
+            email=form.cleaned_data["resume_email"],
+            client_address=client_address(request),
         )
     except BusinessError as error:
         messages.error(request, error.message)

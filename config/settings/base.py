@@ -240,7 +240,32 @@ CALENDAR_UID_DOMAIN = env.str(
 # How long a booking link works (and at least until the day after the visit).
 BOOKING_LINK_DAYS = env.int("BOOKING_LINK_DAYS", default=30)
 INTAKE_MIN_FILL_SECONDS = env.int("INTAKE_MIN_FILL_SECONDS", default=20)
-INTAKE_RATE_LIMIT = env.str("INTAKE_RATE_LIMIT", default="5/hour")
+# Abuse limits of the public questionnaire (docs/rate-limits.md): a count per window
+# ("3/day", "30/10minutes"), kept in Redis and let through when it is down. What an
+# abuser has to spend is counted tightly; a network address, which many people can
+# share (mobile carriers' NAT, a clinic's Wi-Fi), only as a generous outer bound.
+# Submissions accepted, per network address, per email address and per phone number:
+INTAKE_RATE_LIMIT = env.str("INTAKE_RATE_LIMIT", default="60/hour")
+INTAKE_RATE_LIMIT_EMAIL = env.str("INTAKE_RATE_LIMIT_EMAIL", default="3/day")
+INTAKE_RATE_LIMIT_PHONE = env.str("INTAKE_RATE_LIMIT_PHONE", default="3/day")
+# Questionnaires started per address: quickly (under INTAKE_START_READ_SECONDS after
+# the start page was shown, as a script does), and after reading the page; per
+# browser session.
+INTAKE_DRAFT_RATE_LIMIT = env.str("INTAKE_DRAFT_RATE_LIMIT", default="30/10minutes")
+INTAKE_DRAFT_RATE_LIMIT_READ = env.str(
+    "INTAKE_DRAFT_RATE_LIMIT_READ", default="120/10minutes"
+)
+INTAKE_DRAFT_RATE_LIMIT_SESSION = env.str(
+    "INTAKE_DRAFT_RATE_LIMIT_SESSION", default="10/hour"
+)
+INTAKE_START_READ_SECONDS = env.int("INTAKE_START_READ_SECONDS", default=3)
+# "Save and finish later" links per address (cache) and per inbox across drafts
+# (counted in the database, so it holds with Redis down); one per draft every five
+# minutes besides.
+INTAKE_RESUME_RATE_LIMIT = env.str("INTAKE_RESUME_RATE_LIMIT", default="20/hour")
+INTAKE_RESUME_RATE_LIMIT_RECIPIENT = env.str(
+    "INTAKE_RESUME_RATE_LIMIT_RECIPIENT", default="3/hour"
+)
 # The clinic's own websites (e.g. https://www.clinic.example): they may show the
 # patient pages in a frame (core.security.embeddable) and call the public API.
 INTAKE_EMBED_ORIGINS = origins_parse(

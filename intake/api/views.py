@@ -31,11 +31,10 @@ from intake.selectors.screening import (
     rule_set_get_compiled,
     screening_rule_set_version_get_published,
 )
-from intake.selectors.submissions import submission_exists
 from intake.services.health import submission_fhir_read, submission_screening_read
 from intake.services.submissions import AnswersInvalid, submission_create
 from intake.services.versions import definition_digest
-from intake.throttling import FailOpenScopedRateThrottle, submission_rate_limit_check
+from intake.throttling import FailOpenScopedRateThrottle
 
 ERROR = OpenApiResponse(description="The error body: message, code, fields.")
 
@@ -102,8 +101,6 @@ class SubmissionCreateApi(APIView):
         if len(key) > 80:
             raise ValidationError({"Idempotency-Key": ["Use at most 80 characters."]})
         version = questionnaire_version_get_published()
-        if not key or not submission_exists(idempotency_key=f"api:{key}"):
-            submission_rate_limit_check(address=client_address(request))
         try:
             outcome = submission_create(
                 version=version,
@@ -112,6 +109,7 @@ class SubmissionCreateApi(APIView):
                 idempotency_key=f"api:{key}" if key else f"api:{uuid4()}",
                 source=data.validated_data.get("source", {}),
                 request_digest=definition_digest(data.validated_data),
+                client_address=client_address(request),
             )
         except AnswersInvalid as error:
             raise _answer_errors(error) from error

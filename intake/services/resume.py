@@ -5,12 +5,15 @@ once, never concurrently. The link carries a signed token with no answers in it.
 """
 
 import datetime as dt
+import math
 import uuid
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -23,7 +26,19 @@ from core.models import DELIVERY_ACTIVE, DeliveryStatus
 from core.outbox import MAIL_ERRORS, RetryPolicy, outbox_due, outbox_send
 from core.queueing import enqueue_on_commit
 from intake.models import IntakeDraft, ResumeEmail
+from intake.selectors.submissions import intake_draft_answers
 from intake.tasks import resume_email_send_task
+from intake.throttling import (
+    DOTLESS_DOMAINS,
+    RESUME_PER_ADDRESS,
+    Hits,
+    email_normalise,
+    limit_digest,
+    limits_give_back,
+    limits_take,
+    rate_limited,
+    rate_parse,
+)
 
 RESUME_SALT = "intake.resume"
 # Between two resume emails for one draft: the form cannot be used to flood an inbox.
@@ -37,14 +52,20 @@ class ResumeEmailTooSoon(BusinessError):
     status_code = 429
 
 
-def intake_draft_resume_link_send(*, draft: IntakeDraft, email: str) -> None:
+def intake_draft_resume_link_send(
+    *, draft: IntakeDraft, email: str, client_address: str | None = None
+) -> None:
     """Email the person a link to resume the draft, once per request, after commit.
 
     One email per draft every RESUME_EMAIL_INTERVAL, claimed in the database (not
     the cache), so the limit holds with Redis down and across web processes. A
-    request replaces one still unsent: only the newest address gets the link.
+    request replaces one still unsent: only the newest address gets the link. Across
+    drafts, one inbox gets INTAKE_RESUME_RATE_LIMIT_RECIPIENT links at most (counted
+    in the database too) and one network address asks for INTAKE_RESUME_RATE_LIMIT
+    (in the cache, open when it is down); IntakeRateLimited past either.
     """
     now = timezone.now()
+    hits = Hits()
     with transaction.atomic():
         claimed = (
             IntakeDraft.objects.filter(pk=draft.pk)
@@ -64,8 +85,61 @@ def intake_draft_resume_link_send(*, draft: IntakeDraft, email: str) -> None:
         ResumeEmail.objects.filter(draft=draft, status__in=DELIVERY_ACTIVE).update(
             status=DeliveryStatus.SKIPPED, last_error="Replaced by a newer request."
         )
-        resume_email = ResumeEmail.objects.create(draft=draft, to=email)
+        # A refusal below rolls back the claim: the draft may ask again at once.
+        _recipient_limit_check(draft=draft, email=email, now=now)
+        if client_address is not None:
+            hits = limits_take(
+                [(RESUME_PER_ADDRESS, client_address)],
+                location_slug=lambda: _draft_location(draft),
+            )
+        try:
+            resume_email = ResumeEmail.objects.create(draft=draft, to=email)
+        except BaseException:
+            limits_give_back(hits)
+            raise
         enqueue_on_commit(resume_email_send_task, resume_email.pk)
+
+
+def _recipient_limit_check(*, draft: IntakeDraft, email: str, now: dt.datetime) -> None:
+    """IntakeRateLimited when the inbox of `email` had its links for the window.
+
+    Counted from the outbox rows, not the cache: the mail server is what a flood
+    would use, and the rows hold with Redis down. Replaced (skipped) rows were never
+    sent and do not count; rows go with their drafts, so a flood would have to
+    submit each draft to be forgotten. Concurrent requests for one inbox queue on a
+    transaction lock on PostgreSQL, so the count is exact.
+    """
+    allowed, seconds = rate_parse(settings.INTAKE_RESUME_RATE_LIMIT_RECIPIENT)
+    inbox = email_normalise(email)
+    if connection.vendor == "postgresql":
+        lock = int(limit_digest("resume:recipient", inbox)[:15], 16)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock])
+    domain = inbox.rpartition("@")[2]
+    domains = [d for d, one in DOTLESS_DOMAINS.items() if one == domain] or [domain]
+    since = now - dt.timedelta(seconds=seconds)
+    recent = (
+        ResumeEmail.objects.filter(created_at__gt=since)
+        .exclude(status=DeliveryStatus.SKIPPED)
+        .filter(reduce(or_, (Q(to__iendswith=f"@{d}") for d in domains)))
+        .order_by("created_at")
+        .values_list("to", "created_at")
+    )
+    sent = [at for to, at in recent if email_normalise(to) == inbox]
+    if len(sent) < allowed:
+        return
+    # The wait until enough of them leave the window for one more.
+    frees_at = sent[len(sent) - allowed] + dt.timedelta(seconds=seconds)
+    raise rate_limited(
+        _("Several links were sent to this email address just now."),
+        retry_after=max(1, math.ceil((frees_at - now).total_seconds())),
+        location_slug=_draft_location(draft),
+    )
+
+
+def _draft_location(draft: IntakeDraft) -> str | None:
+    location = intake_draft_answers(draft).get("location")
+    return location if isinstance(location, str) else None
 
 
 def resume_token(draft: IntakeDraft) -> str:

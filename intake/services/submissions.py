@@ -31,7 +31,13 @@ from intake.selectors.questionnaires import (
 )
 from intake.selectors.submissions import intake_draft_answers
 from intake.services.screening import screening_result_record
-from intake.throttling import submission_rate_limit_check
+from intake.throttling import (
+    Hits,
+    IntakeRateLimited,
+    draft_limits_take,
+    limits_give_back,
+    submission_limits_take,
+)
 from intake.validators import answers_clean, consent_message
 
 
@@ -64,11 +70,20 @@ class SubmissionOutcome:
 
 
 def intake_draft_start(
-    *, language: str, consent_health: bool, source: Mapping[str, str]
+    *,
+    language: str,
+    consent_health: bool,
+    source: Mapping[str, str],
+    client_address: str | None = None,
+    session_key: str | None = None,
+    page_read: bool = False,
 ) -> IntakeDraft:
     """Begin a questionnaire once the person has consented to health-data processing.
 
-    Without consent nothing is stored: AnswersInvalid names the consent field.
+    Without consent nothing is stored: AnswersInvalid names the consent field. A
+    public request (`client_address` given) counts on its session's and address's
+    draft limits (intake.throttling.draft_limits_take; `page_read`: the start page
+    was shown long enough before to be read), IntakeRateLimited past them.
     """
     version = questionnaire_version_get_published()
     definition = questionnaire_definition_get(version)
@@ -77,14 +92,25 @@ def intake_draft_start(
             _("Please give your consent to go on."),
             fields={"consent_health": [consent_message()]},
         )
-    return IntakeDraft.objects.create(
-        questionnaire_version=version,
-        language=language,
-        answers_ciphertext=health_data_encrypt({}),
-        consent_health_at=timezone.now(),
-        privacy_notice_version=privacy_notice_version(definition),
-        source=dict(source),
+    hits = (
+        draft_limits_take(
+            address=client_address, session_key=session_key, read=page_read
+        )
+        if client_address is not None
+        else Hits()
     )
+    try:
+        return IntakeDraft.objects.create(
+            questionnaire_version=version,
+            language=language,
+            answers_ciphertext=health_data_encrypt({}),
+            consent_health_at=timezone.now(),
+            privacy_notice_version=privacy_notice_version(definition),
+            source=dict(source),
+        )
+    except BaseException:
+        limits_give_back(hits)
+        raise
 
 
 def intake_draft_answers_save(
@@ -118,6 +144,7 @@ def submission_create(
     photos: Sequence[PreparedPhoto] = (),
     draft: IntakeDraft | None = None,
     request_digest: str = "",
+    client_address: str | None = None,
 ) -> SubmissionOutcome:
     """Store a complete questionnaire once per idempotency key, and announce it.
 
@@ -125,7 +152,9 @@ def submission_create(
     nothing more; the key's unique index decides, so a new submission pays no lookup.
     Invalid answers, a missing consent above all, store nothing. The announcement
     (intake.hooks.submission_recorded) runs in the same transaction: the lead is made
-    with the submission or neither is.
+    with the submission or neither is. A public request (`client_address` given)
+    counts on the limits of its email, phone and address once the answers are valid,
+    and gives the hits back if nothing is stored; IntakeRateLimited past them.
     """
     definition = questionnaire_definition_get(version)
     locations = {location.slug: location for location in location_list_active()}
@@ -147,6 +176,24 @@ def submission_create(
     values = cleaned.values
     health = {k: v for k, v in values.items() if k not in CONTACT_LINK_IDS}
     location = locations[values["location"]]
+    hits = Hits()
+    if client_address is not None:
+        try:
+            hits = submission_limits_take(
+                address=client_address,
+                email=values["email"],
+                phone=values["phone"],
+                location_slug=location.slug,
+            )
+        except IntakeRateLimited:
+            # A retry of a submission stored before the limit was reached gets it
+            # back; the lookup is paid on refusals only.
+            existing = Submission.objects.filter(
+                idempotency_key=idempotency_key
+            ).first()
+            if existing is None:
+                raise
+            return _replayed(existing, request_digest)
     now = timezone.now()
     try:
         with transaction.atomic(durable=True):
@@ -204,10 +251,14 @@ def submission_create(
     except IntegrityError:
         # The key was used before (a retry, or a race this request lost): that one
         # is the submission.
+        limits_give_back(hits)
         existing = Submission.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
             raise
         return _replayed(existing, request_digest)
+    except BaseException:
+        limits_give_back(hits)
+        raise
     return SubmissionOutcome(submission, created=True, screening=screening)
 
 
@@ -245,7 +296,7 @@ def submission_submit_draft(
     """Turn a finished draft into its submission; a second call finds the first.
 
     Refuses, keeping the draft, a questionnaire finished faster than a person reads
-    (INTAKE_MIN_FILL_SECONDS) and an address past its rate limit.
+    (INTAKE_MIN_FILL_SECONDS) and one past its email's, phone's or address's limit.
     """
     existing = Submission.objects.filter(idempotency_key=f"draft:{draft.code}").first()
     if existing is not None:
@@ -258,7 +309,6 @@ def submission_submit_draft(
                 "Your answers are kept: please check them and send again."
             )
         )
-    submission_rate_limit_check(address=client_address)
     answers = {**intake_draft_answers(draft), "consent_health": True}
     return submission_create(
         version=draft.questionnaire_version,
@@ -268,6 +318,7 @@ def submission_submit_draft(
         source=draft.source,
         consent_health_at=draft.consent_health_at,
         draft=draft,
+        client_address=client_address,
     )
 
 

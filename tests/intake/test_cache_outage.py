@@ -10,11 +10,11 @@ from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 from rest_framework.test import APIClient
 
-from intake.models import IntakeDraft, QuestionnaireVersion, Submission
+from intake.models import IntakeDraft, QuestionnaireVersion, ResumeEmail, Submission
 from intake.services.resume import resume_email_send_due
 from intake.tasks import resume_email_send_task
 from tests.support.answers import complete_answers
-from tests.support.form_steps import fill_all, start, step_data
+from tests.support.form_steps import fill_all, save_data, start, step_data
 
 # Nothing listens on port 1: every cache call fails at once with ConnectionError.
 UNREACHABLE = {
@@ -96,3 +96,48 @@ def test_the_form_sends_and_saves_while_the_cache_is_down(
         resume_email_send_task.run(resume_email_id)
     assert resume_email_send_due() == 0
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_starts_and_submissions_past_their_limits_go_through_while_the_cache_is_down(
+    api_client: APIClient,
+    published: QuestionnaireVersion,
+    redis_unreachable: None,
+    settings: SettingsWrapper,
+) -> None:
+    settings.INTAKE_DRAFT_RATE_LIMIT = "1/10minutes"
+    settings.INTAKE_RATE_LIMIT_EMAIL = "1/day"
+    for _ in range(3):
+        start(Client())
+    codes = [
+        api_client.post(
+            "/api/v1/submissions",
+            {"language": "en", "answers": complete_answers()},
+            format="json",
+        ).status_code
+        for _ in range(3)
+    ]
+
+    assert IntakeDraft.objects.count() == 3
+    assert codes == [201, 201, 201]
+
+
+@pytest.mark.django_db
+def test_the_resume_link_limit_per_inbox_holds_while_the_cache_is_down(
+    published: QuestionnaireVersion,
+    redis_unreachable: None,
+    settings: SettingsWrapper,
+) -> None:
+    settings.INTAKE_RESUME_RATE_LIMIT_RECIPIENT = "2/hour"
+    pages = []
+    for _ in range(4):
+        browser = Client()
+        start(browser)
+        browser.post("/en/consultation/step/1/", step_data(1, complete_answers()))
+        response = browser.post(
+            "/en/consultation/step/2/", save_data("ayse@example.com"), follow=True
+        )
+        pages.append(response.content.decode())
+
+    assert ResumeEmail.objects.count() == 2
+    assert "Several links were sent to this email address" in pages[2]
