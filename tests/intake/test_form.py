@@ -94,13 +94,14 @@ def test_going_back_keeps_the_answers_of_the_step_left(
     answers = complete_answers()
     start(client)
     client.post("/en/consultation/step/1/", step_data(1, answers))
-    partial = {**step_data(2, answers), "action": "back"}
+    client.post("/en/consultation/step/2/", step_data(2, answers))
+    partial = {**step_data(3, answers), "action": "back"}
     partial.pop("smoking")
 
-    response = client.post("/en/consultation/step/2/", partial)
+    response = client.post("/en/consultation/step/3/", partial)
 
-    assert response["Location"] == "/en/consultation/step/1/"
-    page = client.get("/en/consultation/step/2/").content.decode()
+    assert response["Location"] == "/en/consultation/step/2/"
+    page = client.get("/en/consultation/step/3/").content.decode()
     assert 'value="under_1" id="id_sun_hours_per_day_0" checked' in page or (
         "checked" in page
     )

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.core import mail
 from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone, translation
@@ -17,6 +18,8 @@ from playwright.sync_api import Browser, Locator, Page, Response, expect
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
+from intake.models import ResumeEmail
+from intake.tasks import resume_email_send_task
 from tests.integration.browser_support import (
     PHONE,
     PageWatch,
@@ -330,20 +333,21 @@ def test_a_16_year_old_learns_the_guardian_path_before_any_health_question(
 
 
 def test_save_and_finish_later_keeps_a_half_filled_health_step(
-    patient: tuple[Page, PageWatch, str],
+    patient: tuple[Page, PageWatch, str], browser: Browser
 ) -> None:
     page, watch, base = patient
     answers = person_answers()
+    health = next(n for n, step in enumerate(STEPS, 1) if step.link_id == "health")
     page.goto(f"{base}/en/consultation/")
     page.locator("#id_consent_health").check()
     page.locator("form.step-form button[type=submit]").click()
-    for number in (1, 2):
+    for number in range(1, health):
         expect_step(page, base, "en", number)
         answer_step(page, answers)
         assert press_next(page).status == 302
 
     # Half of the health step, then "Save and finish later".
-    expect_step(page, base, "en", 3)
+    expect_step(page, base, "en", health)
     answer(page, "blood_thinners", ["aspirin"])
     answer(page, "bleeding_disorder", False)
     page.locator("details.save-later summary").click()
@@ -353,15 +357,28 @@ def test_save_and_finish_later_keeps_a_half_filled_health_step(
         page.locator('button[name="action"][value="save"]').click()
     assert posted.value.status == 302
     page.wait_for_load_state()
-
-    # Back on the same page, the two answers are still there.
-    expect_step(page, base, "en", 3)
+    expect_step(page, base, "en", health)
     expect(page.locator(".message-success")).to_be_visible()
-    expect(
-        field(page, "blood_thinners").and_(page.locator("[value=aspirin]"))
-    ).to_be_checked()
-    expect(
-        field(page, "bleeding_disorder").and_(page.locator("[value=no]"))
-    ).to_be_checked()
     shoot(page, "intake-en-saved-for-later")
     watch.assert_clean()
+
+    # The emailed link, opened on another phone, brings back every answer.
+    resume_email_send_task.run(ResumeEmail.objects.get().pk)
+    link = re.search(r"https?://\S+/resume/\S+/", str(mail.outbox[-1].body))
+    assert link is not None
+    other = browser.new_context(viewport=PHONE)
+    phone = other.new_page()
+    phone.goto(link.group(0))
+    expect_step(phone, base, "en", health)
+    expect(
+        field(phone, "blood_thinners").and_(phone.locator("[value=aspirin]"))
+    ).to_be_checked()
+    expect(
+        field(phone, "bleeding_disorder").and_(phone.locator("[value=no]"))
+    ).to_be_checked()
+    phone.goto(f"{base}/en/consultation/step/1/")
+    expect(
+        field(phone, "concern_kind").and_(phone.locator("[value=redness]"))
+    ).to_be_checked()
+    shoot(phone, "intake-en-resumed")
+    other.close()
