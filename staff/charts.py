@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from html import escape
 
 BAR_HEIGHT, GAP, LABEL_WIDTH, WIDTH = 22, 8, 190, 640
+# What fits left of the bars at the chart's font; a longer label is cut, and its
+# whole text is the row's tooltip.
+LABEL_CHARACTERS = 26
 COLOURS = ("#a23b52", "#2f7d4f", "#8a6d00", "#4b5fa6", "#5b6272", "#b3261e")
 
 
@@ -31,9 +34,11 @@ def bar_chart(bars: Sequence[Bar], *, title: str, unit: str = "") -> str:
         y = index * (BAR_HEIGHT + GAP)
         length = max(2.0, room * bar.value / top) if bar.value else 0.0
         shown = f"{bar.value:g}{unit}" + (f" · {bar.note}" if bar.note else "")
+        label = _cut(bar.label)
         rows.append(
-            f'<g><text x="{LABEL_WIDTH - 8}" y="{y + 16}" text-anchor="end">'
-            f"{escape(bar.label)}</text>"
+            f"<g><title>{escape(bar.label)}: {escape(shown)}</title>"
+            f'<text x="{LABEL_WIDTH - 8}" y="{y + 16}" text-anchor="end">'
+            f"{escape(label)}</text>"
             f'<rect x="{LABEL_WIDTH}" y="{y}" width="{length:.1f}" '
             f'height="{BAR_HEIGHT}" rx="4" fill="{COLOURS[index % len(COLOURS)]}"/>'
             f'<text x="{LABEL_WIDTH + length + 6:.1f}" y="{y + 16}">'
@@ -43,3 +48,9 @@ def bar_chart(bars: Sequence[Bar], *, title: str, unit: str = "") -> str:
         f'<svg role="img" aria-label="{escape(title)}" viewBox="0 0 {WIDTH} {height}" '
         f'class="chart">{"".join(rows)}</svg>'
     )
+
+
+def _cut(label: str) -> str:
+    if len(label) <= LABEL_CHARACTERS:
+        return label
+    return label[: LABEL_CHARACTERS - 1].rstrip() + "…"

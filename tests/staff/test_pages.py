@@ -176,6 +176,8 @@ def test_a_call_logged_from_the_lead_page_shows_on_its_timeline_at_once(
     assert body.lstrip().startswith('<div id="lead"')  # the page's body, swapped
     assert "Call: Reached" in body
     assert "Wants a Monday morning." in body
+    # The number as people read it, a tap away.
+    assert '<a href="tel:+905321234567">+90 532 123 45 67</a>' in body
     lead.refresh_from_db()
     assert lead.status == "contacted"
     assert lead.first_contacted_at is not None
