@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import BusinessError
+from core.zones import clinic_zone
 from intake.encryption import health_bytes_encrypt, health_data_encrypt
 from intake.hooks import submission_recorded, submission_recorded_digest
 from intake.models import (
@@ -244,7 +245,8 @@ def submission_create(
             )
             _triggers_tally(
                 location_id=location.pk,
-                day=now.astimezone(dt.UTC).date(),
+                # The location's own day, as the funnel's date range reads it.
+                day=now.astimezone(clinic_zone(location.time_zone)).date(),
                 triggers=digest.active_triggers,
             )
             submission_recorded.announce(digest)

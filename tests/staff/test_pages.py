@@ -5,6 +5,7 @@ location's lead does not exist; names are shown as text, never as markup."""
 import datetime as dt
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -18,7 +19,12 @@ from booking.models import Booking
 from clinics.models import Location, StaffMember
 from followups.models import FollowUpMessage
 from followups.services import followup_message_send
-from intake.models import HealthDataAccess, QuestionnaireVersion, Submission
+from intake.models import (
+    HealthDataAccess,
+    QuestionnaireVersion,
+    Submission,
+    TriggerTally,
+)
 from leads.models import Lead
 from leads.selectors import LeadFilters
 from staff.selectors import URGENT, queue_page
@@ -350,7 +356,7 @@ def test_the_clinic_admins_funnel_counts_each_step_and_downloads_as_csv(
     # Counted per questionnaire, nobody named.
     assert "Questionnaires by trigger" in page
     assert "questionnaires_by_trigger,sun,2" in csv_text
-    assert page.count("Sun exposure") == 1
+    assert page.count(">Sun exposure<") == 1
     assert _client(coordinator).get("/staff/dashboard/").status_code == 403
 
 
@@ -429,3 +435,16 @@ def test_the_booking_link_is_emailed_from_the_lead_page_once_in_ten_minutes(
     (email,) = mail.outbox
     assert "/book/" in email.body
     assert email.to == [lead.email]
+
+
+def test_a_questionnaire_after_midnight_local_time_counts_on_the_local_day(
+    published: QuestionnaireVersion, location: Location, monkeypatch: Any
+) -> None:
+    # 23:30 in London is 02:30 the next morning in Istanbul, where the clinic is.
+    late = dt.datetime(2026, 12, 1, 23, 30, tzinfo=dt.UTC)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: late)
+
+    submit(published, sun_hours_per_day="over_3", sunscreen="rarely")
+
+    tally = TriggerTally.objects.get(trigger="sun")
+    assert tally.day == dt.date(2026, 12, 2)
