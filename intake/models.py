@@ -137,6 +137,9 @@ class IntakeDraft(models.Model):
     language = models.CharField(_("language"), max_length=8)
     answers_ciphertext = models.TextField(_("answers (encrypted)"))
     step_reached = models.PositiveSmallIntegerField(_("step reached"), default=1)
+    # Someone under 18 who asked a coordinator to call first: only the first and the
+    # last step are asked; screening then sends every treatment to review.
+    contact_first = models.BooleanField(_("coordinator to call first"), default=False)
     consent_health_at = models.DateTimeField(_("health data consent given at"))
     privacy_notice_version = models.CharField(
         _("privacy notice version"), max_length=40

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -27,6 +28,7 @@ from intake.questionnaires.definition import (
 )
 
 OLDEST_AGE_YEARS = 120
+ADULT_AGE = 18
 PHONE_DEFAULT_REGION = "TR"
 
 
@@ -100,6 +102,20 @@ def answers_clean(
         if item.required and missing:
             result.add_error(item.link_id, _required_message(item))
     return result
+
+
+def adult_born_by(today: dt.date | None = None) -> dt.date:
+    """The latest date of birth of someone 18 today (29 February: 1 March)."""
+    today = today or timezone.localdate()
+    try:
+        return today.replace(year=today.year - ADULT_AGE)
+    except ValueError:
+        return today.replace(year=today.year - ADULT_AGE, month=3, day=1)
+
+
+def is_minor(birth_date: str) -> bool:
+    """Whether someone born on `birth_date` (ISO) is under 18 today."""
+    return birth_date > adult_born_by().isoformat()
 
 
 def answer_clean(

@@ -4,7 +4,6 @@ The draft lives server-side; the browser holds only its session cookie, or the
 signed link from the resume email. No health answer ever goes into a URL.
 """
 
-import datetime as dt
 import time
 from typing import Any
 from uuid import UUID
@@ -58,14 +57,14 @@ from intake.services.resume import (
 from intake.services.submissions import (
     DraftGone,
     intake_draft_answers_save,
+    intake_draft_contact_first,
     intake_draft_photos_replace,
     intake_draft_start,
     submission_submit_draft,
 )
 from intake.throttling import IntakeRateLimited
-from intake.validators import localised
+from intake.validators import adult_born_by, is_minor, localised
 
-ADULT_AGE = 18
 DRAFT_SESSION_KEY = "intake_draft"
 # When this browser was last shown the start page: a start soon after counts on the
 # tighter draft limit (intake.throttling.draft_limits_take).
@@ -143,6 +142,9 @@ def intake_step(request: HttpRequest, number: int) -> HttpResponse:
     steps = definition.steps
     if not 1 <= number <= len(steps) or number > draft.step_reached:
         return redirect("intake:step", number=min(draft.step_reached, len(steps)))
+    if draft.contact_first and 1 < number < len(steps):
+        # Under 18 and to be called first: no health questions online.
+        return redirect("intake:step", number=len(steps))
     step = steps[number - 1]
     answers = intake_draft_answers(draft)
     language = get_language() or "en"
@@ -180,6 +182,7 @@ def intake_step(request: HttpRequest, number: int) -> HttpResponse:
             ),
             "questions": _questions(form, step, answers),
             "is_last": number == len(steps),
+            "contact_first": draft.contact_first,
             "photo_count": draft.photos.count(),
             "resume_form": ResumeEmailForm(
                 initial={"resume_email": answers.get("email", "")}
@@ -207,14 +210,16 @@ def _step_post(
         if action == "save":
             _resume_link_send(request, draft)
             return redirect("intake:step", number=number)
-        return redirect("intake:step", number=max(number - 1, 1))
+        back = 1 if draft.contact_first else max(number - 1, 1)
+        return redirect("intake:step", number=back)
     if not (form.is_valid() and _keep_photos(form, draft)):
         return None
     intake_draft_answers_save(
         draft=draft, answers=form.answers, step_reached=number + 1
     )
     if number < last:
-        if _is_minor(form.answers.get("birth_date")):
+        birth_date = form.answers.get("birth_date")
+        if isinstance(birth_date, str) and is_minor(birth_date):
             # Told at once, before any health question: the guardian path.
             return redirect("intake:guardian")
         return redirect("intake:step", number=number + 1)
@@ -257,27 +262,22 @@ def _resume_link_send(request: HttpRequest, draft: IntakeDraft) -> None:
         )
 
 
-def _is_minor(birth_date: str | None) -> bool:
-    return birth_date is not None and birth_date > adult_born_by().isoformat()
-
-
-def adult_born_by() -> dt.date:
-    """The latest date of birth of someone 18 today (29 February: 1 March)."""
-    today = timezone.localdate()
-    try:
-        return today.replace(year=today.year - ADULT_AGE)
-    except ValueError:
-        return today.replace(year=today.year - ADULT_AGE, month=3, day=1)
-
-
 @embeddable
 @never_cache
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "POST"])
 def intake_guardian(request: HttpRequest) -> HttpResponse:
-    """For someone under 18, before the health questions: what happens next."""
+    """For someone under 18, before the health questions: what happens next, and
+    the choice to leave only their contact details for a coordinator."""
     draft = _session_draft(request)
     if draft is None:
         return _already_sent(request)
+    if request.method == "POST":
+        try:
+            last = intake_draft_contact_first(draft=draft)
+        except BusinessError as error:
+            messages.error(request, error.message)
+            return redirect("intake:step", number=draft.step_reached)
+        return redirect("intake:step", number=last)
     definition = questionnaire_definition_get(draft.questionnaire_version)
     next_step = min(draft.step_reached, len(definition.steps))
     return render(

@@ -23,7 +23,13 @@ from intake.models import (
     TriggerTally,
 )
 from intake.photos import PreparedPhoto
-from intake.questionnaires.definition import CONTACT_LINK_IDS, answers_prune
+from intake.questionnaires.definition import (
+    CONTACT_LINK_IDS,
+    Definition,
+    Item,
+    answers_prune,
+    walk_items,
+)
 from intake.selectors.questionnaires import (
     location_list_active,
     privacy_notice_version,
@@ -39,7 +45,7 @@ from intake.throttling import (
     limits_give_back,
     submission_limits_take,
 )
-from intake.validators import answers_clean, consent_message
+from intake.validators import answers_clean, consent_message, is_minor
 
 
 class AnswersInvalid(BusinessError):
@@ -146,6 +152,7 @@ def submission_create(
     draft: IntakeDraft | None = None,
     request_digest: str = "",
     client_address: str | None = None,
+    contact_first: bool = False,
 ) -> SubmissionOutcome:
     """Store a complete questionnaire once per idempotency key, and announce it.
 
@@ -156,6 +163,8 @@ def submission_create(
     with the submission or neither is. A public request (`client_address` given)
     counts on the limits of its email, phone and address once the answers are valid,
     and gives the hits back if nothing is stored; IntakeRateLimited past them.
+    `contact_first` (someone under 18, intake_draft_contact_first) asks only the
+    first and the last step; the unanswered health questions screen as review.
     """
     definition = questionnaire_definition_get(version)
     locations = {location.slug: location for location in location_list_active()}
@@ -163,6 +172,7 @@ def submission_create(
     cleaned = answers_clean(
         definition,
         answers,
+        items=contact_first_items(definition) if contact_first else None,
         location_codes=list(locations),
         phone_regions={code: location.country for code, location in locations.items()},
         today=today,
@@ -292,6 +302,29 @@ def _replayed(existing: Submission, request_digest: str) -> SubmissionOutcome:
     return SubmissionOutcome(existing, created=False)
 
 
+def contact_first_items(definition: Definition) -> list[Item]:
+    """What someone under 18 who asked to be called first answers: the first step
+    (their age, their concern) and the last (how to reach them)."""
+    first, last = definition.steps[0], definition.steps[-1]
+    return [item for step in (first, last) for item in walk_items(step)]
+
+
+def intake_draft_contact_first(*, draft: IntakeDraft) -> int:
+    """Someone under 18 asks a coordinator to call before the health questions: the
+    draft skips to its last step (returned). Refused for an adult (AnswersInvalid)."""
+    definition = questionnaire_definition_get(draft.questionnaire_version)
+    birth_date = intake_draft_answers(draft).get("birth_date")
+    if not (isinstance(birth_date, str) and is_minor(birth_date)):
+        raise AnswersInvalid(
+            _("This is for people under 18. Please answer the questions instead.")
+        )
+    last = len(definition.steps)
+    IntakeDraft.objects.filter(pk=draft.pk).update(
+        contact_first=True, step_reached=last, updated_at=timezone.now()
+    )
+    return last
+
+
 def submission_submit_draft(
     *, draft: IntakeDraft, client_address: str
 ) -> SubmissionOutcome:
@@ -321,6 +354,7 @@ def submission_submit_draft(
         consent_health_at=draft.consent_health_at,
         draft=draft,
         client_address=client_address,
+        contact_first=draft.contact_first,
     )
 
 

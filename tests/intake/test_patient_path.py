@@ -199,3 +199,46 @@ def test_turkish_pages_name_the_location_in_turkish_with_a_tel_link(
     assert "Nişantaşı Clinic" not in last_step
     assert 'href="tel:+902120000000"' in done
     assert "+90 212 000 00 00" in done
+
+
+@pytest.mark.django_db
+def test_someone_under_18_can_leave_only_contact_details_for_a_coordinator(
+    client: Client, published: QuestionnaireVersion
+) -> None:
+    answers = complete_answers(birth_date=_born_years_ago(16))
+    last = len(STEPS)
+    start(client)
+    client.post("/en/consultation/step/1/", step_data(1, answers))
+
+    asked = client.post("/en/consultation/under-18/")
+
+    assert asked["Location"] == f"/en/consultation/step/{last}/"
+    # No health question is asked online.
+    skipped = client.get("/en/consultation/step/4/")
+    assert skipped["Location"] == f"/en/consultation/step/{last}/"
+    page = client.get(f"/en/consultation/step/{last}/").content.decode()
+    assert "only your contact details are needed now" in page
+    sent = client.post(f"/en/consultation/step/{last}/", step_data(last, answers))
+    assert sent.status_code == 302, sent.content.decode()[:2000]
+    submission = published.submissions.get()
+    assert submission.email == answers["email"]
+    # Unanswered health questions never leave a treatment open to book.
+    outcomes = submission.screening_results.get(is_current=True).outcomes
+    assert set(outcomes.values()) <= {"review", "contraindicated"}, outcomes
+
+
+@pytest.mark.django_db
+def test_an_adult_cannot_skip_the_health_questions(
+    client: Client, published: QuestionnaireVersion
+) -> None:
+    start(client)
+    client.post(
+        "/en/consultation/step/1/",
+        step_data(1, complete_answers(birth_date=_born_years_ago(30))),
+    )
+
+    refused = client.post("/en/consultation/under-18/", follow=True)
+
+    assert "This is for people under 18" in refused.content.decode()
+    assert client.get("/en/consultation/step/4/").status_code == 302
+    assert client.get("/en/consultation/step/2/").status_code == 200

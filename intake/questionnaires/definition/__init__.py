@@ -29,6 +29,7 @@ from intake.questionnaires.definition.model import (
     Text,
     essential_item_problems,
     is_number,
+    walk_items,
 )
 
 __all__ = [
@@ -57,4 +58,5 @@ __all__ = [
     "is_number",
     "item_is_enabled",
     "length_ahead",
+    "walk_items",
 ]

@@ -115,6 +115,11 @@ class Definition:
         return (i for i in _walk(self.steps) if i.type != "group")
 
 
+def walk_items(group: Item) -> Iterator[Item]:
+    """The items under `group` that are not groups, in document order."""
+    return (i for i in _walk(group.items) if i.type != "group")
+
+
 def _walk(items: Iterable[Item]) -> Iterator[Item]:
     for item in items:
         yield item
