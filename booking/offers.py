@@ -227,6 +227,6 @@ def booking_offer_answer(asked: BookingOfferAsked) -> BookingOffer | None:
         path=urlsplit(url).path,
         expires_at=link.expires_at,
         time_zone=lead.location.time_zone,
-        location_name=lead.location.name,
+        location_name=lead.location.name_in(asked.language),
         appointments=appointments,
     )

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from django.contrib.auth.models import User
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from booking.calendar_sync import calendar_sync_queue
@@ -389,7 +390,7 @@ def _check_change_allowed(booking: Booking) -> None:
                 "This appointment is too close to change online. Please call "
                 "%(location)s."
             )
-            % {"location": booking.location.name}
+            % {"location": booking.location.name_in(get_language() or "en")}
         )
 
 
