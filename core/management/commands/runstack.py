@@ -52,6 +52,7 @@ class Command(BaseCommand):
         if not options["no_demo"]:
             call_command("load_demo_clinic", stdout=self.stdout)
             call_command("load_demo_booking", stdout=self.stdout)
+            call_command("load_demo_submissions", stdout=self.stdout)
 
         base_url = f"http://{options['host']}:{options['port']}"
         stopping = False
