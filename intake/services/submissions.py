@@ -130,10 +130,22 @@ def intake_draft_answers_save(
     definition = questionnaire_definition_get(draft.questionnaire_version)
     merged = {**intake_draft_answers(draft), **answers}
     draft.answers_ciphertext = health_data_encrypt(answers_prune(definition, merged))
-    draft.step_reached = max(draft.step_reached, step_reached)
+    # Only someone under 18 skips the health questions: a date of birth corrected
+    # to an adult's brings them back, from the next step on.
+    birth_date = merged.get("birth_date")
+    skipped = draft.contact_first
+    draft.contact_first = skipped and (
+        isinstance(birth_date, str) and is_minor(birth_date)
+    )
+    draft.step_reached = (
+        step_reached
+        if skipped and not draft.contact_first
+        else max(draft.step_reached, step_reached)
+    )
     saved = IntakeDraft.objects.filter(pk=draft.pk).update(
         answers_ciphertext=draft.answers_ciphertext,
         step_reached=draft.step_reached,
+        contact_first=draft.contact_first,
         updated_at=timezone.now(),
     )
     if not saved:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from clinics.models import ClinicBranding, Location
 from intake.forms import ASKED_AT_START
-from intake.models import QuestionnaireVersion
+from intake.models import IntakeDraft, QuestionnaireVersion
 from intake.questionnaires.definition import definition_load_shipped, length_ahead
 from intake.validators import AnswerInvalid, phone_normalise
 from tests.support.answers import complete_answers
@@ -242,3 +242,27 @@ def test_an_adult_cannot_skip_the_health_questions(
     assert "This is for people under 18" in refused.content.decode()
     assert client.get("/en/consultation/step/4/").status_code == 302
     assert client.get("/en/consultation/step/2/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_birth_date_corrected_to_an_adults_brings_the_health_questions_back(
+    client: Client, published: QuestionnaireVersion
+) -> None:
+    start(client)
+    client.post(
+        "/en/consultation/step/1/",
+        step_data(1, complete_answers(birth_date=_born_years_ago(16))),
+    )
+    client.post("/en/consultation/under-18/")
+
+    corrected = client.post(
+        "/en/consultation/step/1/",
+        step_data(1, complete_answers(birth_date=_born_years_ago(30))),
+    )
+
+    assert corrected["Location"] == "/en/consultation/step/2/"
+    assert client.get("/en/consultation/step/2/").status_code == 200
+    assert not IntakeDraft.objects.get().contact_first
+    # The steps ahead are asked again, one after the other.
+    last = client.get(f"/en/consultation/step/{len(STEPS)}/")
+    assert last["Location"] == "/en/consultation/step/2/"
