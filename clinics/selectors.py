@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.db.models import Model, QuerySet, Subquery
 from django.utils.translation import get_language
 
@@ -123,6 +123,8 @@ def clinic_branding_get() -> Branding:
     try:
         row = ClinicBranding.objects.defer("logo").order_by("pk").first()
     except DatabaseError:
+        if connection.in_atomic_block:
+            raise  # the transaction is broken: its owner must know
         logger.warning("branding unreadable; the defaults are shown")
         row = None
     row = row or ClinicBranding()

@@ -82,13 +82,15 @@ def _allow_framing(
     SameSite=Lax cookies only when both sites share a registrable domain (as
     localhost does on any port, over plain http). So over HTTPS the cookies this
     page sets (session, CSRF) go out SameSite=None; Secure. Other pages keep Lax:
-    signing in sets the staff session and CSRF cookies again.
+    signing in sets the staff session and CSRF cookies again. A signed-in staff
+    member opening a patient page keeps Lax: their session is never downgraded.
     """
     response.headers.setdefault(
         "Content-Security-Policy",
         "; ".join((*_POLICY, f"frame-ancestors 'self' {' '.join(origins)}")),
     )
-    if request.is_secure():
+    user = getattr(request, "user", None)
+    if request.is_secure() and not (user is not None and user.is_authenticated):
         for cookie in response.cookies.values():
             cookie["samesite"] = "None"
             cookie["secure"] = True

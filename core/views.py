@@ -12,6 +12,9 @@ from django.views.decorators.http import require_GET, require_POST
 from core import selectors, services
 from core.security import embeddable
 
+# Paths whose refused forms are staff's: never framed, no questionnaire link.
+STAFF_PREFIXES = ("/admin/", "/staff/", "/api/")
+
 
 @embeddable
 @require_GET
@@ -19,10 +22,17 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html")
 
 
-@embeddable
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """A refused form, in words: inside a clinic's frame the usual cause is a browser
-    that keeps no cookies there, and the page's own "new tab" link is the way on."""
+    """A refused form, in words. On a patient page inside a clinic's frame the usual
+    cause is a browser that keeps no cookies there: that page may be framed and
+    offers a new tab. Staff pages and the admin get a plain page, never framed."""
+    if request.path.startswith(STAFF_PREFIXES):
+        return render(request, "403_csrf_staff.html", status=403)
+    return _patient_csrf_failure(request)
+
+
+@embeddable
+def _patient_csrf_failure(request: HttpRequest) -> HttpResponse:
     return render(request, "403_csrf.html", status=403)
 
 

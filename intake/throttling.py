@@ -11,6 +11,7 @@ cannot be reached they fail open with a warning, so a Redis outage never stops i
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 import math
 import re
@@ -139,6 +140,18 @@ def phone_normalise_digits(phone: str) -> str:
     return re.sub(r"\D", "", phone)
 
 
+def address_network(address: str) -> str:
+    """The part of an address one holder controls: an IPv6 address's /64 (its
+    holder has all of it), an IPv4 address whole."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
 def limit_digest(scope: str, value: str) -> str:
     """What the cache and the database's locks know of `value`: a keyed hash."""
     key = settings.SECRET_KEY.encode()
@@ -202,7 +215,7 @@ def submission_limits_take(
         [
             (SUBMISSION_PER_EMAIL, email_normalise(email)),
             (SUBMISSION_PER_PHONE, phone_normalise_digits(phone)),
-            (SUBMISSION_PER_ADDRESS, address),
+            (SUBMISSION_PER_ADDRESS, address_network(address)),
         ],
         location_slug=location_slug,
     )
@@ -216,7 +229,8 @@ def draft_limits_take(*, address: str, session_key: str | None, read: bool) -> H
     page counts on the generous INTAKE_DRAFT_RATE_LIMIT_READ, so a flood of quick
     starts does not lock out the next person behind the same address.
     """
-    counted = [(DRAFT_PER_ADDRESS_READ if read else DRAFT_PER_ADDRESS, address)]
+    limit = DRAFT_PER_ADDRESS_READ if read else DRAFT_PER_ADDRESS
+    counted = [(limit, address_network(address))]
     if session_key:
         counted.insert(0, (DRAFT_PER_SESSION, session_key))
     return limits_take(counted)

@@ -105,17 +105,18 @@ def answers_clean(
 
 
 def adult_born_by(today: dt.date | None = None) -> dt.date:
-    """The latest date of birth of someone 18 today (29 February: 1 March)."""
+    """The latest date of birth of someone 18 today. On 29 February of a leap year
+    that is 28 February: who was born on 1 March turns 18 tomorrow."""
     today = today or timezone.localdate()
     try:
         return today.replace(year=today.year - ADULT_AGE)
     except ValueError:
-        return today.replace(year=today.year - ADULT_AGE, month=3, day=1)
+        return today.replace(year=today.year - ADULT_AGE, day=28)
 
 
-def is_minor(birth_date: str) -> bool:
-    """Whether someone born on `birth_date` (ISO) is under 18 today."""
-    return birth_date > adult_born_by().isoformat()
+def is_minor(birth_date: str, *, today: dt.date | None = None) -> bool:
+    """Whether someone born on `birth_date` (ISO) is under 18 `today`."""
+    return birth_date > adult_born_by(today).isoformat()
 
 
 def answer_clean(

@@ -412,6 +412,8 @@ CORS_URLS_REGEX = (
     r"^/api/v1/(questionnaires/[-\w]+|submissions|screening/(evaluate|rule-set))$"
 )
 CORS_ALLOW_CREDENTIALS = False
+# A refused submission's wait, readable by the clinic site's script.
+CORS_EXPOSE_HEADERS = ("Retry-After",)
 CORS_ALLOW_METHODS = ("GET", "OPTIONS", "POST")
 CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key")
 SPECTACULAR_SETTINGS = {

@@ -68,11 +68,6 @@ def submission_get_for_user(
     )
 
 
-def submission_exists(*, idempotency_key: str) -> bool:
-    """Whether a submission was already made with this key."""
-    return Submission.objects.filter(idempotency_key=idempotency_key).exists()
-
-
 def submission_contact_answers(submission: Submission) -> dict[str, Any]:
     """The contact and consent items of a submission, as questionnaire answers."""
     return {

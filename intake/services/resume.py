@@ -32,6 +32,7 @@ from intake.throttling import (
     DOTLESS_DOMAINS,
     RESUME_PER_ADDRESS,
     Hits,
+    address_network,
     email_normalise,
     limit_digest,
     limits_give_back,
@@ -89,7 +90,7 @@ def intake_draft_resume_link_send(
         _recipient_limit_check(draft=draft, email=email, now=now)
         if client_address is not None:
             hits = limits_take(
-                [(RESUME_PER_ADDRESS, client_address)],
+                [(RESUME_PER_ADDRESS, address_network(client_address))],
                 location_slug=lambda: _draft_location(draft),
             )
         try:

@@ -197,6 +197,12 @@ def submission_create(
             _("Some answers need another look."), fields=cleaned.errors
         )
     values = cleaned.values
+    if contact_first and not is_minor(values["birth_date"], today=today):
+        # Skipping the health questions is for someone under 18 only.
+        raise AnswersInvalid(
+            _("Please answer the health questions too."),
+            fields={"birth_date": [_("This is for people under 18.")]},
+        )
     health = {k: v for k, v in values.items() if k not in CONTACT_LINK_IDS}
     location = locations[values["location"]]
     hits = Hits()

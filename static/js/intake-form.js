@@ -85,6 +85,15 @@
     refresh();
   });
   form.addEventListener("input", refresh);
+  // Enter (a phone's "Go") in the save-later email box saves; it does not mean Next.
+  var resumeEmail = form.querySelector('[name="resume_email"]');
+  if (resumeEmail) {
+    resumeEmail.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      form.querySelector('button[name="action"][value="save"]').click();
+    });
+  }
   // A second tap while the first is on its way sends nothing more (the server also
   // makes one submission of a draft, whatever arrives).
   form.addEventListener("submit", function (event) {

@@ -2,6 +2,7 @@
 there, and which API answers the clinic's site may read (CORS)."""
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -304,3 +305,47 @@ def test_a_form_refused_for_a_missing_cookie_says_why_inside_the_clinics_frame(
     page = response.content.decode()
     assert "Open the questionnaire in a new tab" in page
     assert 'target="_blank"' in page
+
+
+@pytest.mark.usefixtures("clinic_site", "published")
+def test_a_signed_in_staff_member_on_a_patient_page_keeps_a_lax_session(
+    client: Client, django_user_model: Any
+) -> None:
+    client.force_login(django_user_model.objects.create_user("elif", password="x"))
+    client.get(START, secure=True)
+
+    response = client.post(START, {"consent_health": "on"}, secure=True)
+
+    assert response.cookies["sessionid"]["samesite"] == "Lax"
+
+
+@pytest.mark.usefixtures("clinic_site")
+def test_a_refused_staff_form_is_never_framed_and_names_no_questionnaire() -> None:
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post("/staff/sign-in/", {"username": "x", "password": "y"})
+
+    assert response.status_code == 403
+    assert _frame_ancestors(response) == "frame-ancestors 'none'"
+    assert response["X-Frame-Options"] == "DENY"
+    assert "questionnaire" not in response.content.decode()
+
+
+@pytest.mark.usefixtures("clinic_site", "published")
+def test_the_clinic_site_may_read_how_long_to_wait(client: Client) -> None:
+    response = client.options(
+        "/api/v1/submissions",
+        headers={
+            "Origin": "https://www.clinic.example",
+            "Access-Control-Request-Method": "POST",
+        },
+    )
+    answer = client.post(
+        "/api/v1/submissions",
+        {},
+        content_type="application/json",
+        headers={"Origin": "https://www.clinic.example"},
+    )
+
+    assert response.status_code == 200
+    assert "retry-after" in answer["Access-Control-Expose-Headers"].lower()

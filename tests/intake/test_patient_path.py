@@ -12,7 +12,8 @@ from clinics.models import ClinicBranding, Location
 from intake.forms import ASKED_AT_START
 from intake.models import IntakeDraft, QuestionnaireVersion
 from intake.questionnaires.definition import definition_load_shipped, length_ahead
-from intake.validators import AnswerInvalid, phone_normalise
+from intake.throttling import address_network
+from intake.validators import AnswerInvalid, is_minor, phone_normalise
 from tests.support.answers import complete_answers
 from tests.support.factories import LocationFactory
 from tests.support.form_steps import STEPS, fill_all, start, step_data
@@ -266,3 +267,16 @@ def test_a_birth_date_corrected_to_an_adults_brings_the_health_questions_back(
     # The steps ahead are asked again, one after the other.
     last = client.get(f"/en/consultation/step/{len(STEPS)}/")
     assert last["Location"] == "/en/consultation/step/2/"
+
+
+def test_on_29_february_someone_born_on_1_march_18_years_ago_is_still_17() -> None:
+    leap_day = dt.date(2028, 2, 29)
+
+    assert is_minor("2010-03-01", today=leap_day)
+    assert not is_minor("2010-02-28", today=leap_day)
+
+
+def test_one_holder_of_an_ipv6_network_counts_as_one_address() -> None:
+    assert address_network("2001:db8:1:2::a") == address_network("2001:db8:1:2:ffff::1")
+    assert address_network("2001:db8:1:3::a") != address_network("2001:db8:1:2::a")
+    assert address_network("192.0.2.7") == "192.0.2.7"
