@@ -16,7 +16,9 @@ from staff.views import account as account_views
 
 admin.site.site_header = admin.site.site_title = settings.CLINIC_NAME
 admin.site.index_title = _("Clinic administration")
-admin.site.site_url = "/en/"
+# "/" matches nothing: LocaleMiddleware redirects it to the page in the language the
+# admin is shown in (the same cookie or Accept-Language decides both).
+admin.site.site_url = "/"
 # One sign-in for the whole site: the staff one, with its lock-out and second factor.
 admin.site.login = account_views.admin_login  # type: ignore[method-assign]
 admin.site.has_permission = admin_may_enter  # type: ignore[method-assign]

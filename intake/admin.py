@@ -16,6 +16,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from clinics.admin import ClinicAdminOnlyAdmin, LocationScopedAdmin
@@ -180,8 +181,14 @@ class ScreeningRuleSetVersionAdmin(VersionAdmin):
             else:
                 self.message_user(
                     request,
-                    f"Saved {len(rules)} rules in {version}. Run a dry run, then "
-                    "publish it.",
+                    ngettext(
+                        "Saved %(count)s rule in %(version)s. Run a dry run, then "
+                        "publish it.",
+                        "Saved %(count)s rules in %(version)s. Run a dry run, then "
+                        "publish it.",
+                        len(rules),
+                    )
+                    % {"count": len(rules), "version": version},
                 )
                 return redirect("admin:intake_screeningrulesetversion_changelist")
         return TemplateResponse(
@@ -189,7 +196,7 @@ class ScreeningRuleSetVersionAdmin(VersionAdmin):
             "admin/intake/rules.html",
             {
                 **self.admin_site.each_context(request),
-                "title": f"Rules of {version}",
+                "title": gettext("Rules of %(version)s") % {"version": version},
                 "version": version,
                 "formset": formset,
                 "editable": editable,
@@ -219,7 +226,7 @@ class ScreeningRuleSetVersionAdmin(VersionAdmin):
             "admin/intake/dry_run.html",
             {
                 **self.admin_site.each_context(request),
-                "title": f"Dry run of {version}",
+                "title": gettext("Dry run of %(version)s") % {"version": version},
                 "version": version,
                 "checked": checked,
                 "changes": changes,
@@ -333,17 +340,15 @@ class SubmissionAdmin(LocationScopedAdmin[Submission]):
                 reverse(
                     "admin:intake_submission_photo", args=[submission.pk, photo.code]
                 ),
-                photo.width,
-                photo.height,
+                gettext("Photo, %(width)s by %(height)s px")
+                % {"width": photo.width, "height": photo.height},
             )
             for photo in submission.photos.all()
         ]
         if not links:
             return str(_("none"))
         return format_html_join(
-            " ",
-            '<a href="{0}"><img src="{0}" alt="Photo, {1} by {2} px" width="160"></a>',
-            links,
+            " ", '<a href="{0}"><img src="{0}" alt="{1}" width="160"></a>', links
         )
 
 

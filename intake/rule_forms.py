@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from django import forms
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 OUTCOMES = [
-    ("contraindicated", "contraindicated: not offered"),
-    ("deferred", "deferred: not now, offered again later"),
-    ("review", "review: a physician clears it first"),
-    ("info", "info: no effect on eligibility"),
+    ("contraindicated", _("contraindicated: not offered")),
+    ("deferred", _("deferred: not now, offered again later")),
+    ("review", _("review: a physician clears it first")),
+    ("info", _("info: no effect on eligibility")),
 ]
 TEXTAREA = forms.Textarea(attrs={"rows": 2, "cols": 80})
 
@@ -21,34 +23,47 @@ TEXTAREA = forms.Textarea(attrs={"rows": 2, "cols": 80})
 class RuleForm(forms.Form):
     rule_id = forms.RegexField(
         regex=r"^[a-z][a-z0-9_]*$",
-        label="Id",
-        help_text="Stable: stored results refer to it. Never reuse one for a new rule.",
+        label=_("Id"),
+        help_text=_(
+            "Stable: stored results refer to it. Never reuse one for a new rule."
+        ),
     )
-    treatments = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
+    treatments = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple, label=_("Treatments")
+    )
     # A blank first choice: the new-rule form left as it is stays unchanged (a
     # select's first option would be sent, and every save would fail on it).
-    outcome = forms.ChoiceField(choices=[("", "—"), *OUTCOMES])
+    outcome = forms.ChoiceField(choices=[("", "—"), *OUTCOMES], label=_("Outcome"))
     when = forms.JSONField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
-        help_text='The condition: {"item": "blood_thinners", "any_of": ["warfarin"]}',
+        label=pgettext_lazy("a screening rule's condition", "When"),
+        help_text=_(
+            'The condition: {"item": "blood_thinners", "any_of": ["warfarin"]}'
+        ),
     )
-    reason = forms.CharField(widget=TEXTAREA, help_text="For staff.")
-    patient_en = forms.CharField(widget=TEXTAREA, label="Patient text (English)")
-    patient_tr = forms.CharField(widget=TEXTAREA, label="Patient text (Turkish)")
+    reason = forms.CharField(
+        widget=TEXTAREA, label=_("Reason"), help_text=_("For staff.")
+    )
+    patient_en = forms.CharField(widget=TEXTAREA, label=_("Patient text (English)"))
+    patient_tr = forms.CharField(widget=TEXTAREA, label=_("Patient text (Turkish)"))
     defer_after = forms.ChoiceField(
-        required=False, label="Deferred until some time after the date answered to"
+        required=False, label=_("Deferred until some time after the date answered to")
     )
-    defer_days = forms.IntegerField(required=False, min_value=0, label="plus days")
-    defer_months = forms.IntegerField(required=False, min_value=0, label="plus months")
-    until_en = forms.CharField(required=False, label="Until, in words (English)")
-    until_tr = forms.CharField(required=False, label="Until, in words (Turkish)")
+    defer_days = forms.IntegerField(required=False, min_value=0, label=_("plus days"))
+    defer_months = forms.IntegerField(
+        required=False, min_value=0, label=_("plus months")
+    )
+    until_en = forms.CharField(required=False, label=_("Until, in words (English)"))
+    until_tr = forms.CharField(required=False, label=_("Until, in words (Turkish)"))
     physician_decides = forms.BooleanField(
         required=False,
-        label="A physician decides",
-        help_text="For a contraindication that a physician may lift (with the "
-        "prescriber or oncologist): the lead goes to the physician's queue.",
+        label=_("A physician decides"),
+        help_text=_(
+            "For a contraindication that a physician may lift (with the "
+            "prescriber or oncologist): the lead goes to the physician's queue."
+        ),
     )
-    source = forms.CharField(widget=TEXTAREA)
+    source = forms.CharField(widget=TEXTAREA, label=_("Source"))
 
     def __init__(
         self,
@@ -61,7 +76,7 @@ class RuleForm(forms.Form):
         choices = cast(forms.ChoiceField, self.fields["treatments"])
         choices.choices = [(code, code) for code in treatments]
         after = cast(forms.ChoiceField, self.fields["defer_after"])
-        after.choices = [("", "(no date)"), *((i, i) for i in date_items)]
+        after.choices = [("", gettext("(no date)")), *((i, i) for i in date_items)]
 
 
 class BaseRuleFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
@@ -74,7 +89,9 @@ class BaseRuleFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
         ]
         duplicates = sorted({i for i in ids if ids.count(i) > 1 and i})
         if duplicates:
-            raise forms.ValidationError(f"Rule ids used twice: {', '.join(duplicates)}")
+            raise forms.ValidationError(
+                gettext("Rule ids used twice: %(ids)s") % {"ids": ", ".join(duplicates)}
+            )
 
 
 RuleFormSet = forms.formset_factory(

@@ -30,20 +30,27 @@ def _unescape(po_string: str) -> str:
     return po_string.replace('\\"', '"').replace("\\n", "\n")
 
 
-def _po_entries(po: str) -> list[tuple[str, str]]:
-    """(msgid, msgstr) of each singular entry, continuation lines joined."""
+def _po_entries(po: str) -> list[tuple[str, str, str]]:
+    """(msgctxt, msgid, msgstr) of each singular entry, continuation lines joined;
+    msgctxt is "" for an entry without one."""
     entries = []
     for block in po.split("\n\n"):
         fields: dict[str, str] = {}
         key = ""
         for line in block.splitlines():
-            if line.startswith(("msgid ", "msgstr ", "msgid_plural ")):
+            if line.startswith(("msgctxt ", "msgid ", "msgstr ", "msgid_plural ")):
                 key, _space, rest = line.partition(" ")
                 fields[key] = rest[1:-1]
             elif line.startswith('"') and key:
                 fields[key] += line[1:-1]
         if fields.get("msgid") and "msgid_plural" not in fields:
-            entries.append((_unescape(fields["msgid"]), _unescape(fields["msgstr"])))
+            entries.append(
+                (
+                    _unescape(fields.get("msgctxt", "")),
+                    _unescape(fields["msgid"]),
+                    _unescape(fields["msgstr"]),
+                )
+            )
     return entries
 
 
@@ -54,7 +61,10 @@ def test_every_turkish_message_is_translated_and_compiled() -> None:
     entries = _po_entries(po)
 
     assert len(entries) > 100
-    assert [msgid for msgid, msgstr in entries if not msgstr] == []
+    assert [msgid for _context, msgid, msgstr in entries if not msgstr] == []
     assert [
-        msgid for msgid, msgstr in entries if catalog.gettext(msgid) != msgstr
+        msgid
+        for context, msgid, msgstr in entries
+        if (catalog.pgettext(context, msgid) if context else catalog.gettext(msgid))
+        != msgstr
     ] == []

@@ -5,6 +5,7 @@ import re
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 
@@ -118,3 +119,60 @@ def test_the_blank_new_rule_form_sent_as_a_browser_sends_it_saves(
     response = admin_client.post(url, data)
 
     assert response.status_code == 302, response.content.decode()[:2000]
+
+
+@pytest.fixture
+def turkish_admin_client(admin_client: Client) -> Client:
+    # The admin has no language prefix: LocaleMiddleware reads the switch's cookie.
+    admin_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "tr"
+    return admin_client
+
+
+def test_a_turkish_medical_director_edits_rules_in_turkish(
+    turkish_admin_client: Client, draft: ScreeningRuleSetVersion
+) -> None:
+    url = f"/admin/intake/screeningrulesetversion/{draft.pk}/rules/"
+
+    page = turkish_admin_client.get(url).content.decode()
+
+    for turkish, english in [
+        ("Kuralları kaydet", "Save rules"),
+        ("Yeni kural (eklemek istemiyorsanız boş bırakın)", "New rule (leave"),
+        ("Hastaya gösterilen metin (Türkçe)", "Patient text (Turkish)"),
+        ("kontrendike (contraindicated): sunulmaz", "contraindicated: not offered"),
+        ("Personel için.", "For staff."),
+        ("Her kural, koşulu sağlandığında", "Each rule gives its class"),
+        (">Koşul:</label>", ">When:</label>"),
+    ]:
+        assert turkish in page
+        assert english not in page
+
+
+def test_a_turkish_medical_director_reads_a_dry_run_in_turkish(
+    turkish_admin_client: Client, draft: ScreeningRuleSetVersion
+) -> None:
+    response = turkish_admin_client.post(
+        "/admin/intake/screeningrulesetversion/",
+        {"action": "dry_run", "_selected_action": [draft.pk]},
+    )
+
+    page = response.content.decode()
+    assert f"{draft} deneme çalıştırması" in page
+    assert "Kayıtlı hiçbir sonuç değişmezdi." in page
+    assert "Sürümlere dön" in page
+    for english in ["Dry run of", "No stored outcome", "Back to the versions"]:
+        assert english not in page
+
+
+def test_view_site_from_the_turkish_admin_opens_the_turkish_site(
+    turkish_admin_client: Client,
+) -> None:
+    admin_page = turkish_admin_client.get("/admin/").content.decode()
+    link = re.search(r'<a href="([^"]*)">Siteyi göster</a>', admin_page)
+    assert link is not None
+
+    site = turkish_admin_client.get(link.group(1), follow=True)
+
+    assert site.redirect_chain[-1][0] == "/tr/"
+    assert site.status_code == 200
+    assert site["Content-Language"] == "tr"
