@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from clinics.admin import ClinicAdminOnlyAdmin, LocationScopedAdmin
+from clinics.selectors import clinic_branding_get
 from core.outbox import outbox_retry_now
 from followups.models import (
     Enrollment,
@@ -36,7 +37,6 @@ from leads.selectors import lead_email_key
 SAMPLE = {
     "name": "Ayşe Yılmaz",
     "first_name": "Ayşe",
-    "clinic_name": settings.CLINIC_NAME,
     "location_name": "Nişantaşı",
     "clinic_phone": "+90 212 000 00 00",
     "next_steps": "- Vitamin K mesotherapy: you can choose a time now.",
@@ -59,6 +59,11 @@ class MessageTemplateForm(forms.ModelForm[MessageTemplate]):
             except TemplateError as error:
                 self.add_error(field, str(error))
         return data
+
+
+def _sample() -> dict[str, str]:
+    """The sample person, at this clinic as its patients see it."""
+    return {**SAMPLE, "clinic_name": clinic_branding_get().name}
 
 
 @admin.register(MessageTemplate)
@@ -94,8 +99,8 @@ class MessageTemplateAdmin(ClinicAdminOnlyAdmin[MessageTemplate]):
                 "<p><strong>{}</strong></p><pre>{}</pre><hr>"
                 '<iframe sandbox="" title="HTML" src="{}" width="640" '
                 'height="480"></iframe>',
-                template_render(obj.subject, SAMPLE),
-                template_render(obj.text_body, SAMPLE),
+                template_render(obj.subject, _sample()),
+                template_render(obj.text_body, _sample()),
                 reverse("admin:followups_messagetemplate_preview", args=[obj.pk]),
             )
         except TemplateError as error:
@@ -117,7 +122,8 @@ class MessageTemplateAdmin(ClinicAdminOnlyAdmin[MessageTemplate]):
         if template is None or not self.has_view_permission(request, template):
             raise Http404
         markup = dict(
-            SAMPLE, next_steps=Safe(f"<ul><li>{SAMPLE['next_steps'][2:]}</li></ul>")
+            _sample(),
+            next_steps=Safe(f"<ul><li>{SAMPLE['next_steps'][2:]}</li></ul>"),
         )
         try:
             body = template_render(template.html_body, markup, html_part=True)

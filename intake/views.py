@@ -168,7 +168,7 @@ def intake_step(request: HttpRequest, number: int) -> HttpResponse:
         if response is not None:
             return response
         status = form.submit_error.status_code if form.submit_error else 400
-    return render(
+    response = render(
         request,
         "intake/step.html",
         {
@@ -190,6 +190,9 @@ def intake_step(request: HttpRequest, number: int) -> HttpResponse:
         },
         status=status,
     )
+    if form.submit_error is not None and form.submit_error.retry_after:
+        response["Retry-After"] = str(form.submit_error.retry_after)
+    return response
 
 
 def _step_post(

@@ -136,6 +136,7 @@ def test_one_email_past_its_limit_is_told_when_to_come_back_and_whom_to_call(
     response = fourth.post(last, step_data(len(STEPS), answers))
 
     assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 86400
     page = response.content.decode()
     assert "Several questionnaires were sent with this email address recently" in page
     assert "Your answers are kept" in page
