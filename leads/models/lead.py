@@ -157,6 +157,11 @@ class Lead(models.Model):
     def __str__(self) -> str:
         return f"{self.full_name} ({self.get_status_display()})"
 
+    @property
+    def reference(self) -> str:
+        """How messages that must not name the person name the lead: "L-1A2B3C4D"."""
+        return f"L-{self.code.hex[:8].upper()}"
+
 
 class LeadTreatment(models.Model):
     """A treatment the person asked about and its screening outcome for this lead.

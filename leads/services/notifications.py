@@ -79,13 +79,15 @@ def _email_send(notification: StaffNotification) -> None:
 
 
 def _message(notification: StaffNotification) -> tuple[str, str]:
-    """Subject and body: the lead's name, priority, deadline and a link, no more."""
+    """Subject and body: the lead's reference and priority in the subject (which
+    mail servers log and phones show on a locked screen), the name, the deadline
+    and a link in the body, no more."""
     lead = notification.lead
     zone = clinic_zone(lead.location.time_zone)
     with translation.override(settings.LANGUAGE_CODE), timezone.override(zone):
-        subject = _("%(what)s: %(name)s, %(priority)s priority") % {
+        subject = _("%(what)s: lead %(reference)s, %(priority)s priority") % {
             "what": notification.get_kind_display(),
-            "name": lead.full_name,
+            "reference": lead.reference,
             "priority": lead.get_priority_display().lower(),
         }
         body = render_to_string(

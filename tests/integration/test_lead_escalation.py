@@ -149,7 +149,9 @@ def test_the_worker_finds_an_overdue_lead_and_emails_its_owner(
 
     # Then the owner gets an email through the SMTP server
     message = smtp_server.wait_for(to="deniz@clinic.example")
-    assert subject_of(message) == "Your lead is overdue: Ayşe Yılmaz, high priority"
+    assert subject_of(message) == (
+        f"Your lead is overdue: lead {overdue.reference}, high priority"
+    )
     body = body_of(message)
     assert "Ayşe Yılmaz" in body
     assert f"/admin/leads/lead/{overdue.pk}/change/" in body

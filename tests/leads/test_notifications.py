@@ -105,7 +105,7 @@ def test_an_unknown_kind_is_refused(coordinator: User, new_lead: Lead) -> None:
         queued(coordinator, new_lead, kind="birthday")
 
 
-def test_the_coordinator_gets_the_lead_name_priority_deadline_and_link(
+def test_the_coordinator_gets_the_lead_reference_priority_deadline_and_link(
     coordinator: User, new_lead: Lead, settings: SettingsWrapper
 ) -> None:
     settings.SITE_URL = "https://clinic.example/"
@@ -116,8 +116,9 @@ def test_the_coordinator_gets_the_lead_name_priority_deadline_and_link(
     [message] = mail.outbox
     assert message.to == ["deniz@clinic.example"]
     assert message.subject == (
-        "A lead was assigned to you: Ayşe O'Brien, high priority"
+        f"A lead was assigned to you: lead {new_lead.reference}, high priority"
     )
+    assert "Ayşe" not in message.subject  # subjects show on locked screens
     body = str(message.body)
     assert "assigned to you" in body
     assert "Ayşe O'Brien" in body  # plain text: nothing HTML-escaped
