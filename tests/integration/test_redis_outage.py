@@ -17,7 +17,7 @@ from clinics.models import Location
 from core.models import DeliveryStatus
 from followups.models import FollowUpMessage
 from intake.models import QuestionnaireVersion, ResumeEmail, Submission
-from leads.models import AssignmentRule, StaffNotification
+from leads.models import AssignmentRule, Lead, StaffNotification
 from tests.support import services
 from tests.support.answers import complete_answers
 from tests.support.factories import StaffMemberFactory
@@ -225,9 +225,11 @@ def test_intake_works_through_redis_outages_and_the_same_worker_sends_what_waite
             ]
         )
         subjects = {subject_of(m) for m in messages if m["To"] == COORDINATOR}
+        # Each names its lead by reference, never the person.
+        form_email = _patient("Form", number)["email"]
         assert {s.split(": ")[1].split(",")[0] for s in subjects} == {
-            api_answers["full_name"],
-            _patient("Form", number)["full_name"],
+            f"lead {Lead.objects.get(email=api_answers['email']).reference}",
+            f"lead {Lead.objects.get(email=form_email).reference}",
         }
         # sent by the worker process that was running before Redis went away.
         stats = outage_worker.stats()
