@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from clinics.selectors import clinic_phone_get
 from core.addresses import client_address
 from core.errors import BusinessError
 from core.security import embeddable
@@ -286,7 +287,7 @@ def intake_guardian(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "intake/guardian.html",
-        {"next_step": next_step, "location": location_list_active().first()},
+        {"next_step": next_step, "phone": clinic_phone_get()},
     )
 
 
