@@ -231,6 +231,7 @@ class ClinicBrandingForm(forms.ModelForm[ClinicBranding]):
             "name", "colour_accent", "colour_ink", "address", "phone", "email",
             "website", "controller", "privacy_contact", "retention_months",
             "privacy_notice_en", "privacy_notice_tr", "privacy_notice_version",
+            "staff_idle_minutes", "staff_session_hours",
         ]  # fmt: skip
 
     def clean_logo_upload(self) -> tuple[bytes, str] | None:
@@ -287,6 +288,7 @@ class ClinicBrandingAdmin(admin.ModelAdmin[ClinicBranding]):
                 ]
             },
         ),
+        (_("Staff sign-in"), {"fields": ["staff_idle_minutes", "staff_session_hours"]}),
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

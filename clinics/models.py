@@ -9,7 +9,7 @@ import uuid
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -180,6 +180,11 @@ colour_check = RegexValidator(
 )
 
 
+# A staff session's limits until the clinic sets its own (ClinicBranding).
+STAFF_IDLE_MINUTES_DEFAULT = 30
+STAFF_SESSION_HOURS_DEFAULT = 10
+
+
 class ClinicBranding(models.Model):
     """How the clinic presents itself to patients: one row, edited in the admin.
 
@@ -219,6 +224,19 @@ class ClinicBranding(models.Model):
     )
     retention_months = models.PositiveSmallIntegerField(
         _("months data is kept after the last contact"), default=24
+    )
+    # How long a staff sign-in lasts: from each person's next sign-in.
+    staff_idle_minutes = models.PositiveSmallIntegerField(
+        _("minutes away before staff are signed out"),
+        default=STAFF_IDLE_MINUTES_DEFAULT,
+        validators=[MinValueValidator(5), MaxValueValidator(480)],
+        help_text=_("From 5 to 480. A page refreshing itself does not count."),
+    )
+    staff_session_hours = models.PositiveSmallIntegerField(
+        _("hours a staff sign-in lasts at most"),
+        default=STAFF_SESSION_HOURS_DEFAULT,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+        help_text=_("From 1 to 24, however busy the person is."),
     )
     privacy_notice_en = models.TextField(
         _("privacy notice (English)"),

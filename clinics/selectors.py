@@ -100,6 +100,8 @@ class Branding:
     controller: str
     privacy_contact: str
     retention_months: int
+    staff_idle_minutes: int
+    staff_session_hours: int
     privacy_notices: dict[str, str]
     privacy_notice_version: str
 
@@ -145,6 +147,8 @@ def clinic_branding_get() -> Branding:
         controller=row.controller or row.name or str(settings.CLINIC_NAME),
         privacy_contact=row.privacy_contact or row.email or row.phone,
         retention_months=row.retention_months,
+        staff_idle_minutes=row.staff_idle_minutes,
+        staff_session_hours=row.staff_session_hours,
         privacy_notices={"en": row.privacy_notice_en, "tr": row.privacy_notice_tr},
         privacy_notice_version=row.privacy_notice_version,
     )

@@ -6,27 +6,18 @@ front, re-saving the values (`secret_rotate`), then dropping the old one. Separa
 from the health-data keys: a leaked credential key must not open health answers.
 """
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from cryptography.fernet import InvalidToken, MultiFernet
+
+from core.ciphers import CiphertextUnreadable, cipher_from_setting
 
 
-class SecretUnreadable(Exception):
+class SecretUnreadable(CiphertextUnreadable):
     """A stored value no configured key can decrypt (a key was dropped too early)."""
 
 
 def secret_cipher() -> MultiFernet:
-    """The MultiFernet for the configured keys; fails loudly when none is set."""
-    keys: list[str] = list(settings.SECRET_DATA_KEYS)
-    if not keys:
-        raise ImproperlyConfigured("SECRET_DATA_KEYS must name at least one key.")
-    try:
-        return MultiFernet([Fernet(key) for key in keys])
-    except ValueError as error:
-        raise ImproperlyConfigured(
-            "Each SECRET_DATA_KEYS entry must be a Fernet key "
-            "(32 url-safe base64-encoded bytes)."
-        ) from error
+    """The MultiFernet for SECRET_DATA_KEYS."""
+    return cipher_from_setting("SECRET_DATA_KEYS")
 
 
 def secret_encrypt(plain: str) -> str:

@@ -8,27 +8,18 @@ in front and running `manage.py health_data_reencrypt` before dropping the old o
 import json
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from cryptography.fernet import InvalidToken, MultiFernet
+
+from core.ciphers import CiphertextUnreadable, cipher_from_setting
 
 
-class HealthDataUnreadable(Exception):
+class HealthDataUnreadable(CiphertextUnreadable):
     """A stored value no configured key can decrypt (a key was dropped too early)."""
 
 
 def health_cipher() -> MultiFernet:
-    """The MultiFernet for the configured keys; fails loudly when none is set."""
-    keys: list[str] = list(settings.HEALTH_DATA_KEYS)
-    if not keys:
-        raise ImproperlyConfigured("HEALTH_DATA_KEYS must name at least one key.")
-    try:
-        return MultiFernet([Fernet(key) for key in keys])
-    except ValueError as error:
-        raise ImproperlyConfigured(
-            "Each HEALTH_DATA_KEYS entry must be a Fernet key "
-            "(32 url-safe base64-encoded bytes)."
-        ) from error
+    """The MultiFernet for HEALTH_DATA_KEYS."""
+    return cipher_from_setting("HEALTH_DATA_KEYS")
 
 
 def health_data_encrypt(value: Any) -> str:

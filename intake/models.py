@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import EncryptedTextField
 from core.models import OutboxRow, outbox_due_index
 
 
@@ -462,7 +463,8 @@ class ScreeningOverride(models.Model):
     )
     treatment = models.CharField(_("treatment"), max_length=40)
     decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices)
-    note = models.TextField(_("note"))
+    # The physician's reasoning about a patient: encrypted like the answers.
+    note = EncryptedTextField(_("note"))
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

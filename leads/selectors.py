@@ -6,7 +6,7 @@ locations does not exist for them (the API answers 404, never 403, so nothing le
 
 import datetime as dt
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,7 @@ from clinics.models import Location, StaffMember
 from clinics.selectors import location_scoped
 from leads.matching import email_key
 from leads.models import Lead, LeadEvent, LeadTask, LeadTreatment
+from leads.models.lead import lead_reference
 
 
 def lead_email_key(email: str) -> str:
@@ -374,3 +375,20 @@ def lead_treatments_cleared(*, lead: Lead) -> frozenset[str]:
     ):
         newest.setdefault(treatment, decision)
     return frozenset(t for t, decision in newest.items() if decision == "cleared")
+
+
+def lead_change_entries(
+    *, since: dt.datetime, until: dt.datetime
+) -> Iterator[tuple[dt.datetime, str, str, str]]:
+    """Every change staff made to a lead (its timeline events with a person behind
+    them) from `since` to `until`, oldest first: (when, who, what, the lead's
+    reference), streamed in chunks."""
+    rows = (
+        LeadEvent.objects.filter(
+            actor__isnull=False, created_at__gte=since, created_at__lt=until
+        )
+        .order_by("created_at", "pk")
+        .values_list("created_at", "actor__username", "kind", "lead__code")
+    )
+    for created_at, username, kind, code in rows.iterator(chunk_size=2000):
+        yield created_at, username, kind, f"lead {lead_reference(code)}"

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from staff.views import account, booking, dashboard, lead, queue, review
+from staff.views import account, audit, booking, dashboard, lead, queue, review
 
 app_name = "staff"
 
@@ -33,6 +33,7 @@ urlpatterns: list[URLPattern] = [
     ),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard.csv", dashboard.dashboard_csv, name="dashboard-csv"),
+    path("audit.csv", audit.audit_csv, name="audit-csv"),
     path("review/", review.review_list, name="review"),
     path("review/<uuid:code>/", review.review_lead, name="review-lead"),
     path("review/<uuid:code>/decide", review.review_decide, name="review-decide"),

@@ -1,9 +1,15 @@
-"""Key rotation: re-encrypt every stored health value with the newest key."""
+"""Key rotation: re-encrypt every stored health value with the newest key.
+
+Intake's own ciphertext columns rotate token by token; the notes staff write
+(EncryptedTextField, in any app) are read with any key and written back, which
+encrypts them with the newest.
+"""
 
 from collections.abc import Callable
 
 from django.db import models, transaction
 
+from core.fields import encrypted_fields
 from intake.encryption import health_bytes_rotate, health_token_rotate
 from intake.models import IntakeDraft, ScreeningResult, Submission, SubmissionPhoto
 
@@ -26,8 +32,9 @@ def health_data_reencrypt_all(
     batch commits on its own, so an interrupted run loses nothing.
     """
     counts: dict[str, int] = {}
-    for model, field in ENCRYPTED_FIELDS:
-        table = model._meta.label
+    notes = [(f.model, f.name) for f in encrypted_fields("HEALTH_DATA_KEYS")]
+    for model, field in (*ENCRYPTED_FIELDS, *notes):
+        table = f"{model._meta.label}.{field}"
         done, last_pk = 0, 0
         while True:
             with transaction.atomic():
@@ -37,13 +44,10 @@ def health_data_reencrypt_all(
                     .order_by("pk")
                     .values_list("pk", field)[:BATCH]
                 )
-                for pk, token in rows:
-                    rotated = (
-                        health_bytes_rotate(bytes(token))
-                        if isinstance(token, bytes | memoryview)
-                        else health_token_rotate(token)
+                for pk, value in rows:
+                    model._default_manager.filter(pk=pk).update(
+                        **{field: _rotated(model, field, value)}
                     )
-                    model._default_manager.filter(pk=pk).update(**{field: rotated})
             if not rows:
                 break
             last_pk = rows[-1][0]
@@ -52,3 +56,12 @@ def health_data_reencrypt_all(
                 progress(table, done)
         counts[table] = done
     return counts
+
+
+def _rotated(model: type[models.Model], field: str, value: object) -> object:
+    """`value` as read from the column, to be written back under the newest key."""
+    if isinstance(value, bytes | memoryview):
+        return health_bytes_rotate(bytes(value))
+    if (model, field) in ENCRYPTED_FIELDS:
+        return health_token_rotate(str(value))
+    return value  # an EncryptedTextField: read with any key, saved with the newest

@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 from clinics.models import StaffMember
 from clinics.permissions import IsStaffMember
 from clinics.selectors import staff_role_get
+from core.spreadsheets import csv_cell
 from intake.services.health import (
     health_read_check,
     submission_screening_reads_record,
@@ -57,25 +58,6 @@ COLUMNS = (
 )
 SCREENING_COLUMN = "screening"
 
-# A cell a spreadsheet would run as a formula; names come from the public form.
-_FORMULA_STARTS = ("=", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    text = str(value)
-    formula = text.startswith(_FORMULA_STARTS) or (
-        text.startswith("+") and not text[1:].isdigit()
-    )
-    return "'" + text if formula else text
-
 
 def _row(lead: dict[str, Any], *, now: dt.datetime) -> list[str]:
     owner = " ".join(
@@ -99,7 +81,7 @@ def _row(lead: dict[str, Any], *, now: dt.datetime) -> list[str]:
         lead["created_at"],
         lead["last_submitted_at"],
     )
-    return [_cell(value) for value in values]
+    return [csv_cell(value) for value in values]
 
 
 def _rows(

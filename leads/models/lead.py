@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinics.models import Location
+from core.fields import EncryptedTextField
 
 
 class Lead(models.Model):
@@ -160,7 +161,12 @@ class Lead(models.Model):
     @property
     def reference(self) -> str:
         """How messages that must not name the person name the lead: "L-1A2B3C4D"."""
-        return f"L-{self.code.hex[:8].upper()}"
+        return lead_reference(self.code)
+
+
+def lead_reference(code: uuid.UUID) -> str:
+    """The reference of the lead with this code (Lead.reference)."""
+    return f"L-{code.hex[:8].upper()}"
 
 
 class LeadTreatment(models.Model):
@@ -240,8 +246,9 @@ class LeadEvent(models.Model):
         related_name="lead_events",
         verbose_name=_("submission"),
     )
-    # Words a person wrote (a note, a call summary); never the questionnaire's answers.
-    text = models.TextField(_("text"), blank=True)
+    # Words a person wrote (a note, a call summary), encrypted like the health
+    # answers; never the questionnaire's answers themselves.
+    text = EncryptedTextField(_("text"), blank=True)
     # Codes, not prose: {"from": "new", "to": "contacted"}, {"outcome": "reached"}.
     data = models.JSONField(_("data"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

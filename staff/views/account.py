@@ -9,6 +9,7 @@ import qrcode
 import qrcode.image.svg
 from django import forms
 from django.contrib.auth import logout
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -24,6 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinics.selectors import staff_is_physician, staff_role_get
 from staff.access import code_still_owed
+from staff.sessions import staff_session_start
 
 DEVICE_NAME = "authenticator"
 WRONG_CODE = _(
@@ -35,6 +37,11 @@ WRONG_CODE = _(
 class StaffLoginView(LoginView):
     template_name = "staff/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        staff_session_start(self.request)
+        return response
 
     def get_default_redirect_url(self) -> str:
         if staff_is_physician(self.request.user):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from clinics.models import Location, StaffMember
 from clinics.selectors import location_scoped, staff_role_get
+from core.spreadsheets import csv_cell
 from intake.selectors.questionnaires import treatment_names
 from leads.models import Lead
 from staff.access import staff_required
@@ -53,6 +54,22 @@ class RangeForm(forms.Form):
             self.add_error("until", _("The end comes before the start."))
         return data
 
+    def days(self) -> tuple[dt.date, dt.date]:
+        """The first and last day chosen (the last DEFAULT_DAYS when unset), once
+        the form is valid or unbound."""
+        data = self.cleaned_data if self.is_bound else {}
+        until = data.get("until") or timezone.localdate()
+        return data.get("since") or until - dt.timedelta(days=DEFAULT_DAYS), until
+
+
+def day_bounds(since: dt.date, until: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """From the start of `since` to the end of `until`, in the clinic's time."""
+    zone = timezone.get_current_timezone()
+    return (
+        dt.datetime.combine(since, dt.time(), tzinfo=zone),
+        dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tzinfo=zone),
+    )
+
 
 def _funnel(request: HttpRequest) -> tuple[RangeForm, Funnel | None, dt.date, dt.date]:
     user = cast(User, request.user)
@@ -66,16 +83,10 @@ def _funnel(request: HttpRequest) -> tuple[RangeForm, Funnel | None, dt.date, dt
     today = timezone.localdate()
     if form.is_bound and not form.is_valid():
         return form, None, today, today
-    data = form.cleaned_data if form.is_bound else {}
-    until = data.get("until") or today
-    since = data.get("since") or until - dt.timedelta(days=DEFAULT_DAYS)
-    zone = timezone.get_current_timezone()
-    funnel = funnel_read(
-        user=user,
-        since=dt.datetime.combine(since, dt.time(), tzinfo=zone),
-        until=dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tzinfo=zone),
-        location=data.get("location"),
-    )
+    since, until = form.days()
+    start, end = day_bounds(since, until)
+    location = form.cleaned_data.get("location") if form.is_bound else None
+    funnel = funnel_read(user=user, since=start, until=end, location=location)
     return form, funnel, since, until
 
 
@@ -194,7 +205,7 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
     for week, counts in funnel.per_week_by_source:
         for source, n in sorted(counts.items()):
             out.writerow(
-                ["questionnaires_per_week", f"{week.isoformat()} {_cell(source)}", n]
+                ["questionnaires_per_week", f"{week.isoformat()} {csv_cell(source)}", n]
             )
     for treatment, counted in sorted(funnel.outcomes.items()):
         for outcome, n in sorted(counted.items()):
@@ -204,8 +215,3 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
     for reason, n in funnel.lost_reasons.most_common():
         out.writerow(["lost_reason", reason, n])
     return response
-
-
-def _cell(text: str) -> str:
-    """A value a spreadsheet will not run as a formula."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

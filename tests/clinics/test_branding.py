@@ -31,6 +31,8 @@ def _form(**changes: object) -> dict[str, object]:
         "colour_accent": "#0b5d66",
         "colour_ink": "#1f2430",
         "retention_months": "24",
+        "staff_idle_minutes": "30",
+        "staff_session_hours": "10",
         **changes,
     }
 

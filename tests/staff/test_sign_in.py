@@ -2,16 +2,18 @@
 code from an authenticator app for clinic admins (set up at their first sign-in),
 and a session that ends when its person has been away."""
 
+import datetime as dt
 import time
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.test.utils import override_settings
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinics.models import Location, StaffMember
+from clinics.models import ClinicBranding, Location, StaffMember
 from staff.sessions import SEEN
 from tests.support.staff_api import staff
 
@@ -116,7 +118,6 @@ def test_the_admin_signs_in_through_the_staff_sign_in(client: Client) -> None:
     assert login["Location"].startswith("/staff/sign-in/?next=/admin/")
 
 
-@override_settings(STAFF_IDLE_MINUTES=30)
 def test_a_session_ends_after_half_an_hour_away_but_not_by_the_queues_refresh(
     location: Location,
 ) -> None:
@@ -135,3 +136,36 @@ def test_a_session_ends_after_half_an_hour_away_but_not_by_the_queues_refresh(
     session[SEEN] = time.time() - 31 * 60
     session.save()
     assert client.get("/staff/").status_code == 302
+
+
+def test_the_clinic_sets_how_long_a_sign_in_lasts_away_and_at_most(
+    location: Location,
+) -> None:
+    ClinicBranding.objects.create(staff_idle_minutes=10, staff_session_hours=2)
+    _user(StaffMember.Role.COORDINATOR, location)
+    client = Client()
+    assert _sign_in(client, "coordinator-1") == "/staff/"
+
+    session = client.session
+    lifetime = session.get_expiry_date() - timezone.now()
+    assert dt.timedelta(hours=1, minutes=59) < lifetime <= dt.timedelta(hours=2)
+    session[SEEN] = time.time() - 9 * 60
+    session.save()
+    assert client.get("/staff/").status_code == 200
+    session = client.session
+    session[SEEN] = time.time() - 11 * 60
+    session.save()
+    assert client.get("/staff/")["Location"].startswith("/staff/sign-in/")
+
+
+def test_a_sign_in_past_its_lifetime_is_over_however_busy(location: Location) -> None:
+    ClinicBranding.objects.create(staff_session_hours=1)
+    _user(StaffMember.Role.COORDINATOR, location)
+    client = Client()
+    assert _sign_in(client, "coordinator-1") == "/staff/"
+
+    session = client.session
+    session.set_expiry(timezone.now() - dt.timedelta(seconds=1))
+    session.save()
+
+    assert client.get("/staff/")["Location"].startswith("/staff/sign-in/")

@@ -1,0 +1,66 @@
+"""The audit trail of staff reads: the database itself refuses to change or
+delete it; erasing a submission leaves who read it, what and when."""
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from clinics.models import Location, StaffMember
+from intake.models import HealthDataAccess, QuestionnaireVersion
+from intake.services.audit import health_data_access_record
+from tests.support.factories import StaffMemberFactory
+from tests.support.submitting import submit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def access(published: QuestionnaireVersion, location: Location) -> HealthDataAccess:
+    physician = StaffMemberFactory.create(
+        role=StaffMember.Role.PHYSICIAN, locations=[location]
+    ).user
+    return health_data_access_record(
+        submission=submit(published), user=physician, what="answers"
+    )
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE intake_healthdataaccess SET what = 'photo'",
+        "UPDATE intake_healthdataaccess SET accessed_at = now() - interval '1 year'",
+        "DELETE FROM intake_healthdataaccess",
+    ],
+)
+def test_the_database_refuses_to_change_or_delete_an_audit_row(
+    access: HealthDataAccess, statement: str
+) -> None:
+    refused = pytest.raises(DatabaseError, match="append-only")
+    with refused, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement)
+
+    kept = HealthDataAccess.objects.get()
+    assert (kept.what, kept.accessed_at) == ("answers", access.accessed_at)
+
+
+def test_the_orm_cannot_delete_an_audit_row_either(access: HealthDataAccess) -> None:
+    with pytest.raises(DatabaseError), transaction.atomic():
+        HealthDataAccess.objects.all().delete()
+
+    assert HealthDataAccess.objects.count() == 1
+
+
+def test_erasing_the_submission_keeps_who_read_it_what_and_when(
+    access: HealthDataAccess,
+) -> None:
+    code = access.submission_code
+    assert access.submission is not None
+
+    access.submission.delete()
+
+    kept = HealthDataAccess.objects.get()
+    assert kept.submission is None
+    assert (kept.submission_code, kept.user, kept.what) == (
+        code,
+        access.user,
+        "answers",
+    )
