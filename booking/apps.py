@@ -11,3 +11,12 @@ class BookingConfig(AppConfig):
         from intake.hooks import booking_offer
 
         booking_offer.answer_with(booking_offer_answer)
+
+        from booking.privacy import booking_person_erase, booking_person_export
+        from core.privacy import Holder, personal_data_holder_register
+
+        personal_data_holder_register(
+            Holder(
+                name="booking", export=booking_person_export, erase=booking_person_erase
+            )
+        )

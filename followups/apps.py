@@ -23,3 +23,14 @@ class FollowupsConfig(AppConfig):
         from followups.services import email_event_receive
 
         tracking.connect(email_event_receive, dispatch_uid="followups.email_event")
+
+        from core.privacy import Holder, personal_data_holder_register
+        from followups.privacy import followups_person_erase, followups_person_export
+
+        personal_data_holder_register(
+            Holder(
+                name="followups",
+                export=followups_person_export,
+                erase=followups_person_erase,
+            )
+        )

@@ -231,6 +231,8 @@ class Submission(models.Model):
     )
     source = models.JSONField(_("source"), default=dict, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    # Set when the person's data was erased: what is left is for counting.
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-submitted_at"]
@@ -318,6 +320,7 @@ class HealthDataAccess(models.Model):
         SCREENING = "screening", _("Screening result")
         PHOTO = "photo", _("Photo")
         DRY_RUN = "dry_run", _("Outcome change in a rule dry run")
+        PERSONAL_EXPORT = "personal_export", _("Copy of a person's data")
 
     # Kept when the submission is erased: the trail of who read it outlives it.
     submission = models.ForeignKey(

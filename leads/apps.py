@@ -16,3 +16,8 @@ class LeadsConfig(AppConfig):
 
         submission_recorded.subscribe(lead_submission_receive)
         screening_changed.subscribe(lead_treatments_follow)
+
+        from core.privacy import personal_data_holder_register
+        from leads.services.privacy import LEADS_HOLDER
+
+        personal_data_holder_register(LEADS_HOLDER)

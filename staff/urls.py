@@ -1,6 +1,15 @@
 from django.urls import URLPattern, path
 
-from staff.views import account, audit, booking, dashboard, lead, queue, review
+from staff.views import (
+    account,
+    audit,
+    booking,
+    dashboard,
+    lead,
+    privacy,
+    queue,
+    review,
+)
 
 app_name = "staff"
 
@@ -19,6 +28,16 @@ urlpatterns: list[URLPattern] = [
     path("leads/<uuid:code>/health", lead.lead_health, name="lead-health"),
     path("leads/<uuid:code>/merge", lead.lead_merge_with, name="lead-merge"),
     path("leads/<uuid:code>/book/", booking.lead_book, name="lead-book"),
+    path(
+        "leads/<uuid:code>/personal-data/",
+        privacy.personal_data,
+        name="lead-personal-data",
+    ),
+    path(
+        "leads/<uuid:code>/personal-data/erase",
+        privacy.personal_data_erase,
+        name="lead-personal-data-erase",
+    ),
     path("leads/<uuid:code>/link", lead.lead_link_send, name="lead-link"),
     path("leads/<uuid:code>/book/at", booking.lead_book_at, name="lead-book-at"),
     path(

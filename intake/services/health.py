@@ -135,6 +135,60 @@ def submission_health_read_many(
     return [_health(submission) for submission in submissions]
 
 
+def submission_personal_export(
+    *, user: User | AnonymousUser, submission_ids: Iterable[int]
+) -> list[dict[str, Any]]:
+    """What the person gave in each of `submission_ids` (that `user` may reach),
+    oldest first, as JSON-safe values for a copy of their data: contact details,
+    consents, answers in words, screening outcomes and physicians' decisions, and
+    the photos' sizes (not their pixels). Audited as `personal_export`."""
+    reader = health_read_check(user=user)
+    submissions = list(
+        _with_screening(
+            submission_list_for_user(user=user)
+            .filter(pk__in=submission_ids)
+            .select_related("location")
+            .prefetch_related("photos")
+        ).order_by("submitted_at", "id")
+    )
+    _record(submissions, user=reader, what=What.PERSONAL_EXPORT)
+    return [_personal(submission) for submission in submissions]
+
+
+def _personal(submission: Submission) -> dict[str, Any]:
+    health = _health(submission)
+    return {
+        "code": str(submission.code),
+        "submitted_at": submission.submitted_at.isoformat(),
+        "language": submission.language,
+        "full_name": submission.full_name,
+        "birth_date": submission.birth_date.isoformat(),
+        "email": submission.email,
+        "phone": submission.phone,
+        "location": submission.location.name,
+        "contact_channel": submission.contact_channel,
+        "contact_times": list(submission.contact_times),
+        "consent_health_at": submission.consent_health_at.isoformat(),
+        "privacy_notice_version": submission.privacy_notice_version,
+        "consent_marketing": submission.consent_marketing,
+        "answers": list(health.answers),
+        "screening": health.screening.effective_outcomes,
+        "physician_decisions": [
+            {
+                "treatment": override.treatment,
+                "decision": override.decision,
+                "note": override.note,
+                "decided_at": override.decided_at.isoformat(),
+            }
+            for override in health.screening.overrides
+        ],
+        "photos": [
+            {"width": photo.width, "height": photo.height}
+            for photo in submission.photos.all()
+        ],
+    }
+
+
 def submission_screening_read(
     *, user: User | AnonymousUser, code: uuid.UUID
 ) -> SubmissionScreening:
@@ -164,7 +218,7 @@ def submission_fhir_read(
     with `canonical_base`; audited as `fhir_export`."""
     reader = health_read_check(user=user)
     submission = submission_get_for_user(user=user, code=code)
-    if submission is None:
+    if submission is None or submission.erased_at:
         raise SubmissionNotFound("No such submission.")
     _record([submission], user=reader, what=What.FHIR_EXPORT)
     version = submission.questionnaire_version
@@ -228,21 +282,25 @@ def _record(submissions: Iterable[Submission], *, user: User, what: str) -> None
 
 def _with_screening(submissions: QuerySet[Submission]) -> QuerySet[Submission]:
     """`submissions` with what _health and _screening read, in two more queries
-    for any number of them."""
+    for any number of them; an erased one is no longer there to read."""
     # Without to_attr, `screening_results.all()` is then the current result only.
-    return submissions.select_related("questionnaire_version").prefetch_related(
-        Prefetch(
-            "screening_results",
-            queryset=ScreeningResult.objects.filter(is_current=True)
-            .select_related("rule_set_version__rule_set")
-            .prefetch_related(
-                Prefetch(
-                    "overrides",
-                    queryset=ScreeningOverride.objects.select_related(
-                        "decided_by"
-                    ).order_by("-decided_at", "-id"),
-                )
-            ),
+    return (
+        submissions.filter(erased_at__isnull=True)
+        .select_related("questionnaire_version")
+        .prefetch_related(
+            Prefetch(
+                "screening_results",
+                queryset=ScreeningResult.objects.filter(is_current=True)
+                .select_related("rule_set_version__rule_set")
+                .prefetch_related(
+                    Prefetch(
+                        "overrides",
+                        queryset=ScreeningOverride.objects.select_related(
+                            "decided_by"
+                        ).order_by("-decided_at", "-id"),
+                    )
+                ),
+            )
         )
     )
 

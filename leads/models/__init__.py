@@ -6,7 +6,13 @@ from leads.models.delivery import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from leads.models.lead import Lead, LeadEvent, LeadTask, LeadTreatment
+from leads.models.lead import (
+    Lead,
+    LeadEvent,
+    LeadTask,
+    LeadTreatment,
+    PersonalDataErasure,
+)
 
 __all__ = [
     "AssignmentRule",
@@ -14,6 +20,7 @@ __all__ = [
     "LeadEvent",
     "LeadTask",
     "LeadTreatment",
+    "PersonalDataErasure",
     "StaffNotification",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -40,6 +40,7 @@ class Lead(models.Model):
         OTHER_CLINIC = "other_clinic", _("Chose another clinic")
         DISTANCE = "distance", _("Too far away")
         OTHER = "other", _("Other")
+        ERASED = "erased", _("Asked for their data to be erased")
 
     class Escalation(models.IntegerChoices):
         NONE = 0, _("On time")
@@ -225,6 +226,7 @@ class LeadEvent(models.Model):
         ESCALATED = "escalated", _("Escalated")
         TASK = "task", _("Task for a coordinator")
         EMAIL_UNDELIVERABLE = "email_undeliverable", _("Email undeliverable")
+        ERASED = "erased", _("Personal data erased")
 
     lead = models.ForeignKey(
         Lead, on_delete=models.CASCADE, related_name="events", verbose_name=_("lead")
@@ -306,3 +308,40 @@ class LeadTask(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class PersonalDataErasure(models.Model):
+    """The record that a person's data was erased: which lead (kept, blank, for
+    counting), why, by whom, when, and how many rows of each kind changed."""
+
+    class Reason(models.TextChoices):
+        REQUEST = "request", _("The person asked")
+        RETENTION = "retention", _("Kept for as long as the clinic keeps data")
+        CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawn")
+
+    lead = models.ForeignKey(
+        Lead,
+        on_delete=models.PROTECT,
+        related_name="erasures",
+        verbose_name=_("lead"),
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("erased by"),
+    )
+    erased_at = models.DateTimeField(_("erased at"), default=timezone.now)
+    # {"intake": {"photos": 2, ...}, "leads": {...}}: what each app changed.
+    changed = models.JSONField(_("rows changed"), default=dict)
+
+    class Meta:
+        ordering = ["-erased_at", "-id"]
+        verbose_name = _("personal data erasure")
+        verbose_name_plural = _("personal data erasures")
+
+    def __str__(self) -> str:
+        return f"{self.lead.reference} erased at {self.erased_at:%Y-%m-%d %H:%M}"

@@ -75,3 +75,19 @@ def score_detail(part: Mapping[str, Any]) -> str:
 @register.filter
 def score_factor(code: str) -> str:
     return str(SCORE_FACTORS.get(code, code.replace("_", " ")))
+
+
+@register.filter
+def kind_of(value: Any) -> str:
+    """ "mapping", "list" or "value": how staff/_held.html lays `value` out."""
+    if isinstance(value, Mapping):
+        return "mapping"
+    if isinstance(value, list | tuple):
+        return "list"
+    return "value"
+
+
+@register.filter
+def key_words(key: str) -> str:
+    """A data key as a heading: "physician_decisions" is "Physician decisions"."""
+    return key.replace("_", " ").capitalize()

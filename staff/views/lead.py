@@ -20,7 +20,8 @@ from django.views.decorators.http import require_POST
 from booking.models import Booking
 from booking.selectors import lead_booking_list
 from booking.services import booking_attended_record
-from clinics.selectors import staff_may_read_health
+from clinics.models import StaffMember
+from clinics.selectors import staff_may_read_health, staff_role_get
 from core.errors import BusinessError
 from core.outbox import outbox_retry_now
 from core.zones import clinic_zone
@@ -81,6 +82,7 @@ def _render(
         "bookings": lead_booking_list(lead=lead),
         "messages_sent": lead_message_list(lead=lead),
         "may_read_health": staff_may_read_health(user),
+        "is_clinic_admin": staff_role_get(user) == StaffMember.Role.CLINIC_ADMIN,
         "call_form": bound.get("call_form") or CallForm(),
         "note_form": bound.get("note_form") or NoteForm(),
         "status_form": bound.get("status_form") or StatusForm(lead=lead),

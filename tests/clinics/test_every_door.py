@@ -280,6 +280,11 @@ OBJECT_ROUTES: dict[str, tuple[Kwargs, str, dict[str, Any] | None]] = {
 
 # Routes with an id that is not a location's object, and why.
 NOT_LOCATION_DATA = {
+    "staff:lead-personal-data": (
+        "clinic admins only, who reach every location; the other roles are refused "
+        "(tests/leads/test_personal_data.py)"
+    ),
+    "staff:lead-personal-data-erase": "clinic admins only, as staff:lead-personal-data",
     "branding-css": "the clinic's colours, public",
     "branding-logo": "the clinic's logo, public",
     "v1:questionnaire-detail": "the published questionnaire, public",
