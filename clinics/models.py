@@ -223,7 +223,13 @@ class ClinicBranding(models.Model):
         help_text=_("An email address or phone number for access, erasure, consent."),
     )
     retention_months = models.PositiveSmallIntegerField(
-        _("months data is kept after the last contact"), default=24
+        _("months data is kept after the last contact"),
+        default=24,
+        help_text=_(
+            "After this long without a questionnaire or any step taken, a person's "
+            "data is erased, keeping only what is counted. 0: kept until erased "
+            "by hand."
+        ),
     )
     # How long a staff sign-in lasts: from each person's next sign-in.
     staff_idle_minutes = models.PositiveSmallIntegerField(

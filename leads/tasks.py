@@ -45,3 +45,14 @@ def outbox_send_due_task() -> None:
     count = staff_notification_send_due()
     if count:
         logger.info("emails due and enqueued: %s", count)
+
+
+@shared_task(acks_late=True)
+def lead_retention_erase_due_task() -> None:
+    """Erase the leads kept past the clinic's retention; beat runs it hourly, a
+    batch at a time, and an erased lead is not erased again."""
+    from leads.services.privacy import lead_retention_erase_due
+
+    erased = lead_retention_erase_due()
+    if erased:
+        logger.info("leads erased after the retention period: %s", erased)

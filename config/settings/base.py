@@ -363,6 +363,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "leads.tasks.lead_deadlines_escalate_task",
         "schedule": 60.0,
     },
+    "lead-retention-erase": {
+        "task": "leads.tasks.lead_retention_erase_due_task",
+        "schedule": 3600.0,
+    },
     "outbox-send-due": {
         "task": "leads.tasks.outbox_send_due_task",
         "schedule": 60.0,

@@ -12,7 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinics.models import StaffMember
-from clinics.selectors import staff_role_get
+from clinics.selectors import clinic_branding_get, staff_role_get
+from core.dates import months_after
 from core.errors import BusinessError
 from core.models import DeliveryStatus
 from core.privacy import Holder, Person, personal_data_holders
@@ -27,6 +28,8 @@ from leads.pipeline import OPEN_STATUSES
 from leads.services.locks import lead_lock_open
 
 Reason = PersonalDataErasure.Reason
+# A lead with an appointment to come or a course under way is being heard from.
+IN_CARE = (Lead.Status.BOOKED, Lead.Status.IN_TREATMENT)
 ERASED_TASK_TITLE = "(erased)"
 
 
@@ -165,3 +168,31 @@ def _leads_erase(person: Person) -> dict[str, int]:
 
 
 LEADS_HOLDER = Holder(name="leads", export=_leads_export, erase=_leads_erase)
+
+
+def lead_retention_erase_due(
+    *, now: dt.datetime | None = None, batch: int = 100
+) -> int:
+    """Erase, as nobody, the leads nobody has heard from or acted on for the
+    clinic's retention_months: no submission or timeline event since, and not in
+    care (booked or in treatment). At most `batch` a run (the periodic task runs
+    again); how many."""
+    now = now or timezone.now()
+    months = clinic_branding_get().retention_months
+    if not months:  # the clinic keeps data until it is asked to erase it
+        return 0
+    day = months_after(now.date(), -months)
+    cutoff = now.replace(year=day.year, month=day.month, day=day.day)
+    due = (
+        Lead.objects.filter(last_submitted_at__lt=cutoff, merged_into__isnull=True)
+        .exclude(status__in=IN_CARE)
+        .exclude(erasures__isnull=False)
+        .exclude(events__created_at__gte=cutoff)
+        .order_by("last_submitted_at", "pk")
+        .values_list("pk", flat=True)[:batch]
+    )
+    erased = 0
+    for lead in Lead.objects.filter(pk__in=list(due)):
+        lead_personal_data_erase(lead=lead, reason=Reason.RETENTION, user=None, now=now)
+        erased += 1
+    return erased

@@ -2,6 +2,7 @@
 of it, readable and as JSON, and erasure that leaves nothing of them in any table
 while what the clinic counts stays."""
 
+import datetime as dt
 import json
 
 import pytest
@@ -9,8 +10,9 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
-from clinics.models import Location, StaffMember
+from clinics.models import ClinicBranding, Location, StaffMember
 from core.models import DeliveryStatus
 from followups.models import FollowUpMessage
 from intake.models import (
@@ -19,7 +21,8 @@ from intake.models import (
     ScreeningResult,
     Submission,
 )
-from leads.models import Lead, LeadTreatment, PersonalDataErasure
+from leads.models import Lead, LeadEvent, LeadTreatment, PersonalDataErasure
+from leads.services.privacy import lead_personal_data_erase, lead_retention_erase_due
 from leads.services.review import lead_review_decide
 from leads.services.timeline import lead_note_add
 from tests.support.staff_api import staff
@@ -183,11 +186,58 @@ def test_the_lead_page_offers_it_to_the_clinic_admin_only(
 
 
 def test_erasing_twice_is_harmless(lead: Lead) -> None:
-    from leads.services.privacy import lead_personal_data_erase
-
     admin = staff(StaffMember.Role.CLINIC_ADMIN)
     lead_personal_data_erase(lead=lead, reason="request", user=admin)
     again = lead_personal_data_erase(lead=lead, reason="request", user=admin)
 
     assert again.changed["intake"]["photos"] == 0
     assert PersonalDataErasure.objects.filter(lead=lead).count() == 2
+
+
+def _last_heard(lead: Lead, when: dt.datetime) -> None:
+    Lead.objects.filter(pk=lead.pk).update(last_submitted_at=when)
+    LeadEvent.objects.filter(lead=lead).update(created_at=when)
+
+
+def test_leads_unheard_of_past_the_clinics_retention_are_erased_as_nobody(
+    published: QuestionnaireVersion, location: Location
+) -> None:
+    ClinicBranding.objects.create(retention_months=24)
+    now = timezone.now()
+    forgotten = lead_of(
+        submit(published, email="old@example.com", phone="0532 000 00 01")
+    )
+    _last_heard(forgotten, now - dt.timedelta(days=25 * 31))
+    noted = lead_of(
+        submit(published, email="noted@example.com", phone="0532 000 00 02")
+    )
+    _last_heard(noted, now - dt.timedelta(days=25 * 31))
+    lead_note_add(lead=noted, text="Called back", actor=staff(locations=[location]))
+    in_care = lead_of(
+        submit(published, email="care@example.com", phone="0532 000 00 03")
+    )
+    _last_heard(in_care, now - dt.timedelta(days=25 * 31))
+    Lead.objects.filter(pk=in_care.pk).update(status=Lead.Status.BOOKED)
+    recent = lead_of(submit(published, email="new@example.com", phone="0532 000 00 04"))
+
+    assert lead_retention_erase_due(now=now) == 1
+    assert lead_retention_erase_due(now=now) == 0  # once
+
+    (erasure,) = PersonalDataErasure.objects.all()
+    assert (erasure.lead, erasure.reason, erasure.erased_by) == (
+        forgotten,
+        "retention",
+        None,
+    )
+    emails = set(Lead.objects.values_list("email", flat=True))
+    assert emails == {"", "noted@example.com", "care@example.com", recent.email}
+
+
+def test_a_clinic_that_keeps_data_until_asked_erases_nothing_by_time(
+    published: QuestionnaireVersion,
+) -> None:
+    ClinicBranding.objects.create(retention_months=0)
+    lead = lead_of(submit(published))
+    _last_heard(lead, timezone.now() - dt.timedelta(days=3650))
+
+    assert lead_retention_erase_due() == 0
