@@ -67,7 +67,7 @@ def admin_client() -> Client:
 def _everything_stored() -> str:
     """Every row of every table, as text."""
     with connection.cursor() as cursor:
-        texts = []
+        texts: list[str] = []
         for table in connection.introspection.table_names(cursor):
             cursor.execute(f'SELECT row_to_json(t)::text FROM "{table}" t')  # noqa: S608
             texts.extend(row for (row,) in cursor.fetchall())
@@ -132,6 +132,7 @@ def test_erasure_leaves_nothing_of_them_in_any_table_and_keeps_the_counts(
     assert LeadTreatment.objects.get(lead=lead, treatment="mesotherapy").outcome
     assert ScreeningResult.objects.get().outcomes
     record = PersonalDataErasure.objects.get(lead=lead)
+    assert record.erased_by is not None
     assert (record.reason, record.erased_by.username) == ("request", "privacy")
     assert record.changed["intake"]["submissions"] == 1
     # Nothing more goes to them, and the lead's page still opens, without them.
