@@ -8,4 +8,5 @@ from followups import views
 app_name = "followups"
 urlpatterns: list[URLPattern] = [
     path("<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("<str:token>/your-data/", views.your_data, name="your-data"),
 ]

@@ -27,7 +27,7 @@ from django.db.models import (
 from clinics.models import Location, StaffMember
 from clinics.selectors import location_scoped
 from leads.matching import email_key
-from leads.models import Lead, LeadEvent, LeadTask, LeadTreatment
+from leads.models import Lead, LeadEvent, LeadTask, LeadTreatment, PrivacyRequest
 from leads.models.lead import lead_reference
 
 
@@ -392,3 +392,8 @@ def lead_change_entries(
     )
     for created_at, username, kind, code in rows.iterator(chunk_size=2000):
         yield created_at, username, kind, f"lead {lead_reference(code)}"
+
+
+def privacy_request_open_list() -> QuerySet[PrivacyRequest]:
+    """The requests about personal data not yet answered, oldest first."""
+    return PrivacyRequest.objects.filter(handled_at__isnull=True).select_related("lead")

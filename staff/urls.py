@@ -38,6 +38,11 @@ urlpatterns: list[URLPattern] = [
         privacy.personal_data_erase,
         name="lead-personal-data-erase",
     ),
+    path(
+        "leads/<uuid:code>/personal-data/requests/<int:request_id>/handled",
+        privacy.privacy_request_handled,
+        name="lead-privacy-request-handled",
+    ),
     path("leads/<uuid:code>/link", lead.lead_link_send, name="lead-link"),
     path("leads/<uuid:code>/book/at", booking.lead_book_at, name="lead-book-at"),
     path(

@@ -12,6 +12,7 @@ from leads.models.lead import (
     LeadTask,
     LeadTreatment,
     PersonalDataErasure,
+    PrivacyRequest,
 )
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "LeadTask",
     "LeadTreatment",
     "PersonalDataErasure",
+    "PrivacyRequest",
     "StaffNotification",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -345,3 +345,53 @@ class PersonalDataErasure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead.reference} erased at {self.erased_at:%Y-%m-%d %H:%M}"
+
+
+class PrivacyRequest(models.Model):
+    """A person asked, through their signed link, for a copy of their data or for
+    its erasure: the clinic admin answers within a month (GDPR art. 12(3))."""
+
+    class Kind(models.TextChoices):
+        COPY = "copy", _("A copy of their data")
+        ERASURE = "erasure", _("Erasure of their data")
+
+    lead = models.ForeignKey(
+        Lead,
+        on_delete=models.PROTECT,
+        related_name="privacy_requests",
+        verbose_name=_("lead"),
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    requested_at = models.DateTimeField(_("asked at"), default=timezone.now)
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("handled by"),
+    )
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        verbose_name = _("privacy request")
+        verbose_name_plural = _("privacy requests")
+        indexes = [
+            models.Index(
+                fields=["requested_at"],
+                condition=Q(handled_at__isnull=True),
+                name="privacy_request_open_idx",
+            )
+        ]
+        constraints = [
+            # Asking again while the first is open is the same request.
+            models.UniqueConstraint(
+                fields=["lead", "kind"],
+                condition=Q(handled_at__isnull=True),
+                name="privacy_request_open_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.lead.reference}"

@@ -22,6 +22,7 @@ from leads.models import (
     LeadEvent,
     LeadTask,
     PersonalDataErasure,
+    PrivacyRequest,
     WebhookDelivery,
 )
 from leads.pipeline import OPEN_STATUSES
@@ -92,6 +93,9 @@ def lead_personal_data_erase(
         erasure = PersonalDataErasure.objects.create(
             lead=lead, reason=reason, erased_by=user, erased_at=now, changed=changed
         )
+        PrivacyRequest.objects.filter(lead=lead, handled_at__isnull=True).update(
+            handled_at=now, handled_by=user
+        )
         LeadEvent.objects.create(
             lead=lead,
             kind=LeadEvent.Kind.ERASED,
@@ -139,7 +143,8 @@ def _leads_export(person: Person, user: User) -> dict[str, Any]:
 
 def _leads_erase(person: Person) -> dict[str, int]:
     leads = Lead.objects.filter(pk__in=person.lead_ids)
-    leads.filter(status__in=OPEN_STATUSES).update(
+    # A lead in care keeps its status: the appointment stays until cancelled.
+    leads.filter(status__in=OPEN_STATUSES).exclude(status__in=IN_CARE).update(
         status=Lead.Status.LOST, lost_reason=Lead.LostReason.ERASED
     )
     # The admin's history names a lead it changed by str(lead): the name.
@@ -196,3 +201,32 @@ def lead_retention_erase_due(
         lead_personal_data_erase(lead=lead, reason=Reason.RETENTION, user=None, now=now)
         erased += 1
     return erased
+
+
+def privacy_request_record(*, lead: Lead, kind: str) -> PrivacyRequest:
+    """The person's request of `kind` (copy or erasure), open for the clinic
+    admin; asking again while it is open is the same request."""
+    with transaction.atomic():
+        request, _created = PrivacyRequest.objects.get_or_create(
+            lead=lead, kind=kind, handled_at__isnull=True
+        )
+    return request
+
+
+def privacy_request_handle(*, request_id: int, lead: Lead, user: User) -> None:
+    """Mark the lead's open request handled (the copy was sent) by `user`."""
+    _clinic_admin(user)
+    PrivacyRequest.objects.filter(
+        pk=request_id, lead=lead, handled_at__isnull=True
+    ).update(handled_at=timezone.now(), handled_by=user)
+
+
+def lead_consent_withdraw(*, lead: Lead) -> PersonalDataErasure:
+    """The person withdrew their consent: nothing of theirs is processed or sent
+    from now on, so their data is erased at once (what is counted stays)."""
+    existing = lead.erasures.first()
+    if existing is not None:
+        return existing
+    return lead_personal_data_erase(
+        lead=lead, reason=Reason.CONSENT_WITHDRAWN, user=None
+    )

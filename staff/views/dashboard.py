@@ -20,6 +20,7 @@ from clinics.selectors import location_scoped, staff_role_get
 from core.spreadsheets import csv_cell
 from intake.selectors.questionnaires import treatment_names
 from leads.models import Lead
+from leads.selectors import privacy_request_open_list
 from staff.access import staff_required
 from staff.charts import Bar, bar_chart
 from staff.dashboard import Funnel, funnel_read
@@ -93,8 +94,13 @@ def _funnel(request: HttpRequest) -> tuple[RangeForm, Funnel | None, dt.date, dt
 @staff_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     form, funnel, since, until = _funnel(request)
-    context: dict[str, object] = {"form": form, "funnel": funnel, "since": since,
-                                  "until": until}  # fmt: skip
+    context: dict[str, object] = {
+        "form": form,
+        "funnel": funnel,
+        "since": since,
+        "until": until,
+        "privacy_requests": privacy_request_open_list(),
+    }
     if funnel is not None:
         # Markup of staff.charts, every label in it escaped.
         context["charts"] = {

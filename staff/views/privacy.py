@@ -19,7 +19,11 @@ from django.views.decorators.http import require_POST
 from clinics.models import StaffMember
 from clinics.selectors import staff_role_get
 from leads.models import Lead, PersonalDataErasure
-from leads.services.privacy import lead_personal_data_erase, lead_personal_data_export
+from leads.services.privacy import (
+    lead_personal_data_erase,
+    lead_personal_data_export,
+    privacy_request_handle,
+)
 from staff.access import staff_required
 from staff.views.common import lead_or_404
 
@@ -86,6 +90,7 @@ def _page(
             "held_json": json.dumps(held, ensure_ascii=False, indent=2),
             "erase_form": form,
             "erasures": PersonalDataErasure.objects.filter(lead=lead),
+            "requests": lead.privacy_requests.filter(handled_at__isnull=True),
         },
         status=status,
     )
@@ -109,3 +114,14 @@ def personal_data_erase(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         % {"reference": lead.reference},
     )
     return redirect(reverse("staff:lead", args=[lead.code]))
+
+
+@staff_required
+@require_POST
+def privacy_request_handled(
+    request: HttpRequest, code: uuid.UUID, request_id: int
+) -> HttpResponse:
+    """The person's request was answered (their copy sent)."""
+    user, lead = _clinic_admins_lead(request, code)
+    privacy_request_handle(request_id=request_id, lead=lead, user=user)
+    return redirect(reverse("staff:lead-personal-data", args=[lead.code]))

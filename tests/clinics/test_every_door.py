@@ -285,6 +285,10 @@ NOT_LOCATION_DATA = {
         "(tests/leads/test_personal_data.py)"
     ),
     "staff:lead-personal-data-erase": "clinic admins only, as staff:lead-personal-data",
+    "staff:lead-privacy-request-handled": (
+        "clinic admins only, as staff:lead-personal-data"
+    ),
+    "followups:your-data": "a signed link to the person's own data requests",
     "branding-css": "the clinic's colours, public",
     "branding-logo": "the clinic's logo, public",
     "v1:questionnaire-detail": "the published questionnaire, public",

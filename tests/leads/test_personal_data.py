@@ -15,13 +15,20 @@ from django.utils import timezone
 from clinics.models import ClinicBranding, Location, StaffMember
 from core.models import DeliveryStatus
 from followups.models import FollowUpMessage
+from followups.unsubscribe import unsubscribe_token
 from intake.models import (
     HealthDataAccess,
     QuestionnaireVersion,
     ScreeningResult,
     Submission,
 )
-from leads.models import Lead, LeadEvent, LeadTreatment, PersonalDataErasure
+from leads.models import (
+    Lead,
+    LeadEvent,
+    LeadTreatment,
+    PersonalDataErasure,
+    PrivacyRequest,
+)
 from leads.services.privacy import lead_personal_data_erase, lead_retention_erase_due
 from leads.services.review import lead_review_decide
 from leads.services.timeline import lead_note_add
@@ -242,3 +249,62 @@ def test_a_clinic_that_keeps_data_until_asked_erases_nothing_by_time(
     _last_heard(lead, timezone.now() - dt.timedelta(days=3650))
 
     assert lead_retention_erase_due() == 0
+
+
+def _their_page(lead: Lead, language: str = "en") -> str:
+    token = unsubscribe_token(lead_code=lead.code, language=language)
+    return f"/u/{token}/your-data/"
+
+
+def test_the_person_asks_for_a_copy_through_their_link_and_the_admin_sees_it(
+    lead: Lead, admin_client: Client
+) -> None:
+    person = Client()
+    page = person.get(_their_page(lead))
+    assert page.status_code == 200
+    assert NAME not in page.content.decode()  # whoever holds the link sees no data
+
+    asked = person.post(_their_page(lead), {"action": "copy"})
+    again = person.post(_their_page(lead), {"action": "copy"})
+
+    assert asked["Location"].endswith("?done=copy")
+    assert again.status_code == 302
+    (request,) = PrivacyRequest.objects.all()
+    assert (request.lead, request.kind) == (lead, "copy")
+    dashboard = admin_client.get("/staff/dashboard/").content.decode()
+    assert lead.reference in dashboard
+    handled = admin_client.post(
+        f"/staff/leads/{lead.code}/personal-data/requests/{request.pk}/handled"
+    )
+    assert handled.status_code == 302
+    request.refresh_from_db()
+    assert request.handled_at is not None
+    assert lead.reference not in admin_client.get("/staff/dashboard/").content.decode()
+
+
+def test_withdrawing_consent_stops_everything_at_once_and_is_told(lead: Lead) -> None:
+    person = Client()
+    unconfirmed = person.post(_their_page(lead), {"action": "withdraw"})
+    assert unconfirmed.status_code == 422
+    assert not PersonalDataErasure.objects.exists()
+
+    withdrawn = person.post(_their_page(lead), {"action": "withdraw", "confirm": "yes"})
+
+    assert withdrawn.status_code == 302
+    erasure = PersonalDataErasure.objects.get()
+    assert (erasure.reason, erasure.erased_by) == ("consent_withdrawn", None)
+    declined = FollowUpMessage.objects.get(lead=lead, step__template_key="declined")
+    assert declined.status == DeliveryStatus.SKIPPED
+    assert NAME not in _everything_stored()
+    told = person.get(withdrawn["Location"]).content.decode()
+    assert "Your consent is withdrawn." in told
+    assert "Your data was erased on" in told
+
+
+def test_a_link_this_site_did_not_sign_finds_nothing(lead: Lead) -> None:
+    assert Client().get("/u/not-a-token/your-data/").status_code == 404
+    assert (
+        Client().post("/u/not-a-token/your-data/", {"action": "copy"}).status_code
+        == 404
+    )
+    assert not PrivacyRequest.objects.exists()
