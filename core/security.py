@@ -16,6 +16,7 @@ from typing import Concatenate, ParamSpec
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 
 from core.error_responses import API_PREFIX, error_body
@@ -116,16 +117,38 @@ def _bad_header_response(request: HttpRequest, name: str) -> HttpResponse:
     return HttpResponseBadRequest(f"{name}: {message}", content_type="text/plain")
 
 
+def _too_large(request: HttpRequest) -> bool:
+    """Whether the body the client announces is over REQUEST_BODY_MAX_BYTES: then
+    it is refused before a byte of it is read (a chunked body with no length is
+    bounded by the proxy in front and by Django's own limits)."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False  # Django answers a malformed length itself
+    most: int = settings.REQUEST_BODY_MAX_BYTES
+    return length > most
+
+
+def _too_large_response(request: HttpRequest) -> HttpResponse:
+    most_mb = settings.REQUEST_BODY_MAX_BYTES // (1024 * 1024)
+    if request.path.startswith(API_PREFIX):
+        message = f"The request body is larger than {most_mb} MB."
+        return JsonResponse(error_body(message, "body_too_large"), status=413)
+    return render(request, "413.html", {"most_mb": most_mb}, status=413)
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         bad_header = _bad_header(request)
-        if bad_header is None:
-            response = self.get_response(request)
-        else:
+        if bad_header is not None:
             response = _bad_header_response(request, bad_header)
+        elif _too_large(request):
+            response = _too_large_response(request)
+        else:
+            response = self.get_response(request)
         origins = _frame_ancestors(response)
         if origins:
             _allow_framing(request, response, origins)

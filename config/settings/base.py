@@ -270,6 +270,9 @@ INTAKE_RESUME_RATE_LIMIT_RECIPIENT = env.str(
 INTAKE_EMBED_ORIGINS = origins_parse(
     "INTAKE_EMBED_ORIGINS", env.list("INTAKE_EMBED_ORIGINS", default=[])
 )
+# The largest request body read at all: the form's photo step (three photos of up
+# to 10 MB) and room for its fields; larger is refused by its Content-Length first.
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=32 * 1024 * 1024)
 # How many proxies in front of the web process append to X-Forwarded-For; 0 trusts
 # none and uses the connection's address. Rate limits key on the address found.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
