@@ -14,6 +14,7 @@ import environ
 from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
+from config.networks import networks_parse
 from config.origins import origins_parse
 
 # Lets admin and form classes be subscripted for the type checker (ModelAdmin[Lead]).
@@ -62,6 +63,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: /healthz and /readyz answer before host checks, redirects and logging.
     "core.probes.ProbeMiddleware",
+    # Early, to time all that follows; after the probes, which would swamp it.
+    "core.metrics.RequestMetricsMiddleware",
     "core.requestid.RequestIdMiddleware",
     # Before anything that answers on its own (CommonMiddleware, WhiteNoise), as
     # django-cors-headers asks; only the public API paths (CORS_URLS_REGEX).
@@ -270,6 +273,12 @@ INTAKE_RESUME_RATE_LIMIT_RECIPIENT = env.str(
 # patient pages in a frame (core.security.embeddable) and call the public API.
 INTAKE_EMBED_ORIGINS = origins_parse(
     "INTAKE_EMBED_ORIGINS", env.list("INTAKE_EMBED_ORIGINS", default=[])
+)
+# Who may read /metrics without signing in: the Prometheus server's addresses or
+# networks ("10.0.0.5,10.1.0.0/16"), matched against the connection's own address
+# (REMOTE_ADDR), never X-Forwarded-For. Signed-in staff may read it too.
+METRICS_ALLOWED_ADDRESSES = networks_parse(
+    "METRICS_ALLOWED_ADDRESSES", env.list("METRICS_ALLOWED_ADDRESSES", default=[])
 )
 # How many proxies in front of the web process append to X-Forwarded-For; 0 trusts
 # none and uses the connection's address. Rate limits key on the address found.
