@@ -13,6 +13,7 @@ Labels come from small fixed sets (URL patterns, task names), never from what a
 client sends: a path can carry a token, and every new label value is a new series.
 """
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,8 @@ from typing import Any
 from celery import Task, signals
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import Counter, Histogram, disable_created_metrics
+
+logger = logging.getLogger(__name__)
 
 # A "_created" timestamp beside each series doubles what is scraped and tells
 # Prometheus nothing it needs: counter resets it finds on its own.
@@ -57,11 +60,14 @@ class RequestMetricsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         response = self.get_response(request)
-        REQUEST_DURATION.labels(
-            route=request_route(request),
-            method=request.method if request.method in _METHODS else "other",
-            status=f"{response.status_code // 100}xx",
-        ).observe(time.perf_counter() - started)
+        try:
+            REQUEST_DURATION.labels(
+                route=request_route(request),
+                method=request.method if request.method in _METHODS else "other",
+                status=f"{response.status_code // 100}xx",
+            ).observe(time.perf_counter() - started)
+        except OSError as error:
+            _not_recorded(error)
         return response
 
 
@@ -77,7 +83,16 @@ def request_route(request: HttpRequest) -> str:
 def task_outcome_record(sender: Task[Any, Any] | None, *, outcome: str) -> None:
     """Count one run of the task `sender` that ended with `outcome`."""
     name = getattr(sender, "name", None) or "unknown"
-    TASK_OUTCOMES.labels(task=name, outcome=outcome).inc()
+    try:
+        TASK_OUTCOMES.labels(task=name, outcome=outcome).inc()
+    except OSError as error:
+        _not_recorded(error)
+
+
+def _not_recorded(error: OSError) -> None:
+    # The multiprocess folder is missing, not writable or full: a sample is lost,
+    # the request or task it measured goes on.
+    logger.warning("metric not recorded: %s", type(error).__name__)
 
 
 def _succeeded(sender: Task[Any, Any] | None = None, **_: Any) -> None:

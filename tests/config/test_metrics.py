@@ -1,6 +1,10 @@
 """/metrics: who may read it, and what Prometheus finds there."""
 
 import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from clinics.models import Location, StaffMember
 from config.celery_app import app as celery_app
 from config.networks import networks_parse
+from core import metrics
 from core.models import DeliveryStatus
 from leads.models import Lead
 from tests.support.factories import LeadFactory, StaffMemberFactory, UserFactory
@@ -20,6 +25,7 @@ from tests.support.outbox import calendar_sync_make, staff_notification_make
 
 pytestmark = pytest.mark.django_db
 
+ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS = "10.20.0.7"
 SCRAPER_NETWORK = networks_parse("METRICS_ALLOWED_ADDRESSES", ["10.20.0.0/24"])
 
@@ -222,3 +228,41 @@ def test_a_scrape_reads_the_database_in_two_queries_however_much_waits(
         samples = _scrape(client)
 
     assert _value(samples, "clinic_leads_overdue") == 1
+
+
+def test_metrics_add_up_the_counts_of_other_processes_in_multiprocess_mode(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A worker process, counting into the shared folder as a Celery child does.
+    worker = (
+        "from types import SimpleNamespace\n"
+        "from core.metrics import task_outcome_record\n"
+        "task = SimpleNamespace(name='leads.tasks.lead_deadlines_escalate_task')\n"
+        "for _ in range(3):\n"
+        "    task_outcome_record(task, outcome='succeeded')\n"
+    )
+    environment = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    subprocess.run(
+        [sys.executable, "-c", worker], env=environment, check=True, cwd=ROOT
+    )
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+
+    samples = _scrape(client)
+
+    labels = {
+        "task": "leads.tasks.lead_deadlines_escalate_task",
+        "outcome": "succeeded",
+    }
+    assert _value(samples, "clinic_celery_tasks_total", **labels) == 3
+    assert _value(samples, "clinic_outbox_pending", kind="leads.webhookdelivery") == 0
+
+
+def test_a_request_is_answered_when_its_latency_cannot_be_recorded(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def folder_gone(**_: str) -> None:
+        raise FileNotFoundError("/run/prometheus/histogram_12.db")
+
+    monkeypatch.setattr(metrics.REQUEST_DURATION, "labels", folder_gone)
+
+    assert client.get("/en/").status_code == 200
