@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from booking.urls import urlpatterns as booking_api_urls
 from clinics import views as clinic_views
+from config import metrics as ops_metrics
 from core import api as core_api
 from core import views as core_views
 from intake.api.urls import urlpatterns as intake_api_urls
@@ -44,6 +45,8 @@ api_v1 = [
 
 urlpatterns = [
     path("favicon.ico", core_views.favicon),
+    # Prometheus's default path; staff and METRICS_ALLOWED_ADDRESSES only.
+    path("metrics", ops_metrics.metrics, name="metrics"),
     path("branding/<str:version>.css", clinic_views.branding_css, name="branding-css"),
     path("branding/logo/<str:version>", clinic_views.logo, name="branding-logo"),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),

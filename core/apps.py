@@ -7,6 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Operations")
 
     def ready(self) -> None:
-        from core import requestid
+        from core import metrics, requestid
 
         requestid.connect_signals()
+        metrics.connect_signals()

@@ -73,7 +73,8 @@ class OutboxRow(models.Model):
     change that causes it and sent by core.outbox after that commits.
 
     `next_attempt_at` is when the row is next due: a retry's time while pending, the
-    end of the claim's lease while sending.
+    end of the claim's lease while sending. Each concrete row also has its own
+    `created_at`, from which the backlog's age is read (core.selectors).
     """
 
     status = models.CharField(

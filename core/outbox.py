@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.apps import apps
 from django.db import Error as DatabaseFailure
 from django.db import InterfaceError
 from django.db import OperationalError as DatabaseUnavailable
@@ -178,6 +179,13 @@ def outbox_due(
     return list(
         due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:batch]
     )
+
+
+def outbox_models() -> list[type[OutboxRow]]:
+    """Every outbox table: the installed apps' concrete OutboxRow models, in app
+    order. Django's model registry is the list, so core reads the apps above it
+    without importing them and a new outbox table is counted without wiring."""
+    return [model for model in apps.get_models() if issubclass(model, OutboxRow)]
 
 
 def outbox_retry_now(model: type[OutboxRow], *, pk: int) -> bool:

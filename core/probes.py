@@ -7,7 +7,9 @@ redirect, sessions or the access log. GET and HEAD only.
 
 from collections.abc import Callable
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 from core import selectors
@@ -19,9 +21,11 @@ def healthz() -> JsonResponse:
 
 
 def readyz() -> JsonResponse:
-    """Ready when every dependency answers: 200, else 503 naming the failure."""
+    """Ready when every dependency answers: 200, else 503 naming the failure. The
+    outbox backlog comes along for information and never decides readiness."""
     results = selectors.readiness_check_list()
     ready = all(result.ok for result in results)
+    database_ok = any(result.ok for result in results if result.name == "database")
     body = {
         "status": "ok" if ready else "unavailable",
         "checks": {
@@ -32,8 +36,26 @@ def readyz() -> JsonResponse:
             }
             for result in results
         },
+        "outbox": _outbox(database_ok=database_ok),
     }
     return JsonResponse(body, status=200 if ready else 503)
+
+
+def _outbox(*, database_ok: bool) -> dict[str, object]:
+    """Rows of every outbox table not sent yet, and the age of the oldest."""
+    unknown: dict[str, object] = {"pending": None, "oldest_age_seconds": None}
+    if not database_ok:
+        # The database check already failed the probe: do not wait on it twice.
+        return {**unknown, "error": "database unavailable"}
+    try:
+        backlog = selectors.outbox_backlog_list(now=timezone.now())
+    except DatabaseError as exc:
+        return {**unknown, "error": type(exc).__name__}
+    ages = [b.oldest_age_seconds for b in backlog if b.oldest_age_seconds is not None]
+    return {
+        "pending": sum(b.pending for b in backlog),
+        "oldest_age_seconds": round(max(ages), 1) if ages else None,
+    }
 
 
 PROBES: dict[str, Callable[[], JsonResponse]] = {"/healthz": healthz, "/readyz": readyz}

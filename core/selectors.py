@@ -1,18 +1,23 @@
-"""Reads for readiness, the scheduler's heartbeat and worker checks."""
+"""Reads for readiness, the outbox backlog, the scheduler's heartbeat and worker
+checks."""
 
+import datetime as dt
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from celery import current_app as celery_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import Count, Min, QuerySet, Value
 from django.utils import timezone
 
-from core.models import Heartbeat, WorkerCheck
+from core.models import DELIVERY_ACTIVE, Heartbeat, WorkerCheck
+from core.outbox import outbox_models
 
 BROKER_TIMEOUT_SECONDS = 3
 # A heartbeat older than this many schedule intervals means beat or the workers stopped.
@@ -87,6 +92,48 @@ def readiness_check_list() -> list[CheckResult]:
     if settings.REDIS_URL:
         checks.append(("cache", _check_cache))
     return [_run(name, check) for name, check in checks]
+
+
+@dataclass(frozen=True)
+class OutboxBacklog:
+    """One outbox table's rows not sent yet: waiting, retrying or being sent."""
+
+    kind: str  # the model's label: "booking.calendarsync"
+    pending: int
+    # Since the oldest of them was written; None when there is none.
+    oldest_age_seconds: float | None
+
+
+def outbox_backlog_list(*, now: dt.datetime) -> list[OutboxBacklog]:
+    """The backlog of every outbox table (core.outbox.outbox_models), in one query.
+
+    Reads only the rows the partial due index holds (pending or sending), so it
+    stays cheap however many rows were sent.
+    """
+    per_table: list[QuerySet[Any, dict[str, Any]]] = [
+        model._default_manager.filter(status__in=DELIVERY_ACTIVE)
+        .order_by()
+        # A constant is not grouped by: one row per table, even with no backlog.
+        .values(outbox_label=Value(model._meta.label_lower))
+        .annotate(pending=Count("pk"), oldest=Min("created_at"))
+        for model in outbox_models()
+    ]
+    if not per_table:
+        return []
+    first, *others = per_table
+    rows = first.union(*others, all=True) if others else first
+    return [
+        OutboxBacklog(
+            kind=row["outbox_label"],
+            pending=row["pending"],
+            oldest_age_seconds=(
+                None
+                if row["oldest"] is None
+                else max((now - row["oldest"]).total_seconds(), 0.0)
+            ),
+        )
+        for row in sorted(rows, key=lambda row: row["outbox_label"])
+    ]
 
 
 def scheduler_get_state() -> SchedulerState:

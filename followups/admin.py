@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -84,11 +84,10 @@ class MessageTemplateAdmin(ClinicAdminOnlyAdmin[MessageTemplate]):
 
     @admin.display(description=_("Values to use"))
     def values(self, obj: MessageTemplate | None) -> SafeString:
-        rows = "".join(
-            format_html("<li><code>{{{{ {} }}}}</code>: {}</li>", name, meaning)
-            for name, meaning in VALUES.items()
+        rows = format_html_join(
+            "", "<li><code>{{{{ {} }}}}</code>: {}</li>", VALUES.items()
         )
-        return format_html("<ul>{}</ul>", SafeString(rows))
+        return format_html("<ul>{}</ul>", rows)
 
     @admin.display(description=_("Preview, from a sample person"))
     def preview(self, obj: MessageTemplate | None) -> SafeString | str:

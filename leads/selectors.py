@@ -244,6 +244,14 @@ def lead_treatment_map(*, lead_ids: Sequence[int]) -> dict[int, list[tuple[str, 
     return found
 
 
+def lead_count_overdue(*, now: dt.datetime) -> int:
+    """How many leads, at every location, the queue's "overdue" filter shows:
+    not contacted yet and past the first-contact deadline, merged ones left out.
+    One COUNT over the partial index lead_awaiting_contact_idx."""
+    leads = Lead.objects.filter(merged_into__isnull=True)
+    return lead_filters_apply(leads, filters=LeadFilters(overdue=True), now=now).count()
+
+
 def lead_is_overdue(lead: Lead, *, now: dt.datetime) -> bool:
     """Not contacted yet and past the first-contact deadline."""
     return lead.first_contacted_at is None and lead.first_contact_due_at < now

@@ -14,6 +14,7 @@ import environ
 from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
+from config.networks import networks_parse
 from config.origins import origins_parse
 
 # Lets admin and form classes be subscripted for the type checker (ModelAdmin[Lead]).
@@ -62,6 +63,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: /healthz and /readyz answer before host checks, redirects and logging.
     "core.probes.ProbeMiddleware",
+    # Early, to time all that follows; after the probes, which would swamp it.
+    "core.metrics.RequestMetricsMiddleware",
     "core.requestid.RequestIdMiddleware",
     # Before anything that answers on its own (CommonMiddleware, WhiteNoise), as
     # django-cors-headers asks; only the public API paths (CORS_URLS_REGEX).
@@ -273,6 +276,12 @@ INTAKE_EMBED_ORIGINS = origins_parse(
 # The largest request body read at all: the form's photo step (three photos of up
 # to 10 MB) and room for its fields; larger is refused by its Content-Length first.
 REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=32 * 1024 * 1024)
+# Who may read /metrics without signing in: the Prometheus server's addresses or
+# networks ("10.0.0.5,10.1.0.0/16"), matched against the connection's own address
+# (REMOTE_ADDR), never X-Forwarded-For. Signed-in staff may read it too.
+METRICS_ALLOWED_ADDRESSES = networks_parse(
+    "METRICS_ALLOWED_ADDRESSES", env.list("METRICS_ALLOWED_ADDRESSES", default=[])
+)
 # How many proxies in front of the web process append to X-Forwarded-For; 0 trusts
 # none and uses the connection's address. Rate limits key on the address found.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

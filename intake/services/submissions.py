@@ -300,12 +300,20 @@ def _triggers_tally(*, location_id: int, day: dt.date, triggers: Sequence[str]) 
     quote = connection.ops.quote_name
     table = quote(TriggerTally._meta.db_table)
     key = ", ".join(quote(column) for column in ("location_id", "day", "trigger"))
+    # Only the model's own table and column names go into the text, quoted; every
+    # value is a bound parameter.
+    upsert = (  # noqa: S608
+        "INSERT INTO {table} ({key}, {count}) VALUES {rows} "  # nosec B608
+        "ON CONFLICT ({key}) DO UPDATE SET {count} = {table}.{count} + 1"
+    ).format(
+        table=table,
+        key=key,
+        count=quote("submissions"),
+        rows=", ".join(["(%s, %s, %s, 1)"] * len(triggers)),
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} ({key}, {quote('submissions')}) VALUES "  # noqa: S608 - names quoted, values bound
-            + ", ".join(["(%s, %s, %s, 1)"] * len(triggers))
-            + f" ON CONFLICT ({key}) DO UPDATE SET {quote('submissions')}"
-            f" = {table}.{quote('submissions')} + 1",
+            upsert,
             [value for trigger in triggers for value in (location_id, day, trigger)],
         )
 

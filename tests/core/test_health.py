@@ -1,9 +1,15 @@
+import datetime as dt
 from pathlib import Path
 
 import pytest
+from django.db import OperationalError
 from django.test import Client, override_settings
 
+from clinics.models import Location
 from config.celery_app import app as celery_app
+from core import selectors
+from core.models import DeliveryStatus
+from tests.support.outbox import calendar_sync_make, staff_notification_make
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +90,57 @@ def test_readyz_fails_when_the_filesystem_broker_folder_is_missing(
         "duration_ms": response.json()["checks"]["broker"]["duration_ms"],
         "error": "FileNotFoundError",
     }
+
+
+def test_readyz_reports_the_outbox_backlog_and_its_oldest_row(
+    client: Client, location: Location
+) -> None:
+    empty = client.get("/readyz").json()["outbox"]
+    staff_notification_make(age=dt.timedelta(minutes=10))
+    staff_notification_make(age=dt.timedelta(minutes=1))
+    staff_notification_make(age=dt.timedelta(hours=2), status=DeliveryStatus.SENT)
+    calendar_sync_make(location, age=dt.timedelta(minutes=3))
+
+    response = client.get("/readyz")
+
+    assert empty == {"pending": 0, "oldest_age_seconds": None}
+    assert response.status_code == 200
+    outbox = response.json()["outbox"]
+    assert outbox["pending"] == 3
+    assert 600 <= outbox["oldest_age_seconds"] < 660
+
+
+def test_readyz_stays_ready_when_the_outbox_cannot_be_read(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreadable(**_: object) -> None:
+        raise OperationalError("relation does not exist")
+
+    monkeypatch.setattr(selectors, "outbox_backlog_list", unreadable)
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json()["outbox"] == {
+        "pending": None,
+        "oldest_age_seconds": None,
+        "error": "OperationalError",
+    }
+
+
+def test_readyz_does_not_wait_on_the_outbox_when_the_database_is_down(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down() -> None:
+        raise OperationalError("connection refused")
+
+    def must_not_run(**_: object) -> None:
+        raise AssertionError("the outbox was read with the database down")
+
+    monkeypatch.setattr(selectors, "_check_database", down)
+    monkeypatch.setattr(selectors, "outbox_backlog_list", must_not_run)
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["outbox"]["error"] == "database unavailable"

@@ -21,6 +21,7 @@ from core.outbox import (
     RetryPolicy,
     Unsendable,
     outbox_due,
+    outbox_models,
     outbox_retry_now,
     outbox_send,
 )
@@ -360,3 +361,15 @@ def test_retry_now_gives_a_failed_row_fresh_attempts_and_leaves_a_sent_one() -> 
     assert _send(failed, sender) is not None
     assert sender.attempts == [1]
     assert _reloaded(sent).status == DeliveryStatus.SENT
+
+
+def test_every_outbox_table_is_known_to_the_backlog_without_being_registered() -> None:
+    labels = {model._meta.label_lower for model in outbox_models()}
+
+    assert labels >= {
+        "booking.calendarsync",
+        "followups.followupmessage",
+        "intake.resumeemail",
+        "leads.staffnotification",
+        "leads.webhookdelivery",
+    }
