@@ -8,12 +8,15 @@ from typing import Any, TypeVar
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from PIL import Image, UnidentifiedImageError
 
 from clinics.models import (
+    ApiToken,
     ClinicBranding,
     Location,
     Practitioner,
@@ -21,6 +24,7 @@ from clinics.models import (
     default_opening_hours,
 )
 from clinics.selectors import Role, location_scoped, staff_role_get
+from clinics.services import api_token_revoke
 from clinics.workinghours import WEEKDAYS, opening_hours_check
 
 M = TypeVar("M", bound=Model)
@@ -299,4 +303,55 @@ class ClinicBrandingAdmin(admin.ModelAdmin[ClinicBranding]):
     def has_delete_permission(
         self, request: HttpRequest, obj: ClinicBranding | None = None
     ) -> bool:
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ClinicAdminOnlyAdmin[ApiToken]):
+    """Every login's API tokens, for clinic admins to see and revoke. No screen
+    shows a key (the row has none) or its digest; a token is made by its owner on
+    the staff pages, where its key is shown once."""
+
+    list_display = [
+        "name", "user", "prefix", "created_at", "expires_at", "last_used_at",
+        "status",
+    ]  # fmt: skip
+    list_select_related = ["user"]
+    list_filter = ["expires_at", "revoked_at"]
+    search_fields = ["user__username", "name", "prefix"]
+    fields = readonly_fields = (
+        "user", "name", "prefix", "status", "created_at", "expires_at",
+        "last_used_at", "revoked_at", "revoked_by",
+    )  # fmt: skip
+    actions = ["revoke"]
+
+    @admin.display(description=_("status"))
+    def status(self, token: ApiToken) -> str:
+        return str(token.status.label)
+
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["revoke"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        by = request.user
+        if not isinstance(by, User):  # the admin's pages are for signed-in users
+            return
+        tokens = list(queryset.filter(revoked_at__isnull=True))
+        for token in tokens:
+            api_token_revoke(token_id=token.pk, by=by)
+            self.log_change(request, token, [{"changed": {"fields": ["revoked_at"]}}])
+        done = ngettext(
+            "%(count)d token revoked.", "%(count)d tokens revoked.", len(tokens)
+        )
+        self.message_user(request, done % {"count": len(tokens)})
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Kept, revoked, as the record of who could reach the API when.
         return False

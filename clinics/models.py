@@ -4,6 +4,7 @@ These models began in the leads app; they keep its table names (leads_location,
 leads_practitioner, leads_staffmember), so moving them here copied no rows.
 """
 
+import datetime as dt
 import uuid
 
 import phonenumbers
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinics.workinghours import opening_hours_check
@@ -267,3 +269,77 @@ class ClinicBranding(models.Model):
 
     def __str__(self) -> str:
         return self.name or str(settings.CLINIC_NAME)
+
+
+class ApiToken(models.Model):
+    """A staff login's key to the API (`Authorization: Token <key>`), with an end.
+
+    The row keeps the key's SHA-256 and its non-secret prefix, never the key, which
+    is shown once when it is made (clinics.services.api_token_create). A token works
+    until it expires or is revoked, whichever comes first.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Revoked")
+
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("user account"),
+    )
+    name = models.CharField(
+        _("name"),
+        max_length=100,
+        help_text=_('What it is for, e.g. "Zapier" or "reporting".'),
+    )
+    prefix = models.CharField(
+        _("prefix"),
+        max_length=8,
+        unique=True,
+        editable=False,
+        help_text=_("The start of the key, to recognise it; not secret."),
+    )
+    key_digest = models.CharField(_("key digest"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created at"), editable=False)
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("revoked by"),
+    )
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="clinics_apitoken_expires_after_created",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def status(self) -> "ApiToken.Status":
+        """The token's status now."""
+        return self.status_at(timezone.now())
+
+    def status_at(self, now: dt.datetime) -> "ApiToken.Status":
+        """Revoked, expired (at `now`) or active: the first that holds."""
+        if self.revoked_at is not None:
+            return self.Status.REVOKED
+        if self.expires_at <= now:
+            return self.Status.EXPIRED
+        return self.Status.ACTIVE

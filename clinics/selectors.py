@@ -1,5 +1,5 @@
-"""Who a staff login is in the clinic, the location scope every door applies, and
-the clinic's branding as patients see it.
+"""Who a staff login is in the clinic, the location scope every door applies, the
+clinic's branding as patients see it, and a login's API tokens.
 
 Every staff read of location data (leads, submissions, outbox rows, audit rows, the
 admin's lists, change pages, history and files) goes through `location_scoped`: an
@@ -10,6 +10,7 @@ door answers 404 or leaves it out of a list, never 403.
 
 import hashlib
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -19,7 +20,7 @@ from django.db import DatabaseError, connection
 from django.db.models import Model, QuerySet, Subquery
 from django.utils.translation import get_language
 
-from clinics.models import ClinicBranding, Location, StaffMember
+from clinics.models import ApiToken, ClinicBranding, Location, StaffMember
 
 logger = logging.getLogger(__name__)
 Role = StaffMember.Role
@@ -180,3 +181,13 @@ def clinic_phone_get(*, location_slug: str | None = None) -> str:
         return clinic_phone
     first = with_phone.order_by("name").first()
     return first.phone if first is not None else ""
+
+
+def api_token_list_for_user(*, user: User) -> QuerySet[ApiToken]:
+    """`user`'s own API tokens, newest first, revoked and expired ones included."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def api_token_get_for_user(*, user: User, code: uuid.UUID) -> ApiToken | None:
+    """`user`'s own token with `code`; anyone else's does not exist for them."""
+    return ApiToken.objects.filter(user=user, code=code).first()

@@ -9,9 +9,6 @@ them back. The limits protect the clinic, not the patient's answers: when the ca
 cannot be reached they fail open with a warning, so a Redis outage never stops intake.
 """
 
-import hashlib
-import hmac
-import ipaddress
 import logging
 import math
 import re
@@ -30,6 +27,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from clinics.selectors import clinic_phone_get
+from core.addresses import address_network, keyed_digest
 from core.errors import BusinessError
 
 logger = logging.getLogger(__name__)
@@ -140,22 +138,9 @@ def phone_normalise_digits(phone: str) -> str:
     return re.sub(r"\D", "", phone)
 
 
-def address_network(address: str) -> str:
-    """The part of an address one holder controls: an IPv6 address's /64 (its
-    holder has all of it), an IPv4 address whole."""
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if parsed.version == 6:
-        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
-    return str(parsed)
-
-
 def limit_digest(scope: str, value: str) -> str:
     """What the cache and the database's locks know of `value`: a keyed hash."""
-    key = settings.SECRET_KEY.encode()
-    return hmac.new(key, f"{scope}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
+    return keyed_digest(scope, value)
 
 
 def limits_take(

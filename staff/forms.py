@@ -5,6 +5,7 @@ import uuid
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError as ApiValidationError
@@ -239,3 +240,18 @@ class BulkForm(forms.Form):
         if data.get("action") == "close" and not data.get("lost_reason"):
             self.add_error("lost_reason", _("Say why these leads are lost."))
         return data
+
+
+class ApiTokenForm(forms.Form):
+    """A new API token: what it is for, and for how many days it works."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        help_text=_('What it is for, e.g. "Zapier" or "reporting".'),
+    )
+    days = forms.IntegerField(label=_("Works for (days)"), min_value=1, max_value=365)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["days"].initial = settings.API_TOKEN_DAYS

@@ -9,6 +9,7 @@ from staff.views import (
     privacy,
     queue,
     review,
+    tokens,
 )
 
 app_name = "staff"
@@ -20,6 +21,12 @@ urlpatterns: list[URLPattern] = [
     path("sign-in/code/", account.verify, name="verify"),
     path("sign-in/authenticator/", account.otp_setup, name="otp-setup"),
     path("sign-out/", account.sign_out, name="logout"),
+    path("account/api-tokens/", tokens.api_tokens, name="api-tokens"),
+    path(
+        "account/api-tokens/<uuid:code>/revoke",
+        tokens.api_token_revoke_view,
+        name="api-token-revoke",
+    ),
     path("leads/<uuid:code>/", lead.lead_page, name="lead"),
     path("leads/<uuid:code>/call", lead.lead_call, name="lead-call"),
     path("leads/<uuid:code>/note", lead.lead_note, name="lead-note"),

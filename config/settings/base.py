@@ -42,7 +42,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
@@ -161,6 +160,20 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "staff/locked.html"
 AXES_VERBOSE = False
+# API tokens (clinics.tokens): made for API_TOKEN_DAYS unless their owner chooses
+# (at most 365). Wrong keys from one address, API_TOKEN_LOCKOUT_FAILURES of them in
+# API_TOKEN_LOCKOUT_WINDOW_MINUTES, lock token sign-in from there for
+# API_TOKEN_LOCKOUT_MINUTES (429 with Retry-After).
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)
+if not 1 <= API_TOKEN_DAYS <= 365:
+    raise ImproperlyConfigured(
+        f"API_TOKEN_DAYS is a number of days from 1 to 365, not {API_TOKEN_DAYS}"
+    )
+API_TOKEN_LOCKOUT_FAILURES = env.int("API_TOKEN_LOCKOUT_FAILURES", default=20)
+API_TOKEN_LOCKOUT_WINDOW_MINUTES = env.int(
+    "API_TOKEN_LOCKOUT_WINDOW_MINUTES", default=10
+)
+API_TOKEN_LOCKOUT_MINUTES = env.int("API_TOKEN_LOCKOUT_MINUTES", default=15)
 # A staff sign-in lasts as long as the clinic sets (staff.sessions); a session
 # begun otherwise (the patient's) ends after a working day.
 SESSION_COOKIE_AGE = 10 * 60 * 60
@@ -407,8 +420,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: its "Token" challenge makes a refused key a 401, not a 403.
+        "clinics.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clinics.selectors import clinic_branding_get
+from core.addresses import address_network
 from core.errors import BusinessError
 from core.models import DELIVERY_ACTIVE, DeliveryStatus
 from core.outbox import MAIL_ERRORS, RetryPolicy, outbox_due, outbox_send
@@ -32,7 +33,6 @@ from intake.throttling import (
     DOTLESS_DOMAINS,
     RESUME_PER_ADDRESS,
     Hits,
-    address_network,
     email_normalise,
     limit_digest,
     limits_give_back,

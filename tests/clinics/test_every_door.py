@@ -33,7 +33,6 @@ from django.db.models import ForeignKey, Model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from PIL import Image
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from booking.models import (
@@ -64,7 +63,7 @@ from leads.models import (
 )
 from tests.support.answers import complete_answers
 from tests.support.factories import LeadFactory, LocationFactory
-from tests.support.staff_api import staff
+from tests.support.staff_api import api_key_for, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -310,6 +309,10 @@ NOT_LOCATION_DATA = {
         "a message template from a sample person: clinic-wide configuration"
     ),
     "admin:auth_user_password_change": "a login: Django's user permissions",
+    "staff:api-token-revoke": (
+        "the user's own API token: anyone else's answers 404 "
+        "(tests/clinics/test_api_tokens.py)"
+    ),
     "admin:view_on_site": "redirects only for models with a public page",
 }
 # The admin's generated screens (change, history, delete) are checked per model.
@@ -357,8 +360,7 @@ def _client(user: User, sign_in: str) -> APIClient:
     if sign_in == "session":
         client.force_login(user)
     else:
-        token, _created = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(user)}")
     return client
 
 

@@ -19,12 +19,12 @@ from django.http import HttpResponseBase
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from PIL import Image
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from booking.links import booking_link_make
 from booking.models import AppointmentType, Booking
 from clinics.models import Location, Practitioner, StaffMember
+from clinics.services import api_token_create
 from core.models import WorkerCheck
 from followups.models import FollowUpMessage, MessageTemplate
 from intake.encryption import health_bytes_encrypt
@@ -113,7 +113,7 @@ class World:
         self.check = WorkerCheck.objects.create(requested_by=self.admin)
         self.draft = intake_draft_start(language="en", consent_health=True, source={})
         Group.objects.create(name="Front desk")
-        Token.objects.create(user=self.admin)
+        api_token_create(user=self.admin, name="reporting")
         endpoint = WebhookEndpoint.objects.create(
             name="CRM", url="https://crm.example/hook", secret="s" * 32
         )

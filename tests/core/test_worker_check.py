@@ -44,7 +44,9 @@ def test_worker_check_api_is_for_staff_only(api_client: APIClient, user) -> None
     api_client.force_authenticate(user)
     not_staff = api_client.post("/api/v1/ops/worker-checks")
 
-    assert anonymous.status_code == 403
+    # 401 with the token challenge (WWW-Authenticate: Token): sign in, then ask.
+    assert anonymous.status_code == 401
+    assert anonymous["WWW-Authenticate"] == "Token"
     assert anonymous.json()["code"] == "not_authenticated"
     assert not_staff.status_code == 403
     assert not_staff.json()["code"] == "permission_denied"

@@ -9,10 +9,10 @@ from django.test import Client
 from django.utils import timezone
 
 from clinics.models import ClinicBranding, Location
+from core.addresses import address_network
 from intake.forms import ASKED_AT_START
 from intake.models import IntakeDraft, QuestionnaireVersion
 from intake.questionnaires.definition import definition_load_shipped, length_ahead
-from intake.throttling import address_network
 from intake.validators import AnswerInvalid, is_minor, phone_normalise
 from tests.support.answers import complete_answers
 from tests.support.factories import LocationFactory

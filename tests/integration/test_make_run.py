@@ -95,9 +95,9 @@ def test_zero_setup_stack_serves_pages_and_runs_web_tasks_in_its_worker(
         assert "Redness and spider veins" in page.decode()
 
         token = subprocess.run(
-            [sys.executable, "manage.py", "drf_create_token", "admin"],
+            [sys.executable, "manage.py", "api_token_create", "admin"],
             cwd=ROOT, env=env, capture_output=True, text=True, check=True,
-        ).stdout.split()[2]  # fmt: skip
+        ).stdout.strip()  # fmt: skip
         auth = {"Authorization": f"Token {token}"}
         request = urllib.request.Request(  # noqa: S310
             f"{base}/api/v1/ops/worker-checks", method="POST", headers=auth

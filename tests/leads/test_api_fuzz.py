@@ -14,14 +14,13 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 from clinics.models import Location, StaffMember
 from config.wsgi import application
 from leads.models import Lead, LeadTreatment
 from tests.support.factories import LeadFactory
-from tests.support.staff_api import staff
+from tests.support.staff_api import api_key_for, staff
 
 schema = schemathesis.openapi.from_wsgi(
     "/api/schema/?format=json", application
@@ -42,8 +41,7 @@ def lead(location: Location) -> Lead:
 @pytest.fixture
 def token(location: Location) -> str:
     admin = staff(StaffMember.Role.CLINIC_ADMIN, locations=[location])
-    key: str = Token.objects.create(user=admin).key
-    return key
+    return api_key_for(admin)
 
 
 @pytest.mark.django_db

@@ -6,13 +6,12 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from clinics.models import Location, StaffMember
 from leads.models import Lead, LeadEvent
 from tests.support.factories import LeadFactory, LocationFactory, StaffUserFactory
-from tests.support.staff_api import client_for, staff
+from tests.support.staff_api import api_key_for, client_for, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -196,9 +195,8 @@ def test_without_signing_in_nothing_is_shown(lead_a: Lead) -> None:
 
 
 def test_a_token_signs_an_integration_in(coordinator_a: User, lead_a: Lead) -> None:
-    token = Token.objects.create(user=coordinator_a)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(coordinator_a)}")
 
     assert _codes(client.get("/api/v1/leads")) == {str(lead_a.code)}
     assert client.get(f"/api/v1/leads/{lead_a.code}").status_code == 200

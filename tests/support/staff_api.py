@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from clinics.models import Location, StaffMember
+from clinics.services import api_token_create
 from leads.models import Lead, LeadEvent, LeadTask, LeadTreatment
 from tests.support.factories import StaffMemberFactory
 
@@ -53,6 +54,12 @@ def client_for(user: User) -> APIClient:
     client = APIClient()
     client.force_login(user)
     return client
+
+
+def api_key_for(user: User, *, name: str = "integration") -> str:
+    """A new API key for `user`, made as the staff page makes one."""
+    _token, key = api_token_create(user=user, name=name)
+    return key
 
 
 def leads_bulk_create(
