@@ -44,7 +44,8 @@ lint: install  ## ruff, mypy, import contracts, migrations check, bandit, pip-au
 	$(VENV)/bin/lint-imports
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/bandit -c pyproject.toml -r config core clinics intake leads booking followups staff -q
-# Needs PyPI's JSON API; an audit it cannot do fails under CI=true only (.ci/pip-audit).
+# Needs PyPI's JSON API; an audit it cannot do fails with PIP_AUDIT_REQUIRED=true only
+# (.ci/pip-audit).
 	.ci/pip-audit $(UV) $(VENV)/bin/pip-audit
 
 format: install  ## Apply ruff's fixes and formatting
