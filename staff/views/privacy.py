@@ -27,6 +27,14 @@ from leads.services.privacy import (
 from staff.access import staff_required
 from staff.views.common import lead_or_404
 
+# Each app's part of the copy, by the name its holder registered (core.privacy).
+SECTION_TITLES = {
+    "intake": gettext_lazy("Questionnaires"),
+    "leads": gettext_lazy("Lead and timeline"),
+    "booking": gettext_lazy("Appointments"),
+    "followups": gettext_lazy("Emails"),
+}
+
 
 class EraseForm(forms.Form):
     """Erasing cannot be undone: the admin types the lead's reference to confirm."""
@@ -86,8 +94,11 @@ def _page(
         "staff/personal_data.html",
         {
             "lead": lead,
-            "held": held,
-            "held_json": json.dumps(held, ensure_ascii=False, indent=2),
+            "sections": [
+                (name, SECTION_TITLES.get(name, name), part)
+                for name, part in held.items()
+                if isinstance(part, dict)
+            ],
             "erase_form": form,
             "erasures": PersonalDataErasure.objects.filter(lead=lead),
             "requests": lead.privacy_requests.filter(handled_at__isnull=True),

@@ -158,6 +158,7 @@ class World:
             "app_label": "leads",
             "url": "no-such-page/",
             "version": "1",
+            "request_id": "1",
         }
         if name == "code":
             if "book/" in route:
