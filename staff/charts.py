@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from html import escape
 
 BAR_HEIGHT, GAP, LABEL_WIDTH, WIDTH = 22, 8, 190, 640
-# What fits left of the bars at the chart's font; a longer label is cut, and its
-# whole text is the row's tooltip.
-LABEL_CHARACTERS = 26
+# What fits left of the bars at the chart's font (a wide character's worth to
+# spare); a longer label is cut, and its whole text is the row's tooltip.
+LABEL_CHARACTERS = 24
 COLOURS = ("#a23b52", "#2f7d4f", "#8a6d00", "#4b5fa6", "#5b6272", "#b3261e")
 
 
@@ -51,6 +51,12 @@ def bar_chart(bars: Sequence[Bar], *, title: str, unit: str = "") -> str:
 
 
 def _cut(label: str) -> str:
+    """`label` in LABEL_CHARACTERS; "Treatment: outcome" keeps its outcome whole
+    (the rows of one treatment differ only there) and cuts the treatment."""
     if len(label) <= LABEL_CHARACTERS:
         return label
+    head, colon, tail = label.rpartition(": ")
+    room = LABEL_CHARACTERS - len(tail) - len(colon) - 1
+    if colon and room >= 4:
+        return head[:room].rstrip() + "…" + colon + tail
     return label[: LABEL_CHARACTERS - 1].rstrip() + "…"
