@@ -23,6 +23,6 @@ RUN DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=collectstatic-o
 USER clinic
 ENV DJANGO_SETTINGS_MODULE=config.settings.production
 EXPOSE 8000
-# No gunicorn access log: the app writes its own, without paths (they can hold tokens).
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--forwarded-allow-ips", "*"]
+# Workers, threads, timeouts, header limits and the one proxy address trusted with
+# X-Forwarded-Proto: config/gunicorn.py. Serve it behind the proxy (compose: proxy).
+CMD ["gunicorn", "config.wsgi:application", "-c", "config/gunicorn.py"]

@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,11 +75,15 @@ class Browser:
 
 @contextmanager
 def running_web_server(
-    *, database_name: str, log_path: Path, environment: Mapping[str, str]
+    *,
+    database_name: str,
+    log_path: Path,
+    environment: Mapping[str, str],
+    arguments: Sequence[str] = ("--workers", "1", "--timeout", "60"),
 ) -> Iterator[WebServer]:
     """Start gunicorn with the test settings against `database_name`, and
-    `environment` on top (e.g. the broker and cache URLs); yield it once /healthz
-    answers."""
+    `environment` on top (e.g. the broker and cache URLs), with `arguments` (the
+    image's own: `-c config/gunicorn.py`); yield it once /healthz answers."""
     server = WebServer(free_port(), log_path)
     env = {
         **os.environ,
@@ -89,8 +93,7 @@ def running_web_server(
     }
     command = [
         sys.executable, "-m", "gunicorn", "config.wsgi:application",
-        "--bind", f"127.0.0.1:{server.port}", "--workers", "1",
-        "--timeout", "60", "--error-logfile", "-",
+        "--bind", f"127.0.0.1:{server.port}", *arguments, "--error-logfile", "-",
     ]  # fmt: skip
     with log_path.open("wb") as log:
         process = subprocess.Popen(
