@@ -3,6 +3,7 @@ code from an authenticator app for clinic admins (set up at their first sign-in)
 and a session that ends when its person has been away."""
 
 import datetime as dt
+import logging
 import time
 
 import pytest
@@ -56,10 +57,12 @@ def test_a_coordinator_signs_in_with_a_password_and_sees_the_queue(
 
 
 def test_wrong_passwords_lock_the_account_out_even_for_the_right_one(
-    location: Location,
+    location: Location, caplog: pytest.LogCaptureFixture
 ) -> None:
     _user(StaffMember.Role.COORDINATOR, location)
     client = Client()
+    axes_log = logging.getLogger("axes")  # it does not pass records up
+    axes_log.addHandler(caplog.handler)
 
     for _attempt in range(5):
         assert _sign_in(client, "coordinator-1", "wrong") == ""
@@ -70,6 +73,12 @@ def test_wrong_passwords_lock_the_account_out_even_for_the_right_one(
     assert locked.status_code == 429
     assert "Too many wrong passwords" in locked.content.decode()
     assert client.get("/staff/").status_code == 302  # not signed in
+    axes_log.removeHandler(caplog.handler)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    # Logged, with the username and address masked (AXES_SENSITIVE_PARAMETERS).
+    assert "/staff/sign-in/" in logged
+    assert "coordinator-1" not in logged
+    assert "127.0.0.1" not in logged
 
 
 def test_a_clinic_admin_sets_up_an_authenticator_then_gives_its_code(
