@@ -11,6 +11,7 @@ import statistics
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -59,20 +60,31 @@ def _trickle(port: int, stop: threading.Event) -> None:
         pass  # the proxy may hang up on it: that is its right
 
 
+@contextmanager
+def _trickling(port: int, clients: int) -> Iterator[None]:
+    """`clients` slow senders connected to `port` and trickling, until the end."""
+    stop = threading.Event()
+    slow = [
+        threading.Thread(target=_trickle, args=(port, stop), daemon=True)
+        for _ in range(clients)
+    ]
+    for thread in slow:
+        thread.start()
+    time.sleep(1.0)  # every one is connected and has begun
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in slow:
+            thread.join(timeout=5)
+
+
 def test_others_are_served_at_once_while_dozens_of_clients_trickle(
     stack: tuple[WebServer, Proxy],
 ) -> None:
     _web, proxy = stack
-    stop = threading.Event()
-    slow = [
-        threading.Thread(target=_trickle, args=(proxy.port, stop), daemon=True)
-        for _ in range(SLOW_CLIENTS)
-    ]
-    for thread in slow:
-        thread.start()
-    time.sleep(1.0)  # every slow client is connected and trickling
     waits: list[float] = []
-    try:
+    with _trickling(proxy.port, SLOW_CLIENTS):
         began = time.monotonic()
         while time.monotonic() - began < TRICKLE_SECONDS:
             started = time.monotonic()
@@ -80,10 +92,6 @@ def test_others_are_served_at_once_while_dozens_of_clients_trickle(
             waits.append(time.monotonic() - started)
             assert page.status_code == 200
             time.sleep(0.2)
-    finally:
-        stop.set()
-        for thread in slow:
-            thread.join(timeout=5)
 
     median, worst = statistics.median(waits) * 1000, max(waits) * 1000
     print(
@@ -101,21 +109,8 @@ def test_without_the_proxy_two_trickling_clients_stall_the_worker(
     # The control: what the proxy is there for. Two slow senders straight to
     # gunicorn hold both threads of its one worker.
     web, _proxy = stack
-    stop = threading.Event()
-    slow = [
-        threading.Thread(target=_trickle, args=(web.port, stop), daemon=True)
-        for _ in range(2)
-    ]
-    for thread in slow:
-        thread.start()
-    time.sleep(1.0)
-    try:
-        with pytest.raises(requests.Timeout):
-            requests.get(web.url + "/en/", timeout=3)
-    finally:
-        stop.set()
-        for thread in slow:
-            thread.join(timeout=5)
+    with _trickling(web.port, 2), pytest.raises(requests.Timeout):
+        requests.get(web.url + "/en/", timeout=3)
 
 
 def test_a_body_over_the_limit_is_refused_before_it_is_sent(
