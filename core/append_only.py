@@ -1,0 +1,62 @@
+"""Tables the database itself keeps append-only (the audit trails): a migration
+step that adds triggers refusing every DELETE and every UPDATE except the ones
+named, on PostgreSQL and SQLite."""
+
+from typing import Any
+
+from django.db import migrations
+
+
+def append_only(table: str, *, update_allowed_when: str) -> Any:
+    """A RunPython step (and its undo) for `table`: a row may be inserted, never
+    deleted, and updated only when `update_allowed_when` (SQL over OLD and NEW,
+    valid on both databases) holds."""
+    message = f"{table} rows are append-only"
+    forwards = {
+        "postgresql": [
+            f"""
+            CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$
+            BEGIN
+                IF TG_OP = 'UPDATE' AND ({update_allowed_when}) THEN
+                    RETURN NEW;
+                END IF;
+                RAISE EXCEPTION '{message}' USING ERRCODE = 'insufficient_privilege';
+            END
+            $$ LANGUAGE plpgsql
+            """,
+            f"""
+            CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION {table}_append_only()
+            """,
+        ],
+        "sqlite": [
+            f"""
+            CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+            WHEN NOT ({update_allowed_when})
+            BEGIN SELECT RAISE(ABORT, '{message}'); END
+            """,
+            f"""
+            CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+            BEGIN SELECT RAISE(ABORT, '{message}'); END
+            """,
+        ],
+    }
+    backwards = {
+        "postgresql": [
+            f"DROP TRIGGER {table}_append_only ON {table}",
+            f"DROP FUNCTION {table}_append_only()",
+        ],
+        "sqlite": [
+            f"DROP TRIGGER {table}_no_update",
+            f"DROP TRIGGER {table}_no_delete",
+        ],
+    }
+
+    def run(statements: dict[str, list[str]]) -> Any:
+        def step(apps: Any, schema_editor: Any) -> None:
+            for statement in statements.get(schema_editor.connection.vendor, []):
+                schema_editor.execute(statement)
+
+        return step
+
+    return migrations.RunPython(run(forwards), run(backwards))
