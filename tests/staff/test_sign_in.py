@@ -119,6 +119,26 @@ def test_a_clinic_admin_sets_up_an_authenticator_then_gives_its_code(
     assert given["Location"] == "/admin/"
 
 
+def test_guessing_codes_makes_even_the_right_one_wait(location: Location) -> None:
+    _user(StaffMember.Role.CLINIC_ADMIN, location)
+    client = Client()
+    _sign_in(client, "clinic_admin-1")
+    client.get(client.get(client.get("/staff/")["Location"])["Location"])
+    device = TOTPDevice.objects.get(user__username="clinic_admin-1")
+    device.confirmed = True
+    device.save()
+
+    for guess in ("111111", "222222", "333333"):
+        client.post("/staff/sign-in/code/", {"token": guess, "next": "/staff/"})
+    device.refresh_from_db()
+    right_too_soon = client.post(
+        "/staff/sign-in/code/", {"token": _code(device), "next": "/staff/"}
+    )
+
+    assert right_too_soon.status_code == 422  # the wait doubles with each guess
+    assert client.get("/staff/")["Location"].startswith("/staff/sign-in/code/")
+
+
 def test_the_admin_signs_in_through_the_staff_sign_in(client: Client) -> None:
     response = client.get("/admin/")
 
