@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from django.contrib.auth.models import User
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -33,16 +33,20 @@ from booking.services import (
 )
 from clinics.models import Location, Practitioner
 from clinics.permissions import IsStaffMember
-from core.error_responses import ERROR_RESPONSE
+from core.error_responses import ERROR_RESPONSE, error_response
 from core.serializers import QueryParamsSerializer
 from leads.models import Lead
 from leads.selectors import lead_list_for_user
 
-NOT_VISIBLE = OpenApiResponse(
-    description="No such lead, or not at one of your locations (the same answer)."
+NOT_VISIBLE = error_response(
+    "No such lead, or not at one of your locations (the same answer)."
 )
-NOT_BOOKABLE = OpenApiResponse(description="Screening does not allow it: not_bookable.")
-SLOT_TAKEN = OpenApiResponse(description="The time is no longer free: slot_taken.")
+NOT_BOOKABLE = error_response("Screening does not allow it: not_bookable.")
+SLOT_TAKEN = error_response("The time is no longer free: slot_taken.")
+BOOKING_CHANGED = error_response(
+    "The booking no longer allows it: booking_cancelled, change_too_late, "
+    "not_attended_yet."
+)
 
 
 def _lead(request: Request, code: uuid.UUID) -> Lead:
@@ -255,7 +259,11 @@ class LeadBookingCancelApi(APIView):
     @extend_schema(
         operation_id="lead_booking_cancel",
         request=None,
-        responses={200: BookingOutputSerializer, 404: NOT_VISIBLE},
+        responses={
+            200: BookingOutputSerializer,
+            404: NOT_VISIBLE,
+            409: BOOKING_CHANGED,
+        },
     )
     def post(self, request: Request, code: uuid.UUID, booking: uuid.UUID) -> Response:
         lead = _lead(request, code)
@@ -274,7 +282,11 @@ class LeadBookingAttendedApi(APIView):
     @extend_schema(
         operation_id="lead_booking_attended",
         request=None,
-        responses={200: BookingOutputSerializer, 404: NOT_VISIBLE},
+        responses={
+            200: BookingOutputSerializer,
+            404: NOT_VISIBLE,
+            409: BOOKING_CHANGED,
+        },
     )
     def post(self, request: Request, code: uuid.UUID, booking: uuid.UUID) -> Response:
         lead = _lead(request, code)

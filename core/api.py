@@ -11,6 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import selectors, services
+from core.error_responses import ERROR_RESPONSE, error_response
+
+NOT_ADMIN = error_response("Only a staff login (is_staff) may check the worker.")
 
 
 class WorkerCheckOutputSerializer(serializers.Serializer[Any]):
@@ -24,7 +27,9 @@ class WorkerCheckOutputSerializer(serializers.Serializer[Any]):
 class WorkerCheckCreateApi(APIView):
     permission_classes = [IsAdminUser]
 
-    @extend_schema(request=None, responses={202: WorkerCheckOutputSerializer})
+    @extend_schema(
+        request=None, responses={202: WorkerCheckOutputSerializer, 403: NOT_ADMIN}
+    )
     def post(self, request: Request) -> Response:
         check = services.worker_check_request(requested_by=request.user)
         return Response(
@@ -35,7 +40,13 @@ class WorkerCheckCreateApi(APIView):
 class WorkerCheckDetailApi(APIView):
     permission_classes = [IsAdminUser]
 
-    @extend_schema(responses={200: WorkerCheckOutputSerializer})
+    @extend_schema(
+        responses={
+            200: WorkerCheckOutputSerializer,
+            403: NOT_ADMIN,
+            404: ERROR_RESPONSE,
+        }
+    )
     def get(self, request: Request, code: str) -> Response:
         check = selectors.worker_check_get(code=code)
         if check is None:

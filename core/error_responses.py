@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
@@ -18,8 +18,72 @@ from core.errors import BusinessError
 from core.parsers import BodyTooLarge
 
 API_PREFIX = "/api/"
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    """The error body, as the schema describes it (named `Error` there)."""
+
+    message = serializers.CharField(help_text="For a person, in their language.")
+    code = serializers.CharField(help_text="Stable, for a program: e.g. `invalid`.")
+    fields = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.JSONField(),
+        help_text="The messages of each field, by the name the client sent.",
+    )
+
+
+def error_response(description: str) -> OpenApiResponse:
+    """A documented failure answered with the error body."""
+    return OpenApiResponse(response=ErrorSerializer, description=description)
+
+
 # How the schema names that body wherever an endpoint may answer with it.
-ERROR_RESPONSE = OpenApiResponse(description="The error body: message, code, fields.")
+ERROR_RESPONSE = error_response("The error body: message, code, fields.")
+
+_ERROR_CONTENT = {
+    "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+}
+_OPERATION_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+# What the layers every request passes may answer, whichever view it is for.
+_SIGN_IN_REFUSED = {
+    "description": "No credentials, or a token that is wrong, expired or revoked.",
+    "headers": {
+        "WWW-Authenticate": {"schema": {"type": "string"}, "required": True},
+    },
+    "content": _ERROR_CONTENT,
+}
+_TOKENS_LOCKED_OUT = {
+    "description": "Too many wrong tokens from this address: token_locked_out. "
+    "Try again after Retry-After seconds.",
+    "headers": {
+        "Retry-After": {"schema": {"type": "integer"}, "required": True},
+    },
+    "content": _ERROR_CONTENT,
+}
+_BODY_TOO_LARGE = {
+    "description": "A body over REQUEST_BODY_MAX_BYTES: body_too_large.",
+    "content": _ERROR_CONTENT,
+}
+
+
+def schema_layer_errors_add(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular post-processing: document on every operation what sign-in
+    (401, and 429 for an address locked out by wrong tokens) and the body limit
+    (413, where a body is read) answer before its view runs."""
+    for path in result.get("paths", {}).values():
+        for method in _OPERATION_METHODS:
+            operation = path.get(method)
+            if operation is None:
+                continue
+            responses = operation.setdefault("responses", {})
+            security = operation.get("security", [])
+            if security and {} not in security:
+                responses.setdefault("401", _SIGN_IN_REFUSED)
+                responses.setdefault("429", _TOKENS_LOCKED_OUT)
+            if "requestBody" in operation:
+                responses.setdefault("413", _BODY_TOO_LARGE)
+    return result
 
 
 def error_body(message: str, code: str, fields: Any = None) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.utils import dateparse, timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -20,6 +19,16 @@ from core.text import text_is_storable
 # Dates a filter may name: every stored moment is inside, and a day or a time zone
 # either side of them is still a datetime (9999-12-31 plus a day is not).
 MOMENT_YEARS = range(1900, 9999)
+# What the schema says MomentField takes: a date, or a date-time with or without
+# seconds, fraction and offset, in the years of MOMENT_YEARS.
+MOMENT_PATTERN = (
+    r"^(19[0-9]{2}|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
+    r"-[0-9]{2}-[0-9]{2}"
+    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
+)
+# A slug as Django's SlugField takes it (a Location's `slug`).
+SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
 
 
 class QueryParamsSerializer(serializers.Serializer[Any]):
@@ -56,7 +65,9 @@ class CommaListField(serializers.ListField):
         return super().to_internal_value([part for part in parts if part])
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field(
+    {"type": "string", "pattern": MOMENT_PATTERN, "example": "2026-11-30"}
+)
 class MomentField(serializers.Field[dt.datetime, Any, str, Any]):
     """An ISO date or date-time; a naive one is the clinic's local time. A date
     alone means the start of that day, or with end_of_day the start of the next,

@@ -4,6 +4,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from django.utils import timezone, translation
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -14,6 +15,7 @@ from rest_framework.views import APIView
 
 from clinics.permissions import CanViewSubmissions
 from core.addresses import client_address
+from core.error_responses import ERROR_RESPONSE, error_response
 from core.errors import BusinessError
 from intake.api import serializers as s
 from intake.screening import evaluate
@@ -36,7 +38,13 @@ from intake.services.submissions import AnswersInvalid, submission_create
 from intake.services.versions import definition_digest
 from intake.throttling import FailOpenScopedRateThrottle
 
-ERROR = OpenApiResponse(description="The error body: message, code, fields.")
+ERROR = ERROR_RESPONSE
+NO_SUBMISSION = error_response(
+    "No such submission, or not at one of your locations (the same answer)."
+)
+NO_HEALTH_READ = error_response(
+    "Your login may not read submissions, or your role may not read health data."
+)
 
 
 def _answer_errors(error: BusinessError) -> BusinessError:
@@ -146,7 +154,14 @@ class SubmissionFhirApi(APIView):
     permission_classes = [CanViewSubmissions]
 
     @extend_schema(
-        responses={200: OpenApiResponse(description="FHIR R4 QuestionnaireResponse")}
+        responses={
+            (200, "application/fhir+json"): OpenApiResponse(
+                response=OpenApiTypes.OBJECT,
+                description="FHIR R4 QuestionnaireResponse",
+            ),
+            403: NO_HEALTH_READ,
+            404: NO_SUBMISSION,
+        }
     )
     def get(self, request: Request, code: UUID) -> Response:
         resource = submission_fhir_read(
@@ -215,7 +230,13 @@ class SubmissionScreeningApi(APIView):
 
     permission_classes = [CanViewSubmissions]
 
-    @extend_schema(responses={200: s.SubmissionScreeningOutputSerializer, 404: ERROR})
+    @extend_schema(
+        responses={
+            200: s.SubmissionScreeningOutputSerializer,
+            403: NO_HEALTH_READ,
+            404: NO_SUBMISSION,
+        }
+    )
     def get(self, request: Request, code: UUID) -> Response:
         screening = submission_screening_read(user=request.user, code=code)
         return Response(s.SubmissionScreeningOutputSerializer(screening).data)

@@ -10,18 +10,17 @@ import uuid
 from typing import Any, cast
 
 from django.contrib.auth.models import User
-from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 
-from core.error_responses import ERROR_RESPONSE
+from core.error_responses import ERROR_RESPONSE, error_response
 from leads.models import Lead
 from leads.selectors import lead_list_for_user
 
 ERROR = ERROR_RESPONSE
-NOT_VISIBLE = OpenApiResponse(
-    description="No such lead, or not at one of your locations (the same answer)."
+NOT_VISIBLE = error_response(
+    "No such lead, or not at one of your locations (the same answer)."
 )
 PAGE_SIZE_DEFAULT = 50
 PAGE_SIZE_MAX = 200

@@ -22,7 +22,7 @@ from leads.api.common import (
     UserOutputSerializer,
     lead_visible_get,
 )
-from leads.api.pagination import keyset_page
+from leads.api.pagination import CursorField, keyset_page
 from leads.api.queue import LeadListItemOutputSerializer
 from leads.models import LeadEvent
 from leads.selectors import lead_event_list, lead_get_for_user
@@ -77,7 +77,7 @@ class LeadDetailOutputSerializer(LeadListItemOutputSerializer):
 
 
 class TimelineInputSerializer(QueryParamsSerializer):
-    cursor = serializers.CharField(required=False, max_length=500)
+    cursor = CursorField(required=False)
     page_size = serializers.IntegerField(
         required=False,
         default=PAGE_SIZE_DEFAULT,

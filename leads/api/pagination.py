@@ -14,6 +14,8 @@ from typing import Any, Generic, TypeVar
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q, QuerySet
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.utils.urls import replace_query_param
 
@@ -22,6 +24,17 @@ from core.errors import BusinessError
 M = TypeVar("M", bound=models.Model)
 
 CURSOR_PARAM = "cursor"
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": r"^[-_A-Za-z0-9]+=*$", "maxLength": 500}
+)
+class CursorField(serializers.CharField):
+    """A `next` link's cursor: URL-safe base64, as _encode writes it (whether it
+    is one of ours, _decode says)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=500, **kwargs)
 
 
 class CursorInvalid(BusinessError):

@@ -21,7 +21,12 @@ from rest_framework.views import APIView
 
 from clinics.models import Location
 from clinics.permissions import IsStaffMember
-from core.serializers import CommaListField, MomentField, QueryParamsSerializer
+from core.serializers import (
+    SLUG_PATTERN,
+    CommaListField,
+    MomentField,
+    QueryParamsSerializer,
+)
 from intake.selectors.screening import TREATMENT_OUTCOMES
 from intake.selectors.submissions import submission_phone_normalise
 from leads.api.common import (
@@ -32,7 +37,7 @@ from leads.api.common import (
     UserOutputSerializer,
     request_user,
 )
-from leads.api.pagination import keyset_page
+from leads.api.pagination import CursorField, keyset_page
 from leads.models import Lead
 from leads.pipeline import Readiness, booking_readiness
 from leads.selectors import (
@@ -47,6 +52,11 @@ from leads.selectors import (
 NAME_SEARCH_MIN = 3
 # Digits with the usual separators and an optional leading + or 00: a phone number.
 _PHONE_LIKE = re.compile(r"\+?[\d\s().-]{7,}")
+SEARCH_TOO_SHORT = (
+    f"Type at least {NAME_SEARCH_MIN} letters of a name, an email or a phone."
+)
+# Not int()'s idea of digits ("²"), and no more of them than an id has.
+_OWNER = r"^(me|none|[0-9]{1,18})$"
 
 
 @dataclass(frozen=True)
@@ -73,10 +83,21 @@ def lead_search_parse(text: str) -> LeadSearch:
             )
         return LeadSearch(phone=phone)
     if len(text) < NAME_SEARCH_MIN:
-        raise serializers.ValidationError(
-            f"Type at least {NAME_SEARCH_MIN} letters of a name, an email or a phone."
-        )
+        raise serializers.ValidationError(SEARCH_TOO_SHORT)
     return LeadSearch(name=text)
+
+
+# The schema says what each field's validation takes, so that a value the schema
+# allows is refused only for what it means (a phone number that is none, a
+# location that does not exist).
+@extend_schema_field({"type": "boolean", "enum": [True]})
+class OverdueField(serializers.BooleanField):
+    """`true` only (validate_overdue refuses `false`)."""
+
+
+@extend_schema_field({"type": "string", "pattern": SLUG_PATTERN, "maxLength": 50})
+class LocationSlugField(serializers.SlugRelatedField[Location]):
+    """A location by its slug."""
 
 
 class LeadFilterInputSerializer(QueryParamsSerializer):
@@ -90,17 +111,19 @@ class LeadFilterInputSerializer(QueryParamsSerializer):
     priority = CommaListField(
         child=serializers.ChoiceField(choices=Lead.Priority.choices), required=False
     )
-    owner = serializers.CharField(
+    owner = serializers.RegexField(
+        _OWNER,
         required=False,
         help_text="A user id, `me`, or `none` for the unassigned queue.",
+        error_messages={"invalid": "Use a user id, “me” or “none”."},
     )
-    overdue = serializers.BooleanField(
+    overdue = OverdueField(
         required=False,
         default=None,
         allow_null=True,
         help_text="`true`: not contacted and past the first-contact deadline.",
     )
-    location = serializers.SlugRelatedField(
+    location = LocationSlugField(
         slug_field="slug", queryset=Location.objects.all(), required=False
     )
     treatment = serializers.RegexField(
@@ -123,7 +146,9 @@ class LeadFilterInputSerializer(QueryParamsSerializer):
     )
     q = serializers.CharField(
         required=False,
+        min_length=NAME_SEARCH_MIN,
         max_length=200,
+        error_messages={"min_length": SEARCH_TOO_SHORT},
         help_text="An email (exact, as matching compares emails), a phone number "
         f"(exact, any common format), or at least {NAME_SEARCH_MIN} letters of "
         "the name.",
@@ -135,12 +160,7 @@ class LeadFilterInputSerializer(QueryParamsSerializer):
     )
 
     def validate_owner(self, value: str) -> str | int:
-        if value in ("me", "none"):
-            return value
-        # isdigit alone takes "²", which int() refuses; a thousand digits no id has.
-        if value.isascii() and value.isdigit() and len(value) <= 18:
-            return int(value)
-        raise serializers.ValidationError("Use a user id, “me” or “none”.")
+        return value if value in ("me", "none") else int(value)
 
     def validate_overdue(self, value: bool | None) -> bool | None:
         if value is False:
@@ -185,9 +205,7 @@ def lead_filters_from(data: dict[str, Any], *, user: User) -> LeadFilters:
 
 
 class LeadListInputSerializer(LeadFilterInputSerializer):
-    cursor = serializers.CharField(
-        required=False, max_length=500, help_text="The `next` link's cursor."
-    )
+    cursor = CursorField(required=False, help_text="The `next` link's cursor.")
     page_size = serializers.IntegerField(
         required=False,
         default=PAGE_SIZE_DEFAULT,
