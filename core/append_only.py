@@ -6,18 +6,30 @@ from typing import Any
 
 from django.db import migrations
 
+# Set (SET LOCAL) by a key rotation's transaction: ciphertext may then change.
+KEY_ROTATION_SETTING = "clinic.key_rotation"
 
-def append_only(table: str, *, update_allowed_when: str) -> Any:
+
+def append_only(
+    table: str, *, update_allowed_when: str, rotation_allowed_when: str = ""
+) -> Any:
     """A RunPython step (and its undo) for `table`: a row may be inserted, never
     deleted, and updated only when `update_allowed_when` (SQL over OLD and NEW,
-    valid on both databases) holds."""
+    valid on both databases) holds, or, inside a key rotation (on PostgreSQL the
+    transaction sets KEY_ROTATION_SETTING; SQLite, for development only, cannot
+    tell), when `rotation_allowed_when` does."""
     message = f"{table} rows are append-only"
+    postgresql_when = sqlite_when = update_allowed_when
+    if rotation_allowed_when:
+        rotating = f"current_setting('{KEY_ROTATION_SETTING}', true) = 'on'"
+        postgresql_when += f" OR ({rotating} AND {rotation_allowed_when})"
+        sqlite_when += f" OR ({rotation_allowed_when})"
     forwards = {
         "postgresql": [
             f"""
             CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$
             BEGIN
-                IF TG_OP = 'UPDATE' AND ({update_allowed_when}) THEN
+                IF TG_OP = 'UPDATE' AND ({postgresql_when}) THEN
                     RETURN NEW;
                 END IF;
                 RAISE EXCEPTION '{message}' USING ERRCODE = 'insufficient_privilege';
@@ -32,7 +44,7 @@ def append_only(table: str, *, update_allowed_when: str) -> Any:
         "sqlite": [
             f"""
             CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
-            WHEN NOT ({update_allowed_when})
+            WHEN NOT ({sqlite_when})
             BEGIN SELECT RAISE(ABORT, '{message}'); END
             """,
             f"""

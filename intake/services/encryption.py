@@ -7,8 +7,9 @@ encrypts them with the newest.
 
 from collections.abc import Callable
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 
+from core.append_only import KEY_ROTATION_SETTING
 from core.fields import encrypted_fields
 from intake.encryption import health_bytes_rotate, health_token_rotate
 from intake.models import IntakeDraft, ScreeningResult, Submission, SubmissionPhoto
@@ -38,6 +39,7 @@ def health_data_reencrypt_all(
         done, last_pk = 0, 0
         while True:
             with transaction.atomic():
+                _rotation_announce()
                 rows = list(
                     model._default_manager.select_for_update()
                     .filter(pk__gt=last_pk)
@@ -65,3 +67,11 @@ def _rotated(model: type[models.Model], field: str, value: object) -> object:
     if (model, field) in ENCRYPTED_FIELDS:
         return health_token_rotate(str(value))
     return value  # an EncryptedTextField: read with any key, saved with the newest
+
+
+def _rotation_announce() -> None:
+    """Tell the append-only triggers (core.append_only) that this transaction
+    re-encrypts: the lead timeline lets its words take new ciphertext."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL {KEY_ROTATION_SETTING} = 'on'")
