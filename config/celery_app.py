@@ -47,6 +47,28 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@signals.worker_init.connect
+def _name_the_worker(sender: Any, **_: Any) -> None:
+    """Name this worker for its outbox claims before its pool forks."""
+    from core.workers import worker_identity_set
+
+    worker_identity_set(hostname=sender.hostname)
+
+
+@signals.worker_ready.connect
+def _start_the_heartbeat(**_: Any) -> None:
+    from core.workers import worker_heartbeat_start
+
+    worker_heartbeat_start()
+
+
+@signals.worker_shutdown.connect
+def _stop_the_heartbeat(**_: Any) -> None:
+    from core.workers import worker_heartbeat_stop
+
+    worker_heartbeat_stop()
+
+
 @signals.setup_logging.connect
 def _use_django_logging(**_: Any) -> None:
     """Log from workers in the same JSON shape, with the same filters, as the web."""

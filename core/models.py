@@ -39,10 +39,15 @@ class WorkerCheck(models.Model):
         return (self.completed_at - self.requested_at).total_seconds() * 1000
 
 
+# A worker process's heartbeat source is this and its name (core.workers).
+WORKER_HEARTBEAT_PREFIX = "worker:"
+
+
 class Heartbeat(models.Model):
     """The last time a periodic process proved it was alive (one row per source)."""
 
-    source = models.CharField(_("source"), max_length=50, unique=True)
+    # "beat", or "worker:<identity>" for each worker process (core.workers).
+    source = models.CharField(_("source"), max_length=250, unique=True)
     seen_at = models.DateTimeField(_("last seen at"))
     worker = models.CharField(_("worker"), max_length=200, blank=True)
 
@@ -73,7 +78,9 @@ class OutboxRow(models.Model):
     change that causes it and sent by core.outbox after that commits.
 
     `next_attempt_at` is when the row is next due: a retry's time while pending, the
-    end of the claim's lease while sending. Each concrete row also has its own
+    end of the claim's lease while sending. `claimed_by` names the worker of the last
+    claim (core.workers), whose stopped heartbeat frees the row before the lease
+    ends; empty for a claim made outside a worker. Each concrete row also has its own
     `created_at`, from which the backlog's age is read (core.selectors).
     """
 
@@ -87,6 +94,7 @@ class OutboxRow(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    claimed_by = models.CharField(_("claimed by"), max_length=200, blank=True)
 
     class Meta:
         abstract = True

@@ -9,10 +9,18 @@ transient (worth another attempt).
 
 Delivery is at least once, never concurrently. A worker claims the row with a
 conditional UPDATE (pending, or sending with its lease over) before sending, so a
-redelivered or duplicate task finds nothing to do. The duplicate window: a worker
-that dies after the receiver accepted but before the row says "sent" leaves the row
-claimed; once the lease runs out it is claimed and sent again. Receivers of
-something sent twice must cope (webhooks carry an event id for that).
+redelivered or duplicate task finds nothing to do. The claim records the worker's
+name (core.workers); a row claimed by a worker whose heartbeat stopped is free
+again as soon as that worker is taken for dead (WORKER_DEAD_AFTER_INTERVALS
+heartbeat intervals), not only when the lease runs out.
+
+The duplicate window: a worker that dies after the receiver accepted but before the
+row says "sent" leaves the row claimed; once the worker is taken for dead (or the
+lease runs out) the row is claimed and sent again, the same message each time.
+Receivers of something sent twice must cope (a Message-ID, an event UID, a webhook
+event id). A worker alive but unable to write its heartbeat for that long (its
+database away) may have its claim taken over while it still sends: a duplicate in
+the same window, whose outcome is not recorded (the attempt number).
 """
 
 import datetime as dt
@@ -25,11 +33,28 @@ from django.apps import apps
 from django.db import Error as DatabaseFailure
 from django.db import InterfaceError
 from django.db import OperationalError as DatabaseUnavailable
-from django.db.models import Case, F, PositiveSmallIntegerField, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    OuterRef,
+    PositiveSmallIntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
-from core.models import DELIVERY_ACTIVE, DeliveryStatus, OutboxRow
+from core.models import (
+    DELIVERY_ACTIVE,
+    WORKER_HEARTBEAT_PREFIX,
+    DeliveryStatus,
+    Heartbeat,
+    OutboxRow,
+)
+from core.workers import worker_dead_after, worker_identity
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +83,8 @@ class RetryPolicy:
     first_delay: dt.timedelta = dt.timedelta(minutes=1)
     max_delay: dt.timedelta = dt.timedelta(hours=1)
     # Longer than any one send may take: a row still "sending" after it belonged
-    # to a worker that died.
+    # to a worker that died (sooner, when that worker's heartbeat says so), or to
+    # a claim made outside a worker.
     lease: dt.timedelta = dt.timedelta(minutes=5)
 
     def delay(self, attempts: int) -> dt.timedelta:
@@ -92,7 +118,8 @@ def outbox_send(
     outcome; return the row as recorded (sent, pending again, or failed).
 
     None when this call recorded nothing: the row is gone, not due, sent, failed,
-    claimed by another worker, or this claim was taken over (its lease ran out) and
+    claimed by another worker, or this claim was taken over (its lease ran out, or
+    its worker was taken for dead) and
     the newer claim's outcome is the one that counts. `send` raising one of
     `transient` is retried after the policy's backoff, failed after the last
     attempt; raising Unsendable, or anything else (a bug: it would fail again),
@@ -102,13 +129,12 @@ def outbox_send(
     with the outcome.
     """
     now = timezone.now()
-    due = model._default_manager.filter(
-        pk=pk, status__in=DELIVERY_ACTIVE, next_attempt_at__lte=now
-    )
+    due = model._default_manager.filter(pk=pk).filter(_due(policy=policy, now=now))
     claimed = due.filter(attempts__lt=policy.max_attempts).update(
         status=DeliveryStatus.SENDING,
         attempts=F("attempts") + 1,
         next_attempt_at=now + policy.lease,
+        claimed_by=worker_identity(),
     )
     if not claimed:
         # Not due, or due with no attempt left (failed here): nothing to send.
@@ -170,11 +196,9 @@ def outbox_due(
 ) -> list[int]:
     """The ids of `model`'s rows that are due, oldest first, at most `batch`:
     pending with their time come (never enqueued, or waiting for a retry), or
-    sending with the lease over (the worker died). Due rows with no attempt left
-    are failed here rather than handed out."""
-    due = model._default_manager.filter(
-        status__in=DELIVERY_ACTIVE, next_attempt_at__lte=now
-    )
+    sending with the lease over or claimed by a worker taken for dead. Due rows
+    with no attempt left are failed here rather than handed out."""
+    due = model._default_manager.filter(_due(policy=policy, now=now))
     _fail_exhausted(due, policy=policy)
     return list(
         due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:batch]
@@ -206,6 +230,28 @@ def outbox_retry_now(model: type[OutboxRow], *, pk: int) -> bool:
             ),
         )
     )
+
+
+def _due(*, policy: RetryPolicy, now: dt.datetime) -> Q:
+    """The rows that may be claimed at `now`: active with their time come, or
+    claimed by a worker that has not been seen for worker_dead_after().
+
+    A claim younger than that is never taken for abandoned: its worker may not have
+    written its first heartbeat yet."""
+    dead_after = worker_dead_after()
+    alive = Heartbeat.objects.filter(
+        source__startswith=WORKER_HEARTBEAT_PREFIX,
+        worker=OuterRef("claimed_by"),
+        seen_at__gte=now - dead_after,
+    )
+    abandoned = (
+        Q(status=DeliveryStatus.SENDING)
+        & ~Q(claimed_by="")
+        # Claimed before now - dead_after: the lease ends that long after the claim.
+        & Q(next_attempt_at__lte=now - dead_after + policy.lease)
+        & Q(~Exists(alive))
+    )
+    return Q(status__in=DELIVERY_ACTIVE, next_attempt_at__lte=now) | abandoned
 
 
 def _fail_exhausted(due: QuerySet[Any], *, policy: RetryPolicy) -> int:

@@ -1,5 +1,7 @@
 """State changes of the operations helpers: worker checks and heartbeats."""
 
+import datetime as dt
+
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
@@ -36,3 +38,13 @@ def heartbeat_record(*, source: str, worker: str) -> None:
     Heartbeat.objects.update_or_create(
         source=source, defaults={"seen_at": timezone.now(), "worker": worker[:200]}
     )
+
+
+def heartbeat_prune(*, prefix: str, older_than: dt.timedelta) -> int:
+    """Delete the heartbeats whose source starts with `prefix`, unseen for `older_than`
+    (workers long gone); how many."""
+    cutoff = timezone.now() - older_than
+    deleted, _ = Heartbeat.objects.filter(
+        source__startswith=prefix, seen_at__lt=cutoff
+    ).delete()
+    return deleted

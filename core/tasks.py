@@ -1,11 +1,13 @@
 """Celery tasks of the operations helpers: thin, by id, safe to run twice."""
 
+import datetime as dt
 import logging
 from typing import Any
 
 from celery import Task, shared_task
 
 from core import services
+from core.models import WORKER_HEARTBEAT_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -25,5 +27,9 @@ def worker_check_complete_task(self: Task[Any, Any], check_id: int) -> None:
 
 @shared_task(bind=True)
 def heartbeat_record_task(self: Task[Any, Any]) -> None:
-    """Record that beat, the broker and a worker all work; beat sends it each minute."""
+    """Record that beat, the broker and a worker all work; beat sends it each minute.
+    Forget the heartbeats of workers gone for a day."""
     services.heartbeat_record(source="beat", worker=self.request.hostname or "")
+    services.heartbeat_prune(
+        prefix=WORKER_HEARTBEAT_PREFIX, older_than=dt.timedelta(days=1)
+    )

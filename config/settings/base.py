@@ -371,6 +371,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The periodic work, in code so every deployment runs the same schedule.
 HEARTBEAT_INTERVAL_SECONDS = 60.0
+# Each worker process's own heartbeat (core/workers.py): a worker unseen for three of
+# these is taken for dead, and the outbox rows it was sending are free again then
+# rather than at the end of their lease.
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=10.0)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "heartbeat": {
         "task": "core.tasks.heartbeat_record_task",

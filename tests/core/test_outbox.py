@@ -7,6 +7,7 @@ the test's sender does, which is the point: the engine knows no transport.
 """
 
 import datetime as dt
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -16,7 +17,8 @@ import pytest
 from django.db import OperationalError, connection
 from django.utils import timezone
 
-from core.models import DeliveryStatus
+from core import workers
+from core.models import DeliveryStatus, Heartbeat
 from core.outbox import (
     RetryPolicy,
     Unsendable,
@@ -25,6 +27,7 @@ from core.outbox import (
     outbox_retry_now,
     outbox_send,
 )
+from core.workers import worker_dead_after, worker_heartbeat_source
 from leads.models import WebhookDelivery, WebhookEndpoint
 
 POLICY = RetryPolicy(
@@ -170,6 +173,122 @@ def test_a_row_whose_worker_died_mid_send_is_sent_again_once_the_lease_runs_out(
     assert after_lease is not None
     assert sender.attempts == [2]
     assert _reloaded(row).status == DeliveryStatus.SENT
+
+
+def _claimed_by(worker: str, *, ago: dt.timedelta) -> WebhookDelivery:
+    """A row `worker` claimed `ago` and is sending (its lease still running)."""
+    return _row(
+        status=DeliveryStatus.SENDING,
+        attempts=1,
+        claimed_by=worker,
+        next_attempt_at=timezone.now() - ago + POLICY.lease,
+    )
+
+
+def _heartbeat(worker: str, *, ago: dt.timedelta) -> None:
+    Heartbeat.objects.create(
+        source=worker_heartbeat_source(worker),
+        worker=worker,
+        seen_at=timezone.now() - ago,
+    )
+
+
+@pytest.mark.django_db
+def test_a_row_whose_worker_stopped_its_heartbeat_is_free_long_before_the_lease_ends(
+    settings: Any,
+) -> None:
+    settings.WORKER_HEARTBEAT_SECONDS = 10
+    dead_after = worker_dead_after()
+    assert dead_after == dt.timedelta(seconds=30)
+    # Given a worker last seen 31 s ago that claimed a row 40 s ago (lease: 5 min)
+    _heartbeat("celery@a 101", ago=dead_after + dt.timedelta(seconds=1))
+    row = _claimed_by("celery@a 101", ago=dt.timedelta(seconds=40))
+    sender = Sender()
+
+    # When the sweep runs and a task for the row arrives
+    due = outbox_due(WebhookDelivery, policy=POLICY, now=timezone.now())
+    sent = _send(row, sender)
+
+    # Then it is handed out and sent again, as attempt 2
+    assert due == [row.pk]
+    assert sent is not None
+    assert sender.attempts == [2]
+    assert _reloaded(row).status == DeliveryStatus.SENT
+
+
+@pytest.mark.django_db
+def test_a_row_of_a_worker_never_seen_is_free_once_the_claim_is_old_enough(
+    settings: Any,
+) -> None:
+    settings.WORKER_HEARTBEAT_SECONDS = 10
+    row = _claimed_by("celery@gone 7", ago=dt.timedelta(seconds=31))
+
+    assert outbox_due(WebhookDelivery, policy=POLICY, now=timezone.now()) == [row.pk]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("claimed_by", "heartbeat_ago", "claim_ago"),
+    [
+        # A live worker's claim waits for its lease.
+        ("celery@a 101", dt.timedelta(seconds=5), dt.timedelta(seconds=60)),
+        # A claim too young to judge: the worker may not have beaten yet.
+        ("celery@b 102", None, dt.timedelta(seconds=20)),
+        # Claimed outside a worker: only the lease ends it.
+        ("", None, dt.timedelta(seconds=60)),
+    ],
+    ids=["live worker", "young claim", "no worker"],
+)
+def test_a_claim_is_kept_until_its_lease_ends_unless_its_worker_is_known_dead(
+    settings: Any,
+    claimed_by: str,
+    heartbeat_ago: dt.timedelta | None,
+    claim_ago: dt.timedelta,
+) -> None:
+    settings.WORKER_HEARTBEAT_SECONDS = 10
+    if heartbeat_ago is not None:
+        _heartbeat(claimed_by, ago=heartbeat_ago)
+    row = _claimed_by(claimed_by, ago=claim_ago)
+    sender = Sender()
+
+    assert outbox_due(WebhookDelivery, policy=POLICY, now=timezone.now()) == []
+    assert _send(row, sender) is None
+    assert sender.attempts == []
+
+
+@pytest.mark.django_db
+def test_a_claim_records_the_worker_that_made_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(workers, "_identity", "")
+    identity = workers.worker_identity_set(hostname="celery@host")
+    row = _row()
+
+    _send(row, Sender())
+
+    assert identity == f"celery@host {os.getpid()}"
+    assert _reloaded(row).claimed_by == identity
+
+
+# The heartbeat writes from its own thread, through its own connection.
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_heartbeat_is_recorded_under_its_name_until_stopped(
+    settings: Any,
+) -> None:
+    settings.WORKER_HEARTBEAT_SECONDS = 0.05
+    heartbeat = workers.WorkerHeartbeat("celery@host 42")
+
+    heartbeat.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not Heartbeat.objects.filter(worker="celery@host 42").exists():
+            assert time.monotonic() < deadline, "no heartbeat recorded"
+            time.sleep(0.02)
+    finally:
+        heartbeat.stop()
+
+    beat = Heartbeat.objects.get(worker="celery@host 42")
+    assert beat.source == "worker:celery@host 42"
 
 
 @pytest.mark.django_db

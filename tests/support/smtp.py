@@ -57,16 +57,22 @@ def body_of(message: Message) -> str:
 
 @contextmanager
 def running_smtp_server(
-    maildir: Path, *, refuse_first: int = 0
+    maildir: Path, *, refuse_first: int = 0, answer_after: float = 0
 ) -> Iterator[SmtpServer]:
     """Start aiosmtpd in its own process; yield it once it accepts connections.
-    `refuse_first`: answer that many messages with 451 (try again later) first."""
+    `refuse_first`: answer that many messages with 451 (try again later) first.
+    `answer_after`: keep each message, then wait that many seconds before 250."""
     server = SmtpServer(free_port(), maildir)
-    handler = (
-        ["tests.support.smtp_flaky.FlakyMailbox", str(maildir), str(refuse_first)]
-        if refuse_first
-        else ["aiosmtpd.handlers.Mailbox", str(maildir)]
-    )
+    if refuse_first:
+        handler = [
+            "tests.support.smtp_flaky.FlakyMailbox", str(maildir), str(refuse_first)
+        ]  # fmt: skip
+    elif answer_after:
+        handler = [
+            "tests.support.smtp_flaky.SlowMailbox", str(maildir), str(answer_after)
+        ]  # fmt: skip
+    else:
+        handler = ["aiosmtpd.handlers.Mailbox", str(maildir)]
     command = [
         sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{server.port}",
         "-c", *handler,

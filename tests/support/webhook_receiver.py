@@ -35,6 +35,8 @@ class WebhookReceiver:
     # Event ids accepted (answered 2xx with a valid signature), in order, each once.
     accepted: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Seconds between keeping a request and answering it.
+    answer_after: float = 0
 
     def received(self) -> list[ReceivedRequest]:
         with self.lock:
@@ -75,6 +77,7 @@ def _handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
                 event_id = self.headers.get("X-Clinic-Event-Id", "")
                 if 200 <= status < 300 and event_id not in receiver.accepted:
                     receiver.accepted.append(event_id)
+            time.sleep(receiver.answer_after)
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -87,10 +90,13 @@ def _handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
 
 @contextmanager
 def running_webhook_receiver(
-    *, secret: str, statuses: Sequence[int] = (200,)
+    *, secret: str, statuses: Sequence[int] = (200,), answer_after: float = 0
 ) -> Iterator[WebhookReceiver]:
-    """Serve on 127.0.0.1 (a free port) until the block ends."""
-    receiver = WebhookReceiver(secret=secret, statuses=statuses)
+    """Serve on 127.0.0.1 (a free port) until the block ends; `answer_after`: keep
+    each request, then wait that many seconds before answering."""
+    receiver = WebhookReceiver(
+        secret=secret, statuses=statuses, answer_after=answer_after
+    )
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/clinic"
     thread = threading.Thread(target=server.serve_forever, daemon=True)

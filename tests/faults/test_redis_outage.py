@@ -1,25 +1,40 @@
-"""Redis goes away and comes back, five times in a row: patients can send all along,
-and the worker that was running before sends what waited, once, when Redis returns.
+"""Redis goes away and comes back, five times in a row: patients can send the
+questionnaire and book through their link all along, follow-ups fall due meanwhile,
+and the worker that was running before sends what waited, once, when Redis returns:
+each email once at the mail server, each booking once in the practitioner's CalDAV
+calendar.
 
 The real parts: a private redis-server that the test stops and starts (broker and
 cache), a worker process, a web server process (gunicorn), an SMTP server process,
-and PostgreSQL. Beat is played by the test, which sends the due sweeps itself.
+Radicale, and PostgreSQL. Beat is played by the test, which sends the due sweeps
+itself once Redis is back (while it is away, beat cannot hand anything out).
 """
 
 import time
+from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
+from booking.ics import booking_event_uid
+from booking.links import booking_link_make, booking_link_url
+from booking.models import Booking, CalendarSync, PractitionerCalendar
+from booking.offers import booking_choices
 from clinics.models import Location
 from core.models import DeliveryStatus
 from followups.models import FollowUpMessage
 from intake.models import QuestionnaireVersion, ResumeEmail, Submission
 from leads.models import AssignmentRule, Lead, StaffNotification
+from tests.faults.conftest import fault_report
 from tests.support import services
 from tests.support.answers import complete_answers
+from tests.support.booking import appointment_make, next_monday_at, practitioner_make
+from tests.support.caldav_server import PASSWORD, USER, RadicaleServer
 from tests.support.factories import StaffMemberFactory
 from tests.support.form_steps import STEPS, save_data, step_data
 from tests.support.redis_process import (
@@ -44,6 +59,7 @@ COORDINATOR = "deniz@clinic.example"
 OUTBOX_SWEEP = "leads.tasks.outbox_send_due_task"
 RESUME_SWEEP = "intake.tasks.resume_email_send_due_task"
 FOLLOWUP_SWEEP = "followups.tasks.followup_send_due_task"
+CALENDAR_SWEEP = "booking.tasks.calendar_sync_send_due_task"
 HOLD_TASK = "tests.support.worker_tasks.delivery_hold_task"
 STAFF_SEND_TASK = "leads.tasks.staff_notification_send_task"
 
@@ -131,10 +147,62 @@ def _run_sweeps(worker: WorkerProcess) -> None:
     """Send the due sweeps through the broker, as beat does each minute; wait for
     them to finish."""
     sweeps = [
-        worker.send_task(name) for name in (OUTBOX_SWEEP, RESUME_SWEEP, FOLLOWUP_SWEEP)
+        worker.send_task(name)
+        for name in (OUTBOX_SWEEP, RESUME_SWEEP, FOLLOWUP_SWEEP, CALENDAR_SWEEP)
     ]
     for sweep in sweeps:
         worker.wait_for_log(f"[{sweep}] succeeded")
+
+
+@pytest.fixture
+def radicale(tmp_path: Path) -> Iterator[RadicaleServer]:
+    server = RadicaleServer(tmp_path / "radicale")
+    server.folder.mkdir()
+    server.start()
+    try:
+        server.make_calendar()
+        yield server
+    finally:
+        server.stop()
+
+
+def _caldav_doctor(location: Location, radicale: RadicaleServer) -> None:
+    """A physician who works every weekday, with her calendar on `radicale`."""
+    doctor = practitioner_make(location, weekdays=(0, 1, 2, 3, 4))
+    appointment_make(doctor)
+    calendar = PractitionerCalendar(
+        practitioner=doctor, kind=PractitionerCalendar.Kind.CALDAV
+    )
+    calendar.caldav_url = radicale.calendar_url()
+    calendar.caldav_username = USER
+    calendar.caldav_password = PASSWORD
+    calendar.save()
+
+
+def _book_through_the_link(web_server: WebServer, lead: Lead) -> None:
+    """Open the person's booking link and book the first free time, as they do."""
+    link = booking_link_make(lead=lead, now=timezone.now())
+    page = urlsplit(booking_link_url(link, language="en")).path
+    (offered,) = booking_choices(lead=lead, now=timezone.now(), since=next_monday_at(9))
+    patient = Browser(web_server)
+    assert patient.get(page).status_code == 200
+    booked = patient.post(page + "book/", {"time": offered.times[0].choice})
+    assert booked.status_code in {200, 302}, booked.text[:2000]
+    assert Booking.objects.filter(lead=lead).exists()
+
+
+def _follow_up_falls_due(lead: Lead) -> FollowUpMessage:
+    """A timed follow-up for `lead` that comes due now, as the schedule makes it."""
+    model = FollowUpMessage.objects.filter(lead=lead).first()
+    assert model is not None
+    return FollowUpMessage.objects.create(
+        lead=lead,
+        step=model.step,
+        event=model.event,
+        occurrence=f"outage:{timezone.now().isoformat()}",
+        category=model.category,
+        next_attempt_at=timezone.now(),
+    )
 
 
 def _wait_for_emails(smtp_server: SmtpServer, count: int, timeout: float = 30) -> None:
@@ -154,12 +222,16 @@ def test_intake_works_through_redis_outages_and_the_same_worker_sends_what_waite
     smtp_server: SmtpServer,
     published: QuestionnaireVersion,
     location: Location,
+    radicale: RadicaleServer,
 ) -> None:
-    # Given a coordinator whom new leads go to, and a worker consuming from Redis
+    started = time.monotonic()
+    # Given a coordinator whom new leads go to, a physician whose calendar is on
+    # CalDAV, and a worker consuming from Redis
     StaffMemberFactory.create(
         locations=[location], user__username="deniz", user__email=COORDINATOR
     )
     AssignmentRule.objects.create(name="Everyone here", location=location)
+    _caldav_doctor(location, radicale)
     worker_pid = outage_worker.pid
     assert outage_worker.stats()["pid"] == worker_pid
 
@@ -187,6 +259,13 @@ def test_intake_works_through_redis_outages_and_the_same_worker_sends_what_waite
         assert Submission.objects.filter(code=sent.json()["id"]).exists()
         assert Submission.objects.count() == 2 * number
         assert ResumeEmail.objects.filter(to=draft_email).exists()
+        # and the person who sent it to the API books a time through their link,
+        api_lead = Lead.objects.get(email=api_answers["email"])
+        _book_through_the_link(web_server, api_lead)
+        # while a timed follow-up to the other comes due, which beat cannot hand
+        # out with Redis away.
+        form_lead = Lead.objects.get(email=_patient("Form", number)["email"])
+        _follow_up_falls_due(form_lead)
         # and the worker is still the one process, waiting for Redis.
         assert not outage_worker.exited(), outage_worker.log_summary()
 
@@ -196,14 +275,17 @@ def test_intake_works_through_redis_outages_and_the_same_worker_sends_what_waite
         _run_sweeps(outage_worker)
 
         # Then the coordinator hears of both leads, both patients get their
-        # acknowledgment and the third person the link
-        _wait_for_emails(smtp_server, 5)
+        # acknowledgment and the third person the link; the one who booked gets
+        # the booking's email and the other the follow-up
+        _wait_for_emails(smtp_server, 7)
         for notification in StaffNotification.objects.all():
             wait_for_status(notification, DeliveryStatus.SENT)
         for acknowledgment in FollowUpMessage.objects.all():
             wait_for_status(acknowledgment, DeliveryStatus.SENT)
         resume_email = ResumeEmail.objects.get(to=draft_email)
         wait_for_status(resume_email, DeliveryStatus.SENT)
+        for sync in CalendarSync.objects.all():
+            wait_for_status(sync, DeliveryStatus.SENT)
         # once each: another round of sweeps finds nothing left to send
         _run_sweeps(outage_worker)
         assert set(StaffNotification.objects.values_list("status", "attempts")) == {
@@ -212,8 +294,19 @@ def test_intake_works_through_redis_outages_and_the_same_worker_sends_what_waite
         assert set(FollowUpMessage.objects.values_list("status", "attempts")) == {
             (DeliveryStatus.SENT, 1)
         }
+        assert set(CalendarSync.objects.values_list("status", "attempts")) == {
+            (DeliveryStatus.SENT, 1)
+        }
         resume_email.refresh_from_db()
         assert (resume_email.status, resume_email.attempts) == (DeliveryStatus.SENT, 1)
+        # and the calendar holds each booking so far, once.
+        uids = Counter(
+            str(event.icalendar_component["UID"]) for event in radicale.events()
+        )
+        assert uids == Counter(
+            booking_event_uid(booking) for booking in Booking.objects.all()
+        )
+        assert len(uids) == number
         messages = smtp_server.messages()
         assert sorted(message["To"] for message in messages) == sorted(
             [
@@ -221,6 +314,8 @@ def test_intake_works_through_redis_outages_and_the_same_worker_sends_what_waite
                 COORDINATOR,
                 draft_email,
                 api_answers["email"],
+                api_answers["email"],
+                f"form-{number}@example.com",
                 f"form-{number}@example.com",
             ]
         )
@@ -239,3 +334,13 @@ def test_intake_works_through_redis_outages_and_the_same_worker_sends_what_waite
         assert time.monotonic() - cycle_started < CYCLE_TIMEOUT_SECONDS
 
     assert "Unrecoverable error" not in outage_worker.log()
+    sent_ids = FollowUpMessage.objects.values_list("message_id", flat=True)
+    fault_report(
+        "redis-down",
+        outages=len(OUTAGES),
+        lost=0,
+        duplicated=0,
+        emails=len(sent_ids) + StaffNotification.objects.count() + len(OUTAGES),
+        bookings=Booking.objects.count(),
+        run_s=round(time.monotonic() - started, 1),
+    )
