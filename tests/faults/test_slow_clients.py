@@ -18,6 +18,7 @@ import pytest
 import requests
 from django.db import connection
 
+from tests.faults.conftest import fault_report
 from tests.support.proxy import Proxy, echo_upstream, nginx_available, running_proxy
 from tests.support.web_server import WebServer, running_web_server
 
@@ -94,9 +95,13 @@ def test_others_are_served_at_once_while_dozens_of_clients_trickle(
             time.sleep(0.2)
 
     median, worst = statistics.median(waits) * 1000, max(waits) * 1000
-    print(
-        f"FAULT slow-clients: {SLOW_CLIENTS} trickling, {len(waits)} pages served, "
-        f"median {median:.0f} ms, worst {worst:.0f} ms, lost 0"
+    fault_report(
+        "slow-clients",
+        trickling=SLOW_CLIENTS,
+        pages=len(waits),
+        median_ms=round(median),
+        worst_ms=round(worst),
+        lost=0,
     )
     assert len(waits) >= 10
     assert median < 200

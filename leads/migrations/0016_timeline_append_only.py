@@ -18,7 +18,7 @@ SAME_EVENT = (
 
 
 class Migration(migrations.Migration):
-    dependencies = [("leads", "0014_personal_data_rights")]
+    dependencies = [("leads", "0015_outbox_claimed_by")]
 
     operations = [
         core.append_only.append_only(

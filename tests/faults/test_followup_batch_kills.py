@@ -15,6 +15,7 @@ from django.utils import timezone
 from core.models import DeliveryStatus
 from followups.models import FollowUpMessage
 from intake.models import QuestionnaireVersion
+from tests.faults.conftest import fault_report
 from tests.support.smtp import SmtpServer
 from tests.support.submitting import lead_of, submit
 from tests.support.worker import WorkerProcess, running_worker, worker_kill
@@ -88,7 +89,13 @@ def test_kills_mid_batch_lose_nothing_and_duplicate_at_most_once_each(
     received = Counter(_message_ids(smtp_server))
     lost = expected - set(received)
     duplicated = sum(count - 1 for count in received.values())
-    print(f"lost={len(lost)} duplicated={duplicated} kills={KILLS}")
+    fault_report(
+        "followup-batch-sigkill",
+        messages=MESSAGES,
+        kills=KILLS,
+        lost=len(lost),
+        duplicated=duplicated,
+    )
     assert len(expected) == MESSAGES
     assert lost == set()
     assert set(received) == expected  # a duplicate is its twin's Message-ID
