@@ -12,6 +12,7 @@ from clinics.models import Location, StaffMember
 from intake.models import HealthDataAccess, QuestionnaireVersion
 from leads.api import export
 from leads.models import Lead, LeadTreatment
+from leads.selectors import lead_export_list
 from tests.support.factories import LeadFactory
 from tests.support.staff_api import client_for, staff
 from tests.support.submitting import lead_of, submit
@@ -140,11 +141,10 @@ def test_an_export_that_loses_the_database_midway_ends_as_a_failed_download(
     LeadFactory.create_batch(3, location=location)
     exporter = staff(locations=[location], may_export=True)
     monkeypatch.setattr(export, "CHUNK_ROWS", 2)
-    listed = export.lead_export_list
 
     class FailsAfterTwo:
         def __init__(self, **kwargs: Any) -> None:
-            self.rows = listed(**kwargs)
+            self.rows = lead_export_list(**kwargs)
 
         def iterator(self, chunk_size: int) -> Any:
             yield from self.rows[:2]
