@@ -25,7 +25,7 @@ admin.site.login = account_views.admin_login  # type: ignore[method-assign]
 admin.site.has_permission = admin_may_enter  # type: ignore[method-assign]
 
 handler404 = "core.error_responses.not_found"
-handler500 = "core.error_responses.server_error"
+handler500 = "core.outages.handler500"
 
 api_v1 = [
     *intake_api_urls,

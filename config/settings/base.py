@@ -79,6 +79,9 @@ MIDDLEWARE = [
     "staff.sessions.IdleSignOutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After sessions, language and CSRF: a view that meets an unreachable database
+    # answers 503 in the visitor's language, with the form's fields and a new token.
+    "core.outages.OutageMiddleware",
     # Last: it counts failed sign-ins and refuses a locked-out one.
     "axes.middleware.AxesMiddleware",
 ]

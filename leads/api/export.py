@@ -3,17 +3,20 @@
 Contact and pipeline columns only. The screening column (include_health=true) is
 for physicians and clinic admins: each chunk's leads' newest submissions are
 written to the health-data audit log, through intake's health door, before any of
-its rows is sent.
+its rows is sent. A database that fails mid-stream aborts the response, so that a
+cut file never passes for a whole one.
 """
 
 import csv
 import datetime as dt
 import io
+import logging
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.db import DatabaseError
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -35,6 +38,8 @@ from intake.services.health import (
 from leads.api.common import ERROR, request_user
 from leads.api.queue import LeadFilterInputSerializer, lead_filters_from
 from leads.selectors import LEAD_ORDERINGS, lead_export_list, lead_treatment_map
+
+logger = logging.getLogger(__name__)
 
 CHUNK_ROWS = 2000
 
@@ -106,6 +111,17 @@ def _rows(
     return rows
 
 
+class ExportCutShort(Exception):
+    """The database failed while an export was being sent.
+
+    Raised out of the stream on purpose: the server then ends the connection
+    without the last, empty chunk of the chunked body, so every HTTP client sees
+    an incomplete download (curl: "transfer closed with outstanding read data
+    remaining", requests: ChunkedEncodingError, a browser: a failed download)
+    rather than a shorter file that looks whole.
+    """
+
+
 def lead_csv_stream(
     leads: Iterable[dict[str, Any]],
     *,
@@ -115,21 +131,31 @@ def lead_csv_stream(
 ) -> Iterator[str]:
     """The header, then the rows of `leads` (lead_export_list's), a chunk of
     CHUNK_ROWS at a time. With the screening column each chunk is audited before
-    any of its rows is yielded."""
+    any of its rows is yielded. A database error after the header has gone out
+    raises ExportCutShort, which aborts the response."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([*COLUMNS, SCREENING_COLUMN] if with_screening else COLUMNS)
     rows = iter(leads)
+    sent = 0
     while True:
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
-        chunk = list(islice(rows, CHUNK_ROWS))
-        if not chunk:
-            return
-        writer.writerows(
-            _rows(chunk, user=user, now=now, with_screening=with_screening)
-        )
+        try:
+            chunk = list(islice(rows, CHUNK_ROWS))
+            if not chunk:
+                return
+            writer.writerows(
+                _rows(chunk, user=user, now=now, with_screening=with_screening)
+            )
+        except DatabaseError as error:
+            logger.warning(
+                "lead export cut short after %s rows (%s)", sent, type(error).__name__
+            )
+            # No message: a database error can quote the values of a row.
+            raise ExportCutShort from None
+        sent += len(chunk)
 
 
 class LeadExportInputSerializer(LeadFilterInputSerializer):

@@ -4,11 +4,15 @@ import csv
 import io
 from typing import Any
 
+import psycopg
 import pytest
+from django.db import OperationalError
 
 from clinics.models import Location, StaffMember
 from intake.models import HealthDataAccess, QuestionnaireVersion
+from leads.api import export
 from leads.models import Lead, LeadTreatment
+from leads.selectors import lead_export_list
 from tests.support.factories import LeadFactory
 from tests.support.staff_api import client_for, staff
 from tests.support.submitting import lead_of, submit
@@ -126,3 +130,41 @@ def test_an_export_pages_through_more_rows_than_one_chunk(
     assert len([chunk for chunk in chunks if chunk]) == 4
     text = b"".join(chunks).decode()
     assert len(list(csv.DictReader(io.StringIO(text)))) == 8
+
+
+def test_an_export_that_loses_the_database_midway_ends_as_a_failed_download(
+    location: Location,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given three leads, sent two rows a chunk, and a database that fails after two
+    LeadFactory.create_batch(3, location=location)
+    exporter = staff(locations=[location], may_export=True)
+    monkeypatch.setattr(export, "CHUNK_ROWS", 2)
+
+    class FailsAfterTwo:
+        def __init__(self, **kwargs: Any) -> None:
+            self.rows = lead_export_list(**kwargs)
+
+        def iterator(self, chunk_size: int) -> Any:
+            yield from self.rows[:2]
+            error = OperationalError("server closed the connection unexpectedly")
+            error.__cause__ = psycopg.OperationalError("consuming input failed")
+            raise error
+
+    monkeypatch.setattr(export, "lead_export_list", FailsAfterTwo)
+
+    # When the export is read
+    response: Any = client_for(exporter).get(EXPORT)
+    assert response.status_code == 200
+    stream = iter(response.streaming_content)
+    received = [next(stream), next(stream)]
+
+    # Then the header and the first chunk arrive, and the stream is aborted, not
+    # ended: the server drops the connection before the end of the chunked body
+    with pytest.raises(export.ExportCutShort):
+        next(stream)
+    lines = b"".join(received).decode().splitlines()
+    assert lines[0].startswith("code,full_name")
+    assert len(lines) == 3
+    assert "lead export cut short after 2 rows (OperationalError)" in caplog.text
