@@ -36,6 +36,7 @@ def append_only(
             END
             $$ LANGUAGE plpgsql
             """,
+            f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
             f"""
             CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
             FOR EACH ROW EXECUTE FUNCTION {table}_append_only()
@@ -43,12 +44,12 @@ def append_only(
         ],
         "sqlite": [
             f"""
-            CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+            CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}
             WHEN NOT ({sqlite_when})
             BEGIN SELECT RAISE(ABORT, '{message}'); END
             """,
             f"""
-            CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+            CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}
             BEGIN SELECT RAISE(ABORT, '{message}'); END
             """,
         ],
