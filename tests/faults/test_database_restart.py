@@ -50,6 +50,10 @@ from tests.support.worker import WorkerProcess, running_worker
 
 pytestmark = [pytest.mark.integration]
 
+# Its own queue: the session's worker (on the test database, not the throwaway
+# cluster) must not take this test's tasks.
+BROKER = "redis://127.0.0.1:6379/11"
+
 COORDINATOR = "deniz@clinic.example"
 OUTBOX_SWEEP = "leads.tasks.outbox_send_due_task"
 # Well under gunicorn's timeout and the 5 s connect_timeout: a refused connection
@@ -115,6 +119,7 @@ def worker(
         database_name=DATABASE_NAME,
         log_path=tmp_path_factory.mktemp("db-fault-worker") / "worker.log",
         email_url=smtp_server.url,
+        broker_url=BROKER,
         environment={"DATABASE_URL": cluster.url()},
     ) as process:
         yield process
@@ -129,7 +134,11 @@ def web_server(
     with running_web_server(
         database_name=DATABASE_NAME,
         log_path=tmp_path_factory.mktemp("db-fault-web") / "gunicorn.log",
-        environment={"DATABASE_URL": cluster.url(), "INTAKE_MIN_FILL_SECONDS": "0"},
+        environment={
+            "DATABASE_URL": cluster.url(),
+            "INTAKE_MIN_FILL_SECONDS": "0",
+            "CELERY_BROKER_URL": BROKER,
+        },
     ) as server:
         yield server
 
