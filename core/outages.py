@@ -66,7 +66,12 @@ def _kept_fields(request: HttpRequest) -> list[tuple[str, str]]:
 
 
 def _page(request: HttpRequest) -> HttpResponse:
-    posted = request.method == "POST"
+    # Only a form that passed the CSRF check is written back: a middleware that
+    # failed earlier (before the check) would otherwise echo another site's post
+    # into a page with this visitor's token.
+    posted = request.method == "POST" and getattr(
+        request, "csrf_processing_done", False
+    )
     return render(
         request,
         "503.html",

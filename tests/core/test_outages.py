@@ -129,6 +129,20 @@ def test_a_page_whose_middleware_meets_the_database_away_answers_503(
     assert 'href="/staff/?status=new"' in response.content.decode()
 
 
+def test_a_post_refused_before_its_csrf_check_is_not_written_back(
+    client: Client, staff_user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client.force_login(staff_user)
+    client.raise_request_exception = False
+    monkeypatch.setattr(SessionStore, "load", _refused)
+
+    response = client.post("/staff/bulk", {"note": "from another site"})
+
+    assert response.status_code == 503
+    assert "from another site" not in response.content.decode()
+    assert 'type="hidden"' not in response.content.decode()
+
+
 def test_any_other_database_error_is_still_a_500(
     client: Client, staff_user: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
