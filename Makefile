@@ -61,10 +61,8 @@ test: install system-packages services lint  ## Lint, then every test on the rea
 test-unit: install  ## Only the fast tests (no worker, browser or server processes)
 	$(PY) -m pytest -m "not integration"
 
-bench: install services  ## Benchmarks against a baseline in the same run (bench/README.md)
-	$(PY) bench/submissions.py
-	$(PY) bench/screening.py
-	$(PY) bench/slots.py
+bench: install services  ## Every benchmark, then one table of ratios (docs/benchmarks.md)
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:  ## Remove the virtual environments and local data under var/
 	rm -rf $(VENV) $(TOOLS) var
