@@ -142,7 +142,13 @@ def manage(env: dict[str, str], *arguments: str) -> None:
 
 def database_prepare(env: dict[str, str], database: str, *, demo: bool = True) -> None:
     """A fresh `database`, migrated, with the questionnaire, the rules and (with
-    `demo`) the demo clinic."""
+    `demo`) the demo clinic; the static files the production settings serve; and
+    the Redis databases of `env` emptied."""
+    import redis
+
+    for url in (env["REDIS_URL"], env["CELERY_BROKER_URL"]):
+        redis.Redis.from_url(url).flushdb()  # rate limits and tasks of a past run
+    manage(env, "collectstatic", "--noinput", "-v", "0")
     psql(f"DROP DATABASE IF EXISTS {database}")
     psql(f"CREATE DATABASE {database}")
     manage(env, "migrate", "--noinput", "-v", "0")
@@ -160,14 +166,17 @@ def running_gunicorn(
     env: dict[str, str], *, workers: int = 3
 ) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     """gunicorn with the production configuration (config/gunicorn.py) on a free
-    port of 127.0.0.1; yields (port, process) once /healthz answers."""
+    port of 127.0.0.1; yields (port, process) once /healthz answers. Its log is
+    var/bench/gunicorn.log."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application",
-         "-c", str(REPO / "config" / "gunicorn.py"),
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
-        env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with (RESULTS / "gunicorn.log").open("wb") as log:  # the errors, if any
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi:application",
+             "-c", str(REPO / "config" / "gunicorn.py"),
+             "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+            env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -23,15 +23,15 @@ from booking.models import (
 )
 from booking.slots import Interval, SlotRules, Window, free_slots
 from clinics.models import Location, Practitioner
+from core.config_cache import config_cached
 from core.zones import clinic_zone
 from intake.screening.results import Outcome
-from intake.selectors.submissions import person_youngest_age
 from leads.models import Lead
 from leads.selectors import (
     TreatmentStanding,
-    lead_submission_ids,
     lead_treatment_outcomes,
     lead_treatments_cleared,
+    lead_youngest_age,
 )
 
 # Injectable and energy-based treatments: never self-booked by someone under 18,
@@ -87,9 +87,7 @@ def booking_gate(lead: Lead) -> BookingGate:
     return BookingGate(
         treatments=lead_treatment_outcomes(lead=lead),
         cleared=lead_treatments_cleared(lead=lead),
-        age=person_youngest_age(
-            submission_ids=lead_submission_ids(lead=lead), on=timezone.localdate()
-        ),
+        age=lead_youngest_age(lead=lead, on=timezone.localdate()),
     )
 
 
@@ -205,34 +203,38 @@ class _Calendars:
         # A day either side: the location's local days around two UTC instants.
         first_day = now.date() - dt.timedelta(days=1)
         last_day = last.date() + dt.timedelta(days=1)
+        wanted = set(practitioner_ids)
+        places = {location.pk for location in locations}
+        working = config_cached(
+            "working time", lambda: _working_time(first_day), variant=first_day
+        )
         weekly: dict[tuple[int, int], dict[int, list[Window]]] = defaultdict(
             lambda: defaultdict(list)
         )
-        for row in WeeklyAvailability.objects.filter(
-            practitioner_id__in=practitioner_ids, location__in=locations
-        ):
-            weekly[row.practitioner_id, row.location_id][row.weekday].append(
-                Window(row.starts, row.ends)
-            )
+        for row in working.weekly:
+            if row.practitioner_id in wanted and row.location_id in places:
+                weekly[row.practitioner_id, row.location_id][row.weekday].append(
+                    Window(row.starts, row.ends)
+                )
         exceptions: dict[tuple[int, int], dict[dt.date, list[Window]]] = defaultdict(
             lambda: defaultdict(list)
         )
-        for exception in AvailabilityException.objects.filter(
-            practitioner_id__in=practitioner_ids,
-            location__in=locations,
-            day__gte=first_day,
-            day__lte=last_day,
-        ):
+        for exception in working.exceptions:
+            if (
+                exception.practitioner_id not in wanted
+                or exception.location_id not in places
+                or exception.day > last_day
+            ):
+                continue
             day = exceptions[exception.practitioner_id, exception.location_id][
                 exception.day
             ]  # away: []
             if exception.starts is not None and exception.ends is not None:
                 day.append(Window(exception.starts, exception.ends))
         holidays: dict[int, set[dt.date]] = defaultdict(set)
-        for location_id, holiday in Holiday.objects.filter(
-            location__in=locations, day__gte=first_day, day__lte=last_day
-        ).values_list("location_id", "day"):
-            holidays[location_id].add(holiday)
+        for location_id, holiday in working.holidays:
+            if location_id in places and holiday <= last_day:
+                holidays[location_id].add(holiday)
         busy: dict[int, list[Interval]] = defaultdict(list)
         # Bookings at any location: a practitioner is in one place at a time.
         for practitioner_id, start, end in (
@@ -331,6 +333,26 @@ class BookingOption:
     slots: list[Interval]
 
 
+@dataclass(frozen=True)
+class _WorkingTime:
+    """Every practitioner's working week, and the days off and holidays from a
+    day on: configuration that changes when staff edit it (core.config_cache)."""
+
+    weekly: list[WeeklyAvailability]
+    exceptions: list[AvailabilityException]
+    holidays: list[tuple[int, dt.date]]  # (location id, day)
+
+
+def _working_time(first_day: dt.date) -> _WorkingTime:
+    return _WorkingTime(
+        weekly=list(WeeklyAvailability.objects.all()),
+        exceptions=list(AvailabilityException.objects.filter(day__gte=first_day)),
+        holidays=list(
+            Holiday.objects.filter(day__gte=first_day).values_list("location_id", "day")
+        ),
+    )
+
+
 def booking_option_list(
     *,
     lead: Lead,
@@ -353,10 +375,13 @@ def booking_option_list(
 
     A fixed number of queries, however many types, practitioners and bookings.
     """
-    kinds = list(
-        AppointmentType.objects.filter(is_active=True).prefetch_related(
-            "practitioners__locations"
-        )
+    kinds = config_cached(
+        "active appointment types",
+        lambda: list(
+            AppointmentType.objects.filter(is_active=True).prefetch_related(
+                "practitioners__locations"
+            )
+        ),
     )
     if not kinds:
         return []

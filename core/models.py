@@ -107,3 +107,18 @@ def outbox_due_index(name: str) -> models.Index:
         condition=models.Q(status__in=[status.value for status in DELIVERY_ACTIVE]),
         name=name,
     )
+
+
+class ConfigStamp(models.Model):
+    """One row whose token changes with every change to the configuration the
+    requests cache (core.config_cache); written by database triggers only."""
+
+    # The row's id is 1 (core.config_cache).
+    token = models.CharField(_("token"), max_length=32)
+
+    class Meta:
+        verbose_name = _("configuration stamp")
+        verbose_name_plural = _("configuration stamps")
+
+    def __str__(self) -> str:
+        return self.token

@@ -25,6 +25,7 @@ from booking.hooks import BookingChanged
 from booking.ics import booking_invitation_ics
 from booking.models import Booking, MaintenanceDue
 from booking.selectors import booking_option_list
+from core.config_cache import config_cached
 from core.errors import BusinessError
 from core.models import DeliveryStatus
 from core.outbox import (
@@ -225,13 +226,18 @@ def _booking_occurrence(booking: Booking) -> str:
 
 
 def _sequences_of(triggers: set[str]) -> dict[Sequence, list[Step]]:
-    """The active sequences of `triggers` with their steps in order, in one query."""
+    """The active sequences of `triggers` with their steps in order (one query, or
+    none from the configuration cache)."""
     by_sequence: dict[Sequence, list[Step]] = {}
-    for step in Step.objects.filter(
-        sequence__is_active=True, sequence__trigger__in=triggers
-    ).select_related("sequence"):
-        by_sequence.setdefault(step.sequence, []).append(step)
+    for step in config_cached("active sequence steps", _active_steps):
+        if step.sequence.trigger in triggers:
+            by_sequence.setdefault(step.sequence, []).append(step)
     return by_sequence
+
+
+def _active_steps() -> list[Step]:
+    active = Step.objects.filter(sequence__is_active=True)
+    return list(active.select_related("sequence"))
 
 
 class _Started:

@@ -42,6 +42,7 @@ class SubmissionRecorded:
     email: str
     phone: str
     preferred_language: str
+    birth_date: dt.date | None
     # Wanted treatment -> effective outcome; one the rules said nothing about (or no
     # published rules at all) needs review: nothing is bookable unseen.
     outcomes: Mapping[str, str]
@@ -144,6 +145,11 @@ def submission_recorded_digest(
         email=contact["email"],
         phone=contact["phone"],
         preferred_language=contact["preferred_language"],
+        birth_date=(
+            dt.date.fromisoformat(contact["birth_date"])
+            if contact.get("birth_date")
+            else None
+        ),
         outcomes={code: effective.get(code, Outcome.REVIEW) for code in wanted},
         not_sure=NOT_SURE in health.get("treatments_wanted", []),
         completeness=_completeness(definition, health),

@@ -26,6 +26,8 @@ from django.db.models import (
 
 from clinics.models import Location, StaffMember
 from clinics.selectors import location_scoped
+from core.request_scope import request_memo_get
+from intake.selectors.submissions import age_on, person_youngest_age
 from leads.matching import email_key
 from leads.models import Lead, LeadEvent, LeadTask, LeadTreatment, PrivacyRequest
 from leads.models.lead import lead_reference
@@ -310,6 +312,9 @@ def lead_event_list(*, lead: Lead) -> QuerySet[LeadEvent]:
 def lead_for_submission(*, submission_id: int) -> Lead | None:
     """The open-or-closed lead a submission belongs to now (the lead it was merged
     into, if it was), with its location."""
+    handed_off = request_memo_get(("lead for submission", submission_id))
+    if handed_off is not None:
+        return handed_off  # type: ignore[no-any-return]
     event = (
         LeadEvent.objects.filter(
             kind=LeadEvent.Kind.SUBMITTED, submission_id=submission_id
@@ -364,7 +369,11 @@ class TreatmentStanding:
 
 
 def lead_treatment_outcomes(*, lead: Lead) -> dict[str, TreatmentStanding]:
-    """Where the lead stands on each treatment the person asked about."""
+    """Where the lead stands on each treatment the person asked about (from the
+    request's hand-off, when it just wrote them)."""
+    written = request_memo_get(("treatment standings", lead.pk))
+    if written is not None:
+        return dict(written)
     return {
         treatment: TreatmentStanding(outcome, bookable_from)
         for treatment, outcome, bookable_from in lead.treatments.values_list(
@@ -375,6 +384,8 @@ def lead_treatment_outcomes(*, lead: Lead) -> dict[str, TreatmentStanding]:
 
 def lead_treatments_cleared(*, lead: Lead) -> frozenset[str]:
     """The treatments whose newest physician decision on this lead is "cleared"."""
+    if request_memo_get(("lead started", lead.pk)):
+        return frozenset()  # a lead made in this request has no decisions yet
     newest: dict[str, str] = {}
     for treatment, decision in (
         lead.events.filter(kind=LeadEvent.Kind.PHYSICIAN_DECISION)
@@ -383,6 +394,15 @@ def lead_treatments_cleared(*, lead: Lead) -> frozenset[str]:
     ):
         newest.setdefault(treatment, decision)
     return frozenset(t for t, decision in newest.items() if decision == "cleared")
+
+
+def lead_youngest_age(*, lead: Lead, on: dt.date) -> int | None:
+    """The person's age on `on` by the latest birth date their submissions give
+    (intake.selectors.person_youngest_age); None when none gives one."""
+    if request_memo_get(("lead started", lead.pk)):
+        born = request_memo_get(("lead birth date", lead.pk))
+        return None if born is None else age_on(born, on=on)
+    return person_youngest_age(submission_ids=lead_submission_ids(lead=lead), on=on)
 
 
 def lead_change_entries(

@@ -65,6 +65,8 @@ MIDDLEWARE = [
     # Early, to time all that follows; after the probes, which would swamp it.
     "core.metrics.RequestMetricsMiddleware",
     "core.requestid.RequestIdMiddleware",
+    # The request's configuration token and memo (core.request_scope).
+    "core.request_scope.RequestScopeMiddleware",
     # Before anything that answers on its own (CommonMiddleware, WhiteNoise), as
     # django-cors-headers asks; only the public API paths (CORS_URLS_REGEX).
     "corsheaders.middleware.CorsMiddleware",

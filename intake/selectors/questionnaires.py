@@ -3,10 +3,9 @@ locations a patient can choose, and answers told in the questionnaire's words.""
 
 from typing import Any
 
-from django.db.models import QuerySet
-
 from clinics.models import Location
 from clinics.selectors import clinic_branding_get
+from core.config_cache import config_cached
 from core.errors import BusinessError
 from intake.models import QuestionnaireVersion, VersionStatus
 from intake.questionnaires.definition import Definition, definition_load
@@ -24,10 +23,13 @@ def questionnaire_version_get_published(
     *, slug: str = SHIPPED_QUESTIONNAIRE
 ) -> QuestionnaireVersion:
     """The version new answers go to; QuestionnaireUnavailable if none is published."""
-    version = (
-        QuestionnaireVersion.objects.select_related("questionnaire")
-        .filter(questionnaire__slug=slug, status=VersionStatus.PUBLISHED)
-        .first()
+    version = config_cached(
+        ("questionnaire", slug),
+        lambda: (
+            QuestionnaireVersion.objects.select_related("questionnaire")
+            .filter(questionnaire__slug=slug, status=VersionStatus.PUBLISHED)
+            .first()
+        ),
     )
     if version is None:
         raise QuestionnaireUnavailable(
@@ -52,9 +54,12 @@ def questionnaire_definition_get(version: QuestionnaireVersion) -> Definition:
     return definition
 
 
-def location_list_active() -> QuerySet[Location]:
+def location_list_active() -> list[Location]:
     """Locations a patient can choose, by name."""
-    return Location.objects.filter(is_active=True).order_by("name")
+    return config_cached(
+        "active locations",
+        lambda: list(Location.objects.filter(is_active=True).order_by("name")),
+    )
 
 
 def question_in_words(definition: Definition, link_id: str) -> str:

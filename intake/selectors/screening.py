@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from core.config_cache import config_cached
 from core.errors import BusinessError
 from intake.models import (
     ScreeningOverride,
@@ -88,9 +89,12 @@ def rule_set_get_compiled(version: ScreeningRuleSetVersion) -> RuleSet:
 
 def screening_rule_set_version_get_published() -> ScreeningRuleSetVersion | None:
     """The rule-set version new submissions are screened with, if one is published."""
-    return ScreeningRuleSetVersion.objects.filter(
-        rule_set__slug=SHIPPED_RULE_SET, status=VersionStatus.PUBLISHED
-    ).first()
+    return config_cached(
+        "published rule set",
+        lambda: ScreeningRuleSetVersion.objects.filter(
+            rule_set__slug=SHIPPED_RULE_SET, status=VersionStatus.PUBLISHED
+        ).first(),
+    )
 
 
 def screening_result_get_current(submission: Submission) -> ScreeningResult | None:

@@ -105,7 +105,7 @@ def person_youngest_age(*, submission_ids: Iterable[int], on: dt.date) -> int | 
     )
     if born is None:
         return None
-    return _age(born, on=on)
+    return age_on(born, on=on)
 
 
 def people_ages(
@@ -121,11 +121,12 @@ def people_ages(
     for person, ids in submission_ids_by_person.items():
         dates = [born[pk] for pk in ids if pk in born]
         if dates:
-            ages[person] = _age(max(dates), on=on)
+            ages[person] = age_on(max(dates), on=on)
     return ages
 
 
-def _age(born: dt.date, *, on: dt.date) -> int:
+def age_on(born: dt.date, *, on: dt.date) -> int:
+    """Whole years from `born` to `on`."""
     had_birthday = (on.month, on.day) >= (born.month, born.day)
     return on.year - born.year - (0 if had_birthday else 1)
 
@@ -162,7 +163,7 @@ def submission_contact_get(*, submission_ids: Iterable[int]) -> ContactRecord | 
     newest = rows[0]
     return ContactRecord(
         submitted_at=newest["submitted_at"],
-        age=_age(max(row["birth_date"] for row in rows), on=timezone.localdate()),
+        age=age_on(max(row["birth_date"] for row in rows), on=timezone.localdate()),
         contact_channel=newest["contact_channel"],
         contact_times=tuple(newest["contact_times"]),
         consent_health_at=newest["consent_health_at"],

@@ -7,26 +7,29 @@ wrote is read again.
 """
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from core.request_scope import request_memo_put
 from intake.hooks import ScreeningChanged, SubmissionRecorded
 from leads.hooks import LeadEventsRecorded, lead_events_recorded
 from leads.matching import names_agree
 from leads.models import Lead, LeadEvent, LeadTreatment
 from leads.pipeline import OPEN_STATUSES
 from leads.scoring import Score, lead_score
-from leads.selectors import lead_email_key
+from leads.selectors import TreatmentStanding, lead_email_key
 from leads.services.assignment import (
+    assigned_event,
     lead_owner_choose,
     lead_owner_set,
     owner_may_keep,
 )
 from leads.services.deadlines import first_contact_due_at
+from leads.services.notifications import staff_notification_queue
 from leads.webhooks.services import webhook_event_record
 
 
@@ -44,7 +47,14 @@ def lead_submission_receive(submission: SubmissionRecorded) -> Lead:
     now = timezone.now()
     events: list[LeadEvent] = []
     if lead is None:
-        lead = _lead_start(submission, key=key, score=score, maybe_same=maybe_same)
+        # Assigned as it is made: one INSERT with its owner, not an UPDATE after.
+        lead = _lead_start(
+            submission,
+            key=key,
+            score=score,
+            maybe_same=maybe_same,
+            treatments=submission.outcomes,
+        )
         events.append(LeadEvent(lead=lead, kind=LeadEvent.Kind.CREATED, created_at=now))
         events.extend(_match_uncertain_events(lead, maybe_same, now=now))
     else:
@@ -58,7 +68,12 @@ def lead_submission_receive(submission: SubmissionRecorded) -> Lead:
             created_at=now,
         )
     )
-    LeadEvent.objects.bulk_create(events)
+    assigned = (
+        [assigned_event(lead=lead, previous=None, actor=None)]
+        if is_new and lead.owner is not None
+        else []
+    )
+    LeadEvent.objects.bulk_create([*events, *assigned])
     lead_events_recorded.announce(LeadEventsRecorded(tuple(events)))
     lead_treatments_sync(
         lead=lead,
@@ -66,13 +81,21 @@ def lead_submission_receive(submission: SubmissionRecorded) -> Lead:
         bookable_from=submission.bookable_from,
         is_new=is_new,
     )
-    if lead.owner_id is None and lead.first_contacted_at is None:
+    if assigned and lead.owner is not None:
+        staff_notification_queue(recipient=lead.owner, lead=lead, kind="assigned")
+    elif lead.owner_id is None and lead.first_contacted_at is None:
         owner = lead_owner_choose(lead=lead, treatments=submission.outcomes)
         if owner is not None:
             lead_owner_set(lead=lead, owner=owner, actor=None)
     if is_new:
         # After assignment, so that integrators see the owner too.
         webhook_event_record(event_type="lead.created", lead=lead)
+    # The response's booking offer (leads.selectors: lead_for_submission and what
+    # booking_gate reads) need not read again what was just written.
+    request_memo_put(("lead for submission", submission.submission_id), lead)
+    if is_new:
+        request_memo_put(("lead started", lead.pk), True)
+        request_memo_put(("lead birth date", lead.pk), submission.birth_date)
     return lead
 
 
@@ -155,6 +178,16 @@ def lead_treatments_sync(
         if (row.outcome, row.bookable_from) != wanted:
             row.outcome, row.bookable_from = wanted
             row.save(update_fields=["outcome", "bookable_from"])
+    standings = {
+        row.treatment: TreatmentStanding(row.outcome, row.bookable_from)
+        for row in existing.values()
+    }
+    standings.update(
+        (treatment, TreatmentStanding(outcome, bookable_from.get(treatment)))
+        for treatment, outcome in outcomes.items()
+    )
+    # What the lead's treatment rows now say (leads.selectors.lead_treatment_outcomes).
+    request_memo_put(("treatment standings", lead.pk), standings)
 
 
 def _match(submission: SubmissionRecorded, key: str) -> tuple[Lead | None, Lead | None]:
@@ -189,9 +222,10 @@ def _lead_start(
     key: str,
     score: Score,
     maybe_same: Lead | None,
+    treatments: Collection[str],
 ) -> Lead:
     now = timezone.now()
-    lead = Lead.objects.create(
+    lead = Lead(
         location=submission.location,
         full_name=submission.full_name,
         email=submission.email,
@@ -208,6 +242,8 @@ def _lead_start(
         created_at=now,
         last_submitted_at=now,
     )
+    lead.owner = lead_owner_choose(lead=lead, treatments=treatments)
+    lead.save(force_insert=True)
     if maybe_same is not None:
         # Both are flagged, so whichever a coordinator opens first shows the question.
         Lead.objects.filter(pk=maybe_same.pk, match_uncertain_with__isnull=True).update(

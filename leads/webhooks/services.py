@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from core.config_cache import config_cached
 from core.outbox import (
     RetryPolicy,
     Unsendable,
@@ -62,7 +63,10 @@ def webhook_event_record(
     # zero-setup stack) lacks; endpoints are few.
     endpoints = [
         endpoint
-        for endpoint in WebhookEndpoint.objects.filter(is_active=True)
+        for endpoint in config_cached(
+            "active webhook endpoints",
+            lambda: list(WebhookEndpoint.objects.filter(is_active=True)),
+        )
         if event_type in endpoint.event_types
     ]
     if not endpoints:
