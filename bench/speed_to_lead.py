@@ -38,6 +38,7 @@ import argparse
 import http.client
 import json
 import os
+import shutil
 import smtplib
 import socket
 import subprocess
@@ -540,6 +541,7 @@ def main() -> None:
         broker.flushdb()
         cache.flushdb()
         database_drop(DATABASE)
+        shutil.rmtree(work, ignore_errors=True)
     report("speed_to_lead", figures, context=note)
 
 
