@@ -278,6 +278,7 @@ def main() -> None:
 
 def run(repeats: int) -> tuple[list[Figure], str, list[str]]:
     """The figures, their context, and what breaks the pins or the race."""
+    load_before = os.getloadavg()[0]
     lead, location, kind, practitioners = clinic_create()
     ids = [practitioner.pk for practitioner in practitioners]
     now = next_monday()
@@ -402,7 +403,9 @@ def run(repeats: int) -> tuple[list[Figure], str, list[str]]:
         f" {repeats} races of {BOOKERS} threads (own connections, own leads) for"
         f" one free start, barrier to answer; the losers refused by "
         + ", ".join(f"{what} {count}" for what, count in sorted(refusals.items()))
-        + f" (deadlock_timeout {deadlock_timeout()})"
+        + f" (deadlock_timeout {deadlock_timeout()}); machine load average"
+        f" {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+        f" ({os.cpu_count()} cores)"
     )
     return figures, context, problems
 

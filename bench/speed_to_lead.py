@@ -554,6 +554,7 @@ def run(
     work: Path,
 ) -> tuple[list[Figure], str]:
     count, rate = options.submissions, options.rate
+    load_before = os.getloadavg()[0]
     worker_log = RESULTS / "speed_to_lead-worker.log"
     with (
         running_gunicorn(env) as (port, gunicorn),
@@ -619,7 +620,9 @@ def run(
         f" {options.backlog} reminders due (made in {made_s:.1f} s), the due sweep"
         f" sent {beat.sweeps} times (whenever the broker held < {LOW_WATER} tasks);"
         f" {progress['sent']:.0f} sent by the last POST ({progress['seconds']:.0f} s),"
-        f" {sent_after_wait} when its emails were in ({wait_s:.0f} s)"
+        f" {sent_after_wait} when its emails were in ({wait_s:.0f} s);"
+        f" machine load average {load_before:.1f} at the start,"
+        f" {os.getloadavg()[0]:.1f} at the end ({os.cpu_count()} cores)"
         + missing(quiet)
         + missing(busy)
     )
