@@ -20,7 +20,10 @@ another person, at a steady rate, and measures from just before each POST to:
     times to choose from.
 
 Right after each POST answers, the load generator also sends one raw smtplib message
-to the same SMTP server: POST plus that message is the floor of (b).
+to the same SMTP server: POST plus that message is the floor of (b). The
+acknowledgments' own rows split (b) in two: from the row's writing (in the
+submission's transaction) to a worker's claim, which is the wait for the broker and
+the worker, and from the claim to sent.
 
 Two phases of `--submissions` each. The first runs on a quiet worker. Before the
 second, `--backlog` extra leads are bulk-created, each with a reminder follow-up due
@@ -130,7 +133,10 @@ class Phase:
     acknowledged: dict[int, float]
     notified: dict[int, float]
     raw: dict[int, float]
-    note: str = ""
+    # The acknowledgments' own rows: ms from being written (the submission's
+    # transaction) to a worker's claim, and from the claim to sent.
+    waited: list[float]
+    sending: list[float]
 
 
 def request(
@@ -428,7 +434,32 @@ def phase_run(
     if failed:
         raise RuntimeError(f"{name}: {len(failed)} failed, the first: {failed[0]}")
     acknowledged, notified, raw = emails_wait(smtp.log, submissions)
-    return Phase(name, submissions, acknowledged, notified, raw)
+    waited, sending = acknowledgments_split(submissions)
+    return Phase(name, submissions, acknowledged, notified, raw, waited, sending)
+
+
+def acknowledgments_split(
+    submissions: list[Submission],
+) -> tuple[list[float], list[float]]:
+    """For each acknowledgment sent: ms from its row's creation to the worker's
+    claim (the claim sets the next attempt to the claim time plus the lease, and a
+    send leaves it), and from the claim to sent."""
+    from followups.models import FollowUpMessage
+    from followups.services import POLICY
+
+    rows = FollowUpMessage.objects.filter(
+        lead__email__in=[submission.email for submission in submissions],
+        step__template_key="acknowledgment",
+        status="sent",
+    ).values_list("created_at", "next_attempt_at", "sent_at")
+    waited, sending = [], []
+    for created_at, next_attempt_at, sent_at in rows:
+        if sent_at is None:
+            continue
+        claimed_at = next_attempt_at - POLICY.lease
+        waited.append((claimed_at - created_at).total_seconds() * 1000)
+        sending.append((sent_at - claimed_at).total_seconds() * 1000)
+    return waited, sending
 
 
 def figures_of(phase: Phase) -> list[Figure]:
@@ -480,6 +511,24 @@ def figures_of(phase: Phase) -> list[Figure]:
             else:
                 name = f"{p}: {label} p{share * 100:.0f}"
                 figures.append(Figure(name, value, "ms"))
+        if label.startswith("(b)") and phase.waited:
+            figures += [
+                Figure(
+                    f"{p}: (b) of which written to claimed, p50",
+                    percentile(phase.waited, 0.5),
+                    "ms",
+                ),
+                Figure(
+                    f"{p}: (b) of which written to claimed, p95",
+                    percentile(phase.waited, 0.95),
+                    "ms",
+                ),
+                Figure(
+                    f"{p}: (b) of which claimed to sent, p50",
+                    percentile(phase.sending, 0.5),
+                    "ms",
+                ),
+            ]
     return figures
 
 
