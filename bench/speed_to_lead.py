@@ -580,7 +580,7 @@ def main() -> None:
 
         django.setup()
         token = api_token()
-        figures, note = run(options, env, smtp, broker, token, work)
+        figures, note = run(options, env, smtp, broker, token)
     finally:
         process_stop(smtp.process)
         if "django.db" in sys.modules:
@@ -600,7 +600,6 @@ def run(
     smtp: Smtp,
     broker: redis.Redis,
     token: str,
-    work: Path,
 ) -> tuple[list[Figure], str]:
     count, rate = options.submissions, options.rate
     load_before = os.getloadavg()[0]
@@ -649,7 +648,7 @@ def run(
     figures = [*figures_of(quiet), *figures_of(busy)]
     figures += [
         Figure(
-            "backlog: follow-ups sent by the phase's last POST",
+            "backlog: follow-ups sent by the end of the load",
             progress["sent"],
             "messages",
             baseline=float(options.backlog),
@@ -668,7 +667,8 @@ def run(
         " worker (concurrency 1, every queue), production settings; backlog phase:"
         f" {options.backlog} reminders due (made in {made_s:.1f} s), the due sweep"
         f" sent {beat.sweeps} times (whenever the broker held < {LOW_WATER} tasks);"
-        f" {progress['sent']:.0f} sent by the last POST ({progress['seconds']:.0f} s),"
+        f" {progress['sent']:.0f} sent by the end of the load"
+        f" ({progress['seconds']:.0f} s),"
         f" {sent_after_wait} when its emails were in ({wait_s:.0f} s);"
         f" machine load average {load_before:.1f} at the start,"
         f" {os.getloadavg()[0]:.1f} at the end ({os.cpu_count()} cores)"
