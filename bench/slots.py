@@ -1,4 +1,5 @@
-"""How long four weeks of free slots take with 500 bookings, against none, in one run.
+"""Four weeks of free slots with 500 bookings and busy blocks, against none; and 20
+bookers racing for one slot.
 
 Run `python bench/slots.py [--repeats 7]` with DATABASE_URL pointing at a PostgreSQL
 server (the test settings' default). It makes a throwaway database `bench_slots`
@@ -8,9 +9,16 @@ lead. It times the lead's booking options over 28 days (`booking_option_list`, w
 the staff API and the patient's booking page call) and its two halves: reading the
 ten calendars (`_Calendars.load`) and the pure slot engine (`free` for each). The
 baseline is the same window with no bookings; every repeat measures it, then the
-window with 500 bookings, so both share the machine's mood. Figures are medians of
-the repeats. Exits non-zero when a computation's query count differs between the
-two windows or exceeds its pinned number.
+window with 500 bookings and 100 busy blocks from the practitioners' own calendars
+(CalendarBusy, what the CalDAV import writes), so both share the machine's mood.
+Figures are medians of the repeats.
+
+Then, once per repeat, 20 threads, each with its own database connection and its
+own eligible lead, call `booking_create` for the same free start at once (a
+barrier): exactly one may win, the other 19 must be refused with SlotTaken. The
+figures are the time from the barrier to each answer (p50 and max over every
+race). Exits non-zero when a computation's query count differs between the two
+windows or from its pinned number, or when a race has other than one winner.
 """
 
 from __future__ import annotations
@@ -21,7 +29,9 @@ import os
 import random
 import statistics
 import sys
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,15 +48,26 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, connections  # noqa: E402
 from django.test.utils import (  # noqa: E402
     CaptureQueriesContext,
     setup_test_environment,
 )
 from django.utils import timezone  # noqa: E402
 
-from booking.models import AppointmentType, Booking, WeeklyAvailability  # noqa: E402
-from booking.selectors import _Calendars, booking_option_list  # noqa: E402
+from bench.common import Figure, median, report  # noqa: E402
+from booking.models import (  # noqa: E402
+    AppointmentType,
+    Booking,
+    CalendarBusy,
+    WeeklyAvailability,
+)
+from booking.selectors import (  # noqa: E402
+    _Calendars,
+    booking_option_list,
+    practitioner_free_slots,
+)
+from booking.services import SlotTaken, booking_create  # noqa: E402
 from clinics.models import Location, Practitioner  # noqa: E402
 from core.zones import clinic_zone  # noqa: E402
 from intake.models import QuestionnaireVersion  # noqa: E402
@@ -61,13 +82,17 @@ OPENS, CLOSES = dt.time(9), dt.time(18)
 DURATION, BUFFER_AFTER = 45, 15  # minutes
 DAYS = 28
 BOOKINGS = 500
+BUSY_BLOCKS = 100  # from the practitioners' own calendars, 90 minutes each
+BUSY_MINUTES = 90
 CALLS = 3  # per repeat, averaged
+BOOKERS = 20  # racing for one slot, once per repeat
 
 # Queries per computation now; a change either way should be a decision. The
 # options: the appointment types with their practitioners and those practitioners'
 # locations (3), the lead's screening gate (3: outcomes, clearings, age), then the
-# calendars. The calendars: weekly hours, exceptions, holidays, bookings (4).
-PINNED_QUERIES = {"options": 10, "load": 4, "free": 0}
+# calendars. The calendars: weekly hours, exceptions, holidays, bookings, busy time
+# from the practitioners' own calendars (5).
+PINNED_QUERIES = {"options": 11, "load": 5, "free": 0}
 
 Timed = tuple[float, int]  # (ms per call, queries per call)
 
@@ -175,17 +200,58 @@ def bookings_build(
     return bookings
 
 
+def busy_build(
+    *, practitioners: list[Practitioner], now: dt.datetime
+) -> list[CalendarBusy]:
+    """BUSY_BLOCKS blocks of BUSY_MINUTES from the practitioners' own calendars,
+    as many each, starting at a random half hour of a working day (seeded); they
+    may overlap bookings and each other, as imported time does."""
+    rng = random.Random(11)  # noqa: S311 - test data, not secrets
+    zone = clinic_zone(ZONE)
+    first = now.astimezone(zone).date()
+    days = [
+        day
+        for day in (first + dt.timedelta(days=n) for n in range(DAYS))
+        if day.weekday() in WORKDAYS
+    ]
+    half_hours = (CLOSES.hour - OPENS.hour) * 2
+    blocks: list[CalendarBusy] = []
+    for n, practitioner in enumerate(practitioners):
+        share = BUSY_BLOCKS // len(practitioners) + (
+            n < BUSY_BLOCKS % len(practitioners)
+        )
+        for _ in range(share):
+            day = rng.choice(days)
+            starts = dt.datetime.combine(day, OPENS, tzinfo=zone) + dt.timedelta(
+                minutes=30 * rng.randrange(half_hours)
+            )
+            blocks.append(
+                CalendarBusy(
+                    practitioner=practitioner,
+                    starts_at=starts.astimezone(dt.UTC),
+                    ends_at=(starts + dt.timedelta(minutes=BUSY_MINUTES)).astimezone(
+                        dt.UTC
+                    ),
+                    uid=f"bench-busy-{practitioner.pk}-{len(blocks)}@example.com",
+                )
+            )
+    return blocks
+
+
 def bookings_delete() -> None:
-    """Every booking, in one statement: the bench made them all, and nothing else
-    points at them (no emails, no courses) for the ORM's collector to look for."""
+    """Every booking and busy block, in one statement each: the bench made them
+    all, and nothing else points at them (no emails, no courses) for the ORM's
+    collector to look for."""
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM booking_booking")
+        cursor.execute("DELETE FROM booking_calendarbusy")
 
 
 def vacuum_analyze() -> None:
     """Bookings as a settled table would have them: no dead rows, fresh statistics."""
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE booking_booking")
+        cursor.execute("VACUUM ANALYZE booking_calendarbusy")
 
 
 def main() -> None:
@@ -201,15 +267,18 @@ def main() -> None:
         verbosity=0, autoclobber=True, serialize=False
     )
     try:
-        problems = run(repeats)
+        figures, context, problems = run(repeats)
     finally:
+        connections.close_all()
         connection.creation.destroy_test_db(old_name, verbosity=0)
+    report("slots", figures, context=context)
     if problems:
         sys.exit("\n".join(problems))
 
 
-def run(repeats: int) -> list[str]:
-    """Print the table; return what breaks the query pins."""
+def run(repeats: int) -> tuple[list[Figure], str, list[str]]:
+    """The figures, their context, and what breaks the pins or the race."""
+    load_before = os.getloadavg()[0]
     lead, location, kind, practitioners = clinic_create()
     ids = [practitioner.pk for practitioner in practitioners]
     now = next_monday()
@@ -217,6 +286,7 @@ def run(repeats: int) -> list[str]:
     bookings = bookings_build(
         lead=lead, location=location, kind=kind, practitioners=practitioners, now=now
     )
+    busy = busy_build(practitioners=practitioners, now=now)
 
     def load() -> _Calendars:
         return _Calendars.load(ids, [location], now=now, last=until)
@@ -248,60 +318,194 @@ def run(repeats: int) -> list[str]:
             results["none"].append(timed)
         offered["none"] = options, starts
         Booking.objects.bulk_create(bookings)
+        CalendarBusy.objects.bulk_create(busy)
         vacuum_analyze()
         timed, options, starts = window()
         if repeat:
             results["with"].append(timed)
         offered["with"] = options, starts
         bookings_delete()
-        for booking in bookings:
-            booking.pk = None  # inserted afresh next round
+        for row in [*bookings, *busy]:
+            row.pk = None  # inserted afresh next round
         vacuum_analyze()
 
-    print(
-        f"slots: 1 location ({ZONE}), {PRACTITIONERS} practitioners Mon-Sat"
-        f" {OPENS:%H:%M}-{CLOSES:%H:%M}, {DURATION} min + {BUFFER_AFTER} after,"
-        f" {DAYS} days; medians of {repeats} repeats x {CALLS} calls"
-    )
-    for name, label in (("none", "no bookings"), ("with", f"{BOOKINGS} bookings")):
-        options, starts = offered[name]
-        print(f"{label}: {options} options, {starts} free starts in all")
+    loaded = f"{BOOKINGS} bookings + {BUSY_BLOCKS} busy"
     labels = {
-        "options": f"booking_option_list, one lead, {DAYS} days",
-        "load": f"  _Calendars.load, {PRACTITIONERS} practitioners",
-        "free": f"  free() x{PRACTITIONERS} (booking.slots)",
+        "options": f"booking_option_list, {DAYS} days",
+        "load": f"_Calendars.load x{PRACTITIONERS}",
+        "free": f"free() x{PRACTITIONERS}",
     }
-    print(
-        f"{'computation':44}{'ms, none':>9}{f'ms, {BOOKINGS}':>9}{'x none':>8}"
-        f"{'queries':>10}"
-    )
+    figures = []
     problems = []
     for name, label in labels.items():
         none_ms = statistics.median(timed[name][0] for timed in results["none"])
         with_ms = statistics.median(timed[name][0] for timed in results["with"])
+        figures += [
+            Figure(f"{label}, empty", none_ms, "ms"),
+            Figure(
+                f"{label}, {loaded}",
+                with_ms,
+                "ms",
+                baseline=none_ms,
+                baseline_name="the same, empty",
+            ),
+        ]
         counts = {
             side: {timed[name][1] for timed in results[side]}
             for side in ("none", "with")
         }
-        shown = " / ".join(
-            str(next(iter(found))) if len(found) == 1 else "varies"
-            for found in counts.values()
-        )
-        print(
-            f"{label:44}{none_ms:9.2f}{with_ms:9.2f}{with_ms / none_ms:7.2f}x"
-            f"{shown:>10}"
-        )
         every = counts["none"] | counts["with"]
+        pinned = PINNED_QUERIES[name]
+        figures.append(
+            Figure(
+                f"{label}: queries",
+                float(max(every)),
+                "queries",
+                target=f"{pinned}, the same both ways",
+                met=every == {pinned},
+            )
+        )
         if len(every) != 1:
             problems.append(f"{name}: queries differ with bookings: {counts}")
-        elif max(every) > PINNED_QUERIES[name]:
-            problems.append(
-                f"{name}: {max(every)} queries, pinned at {PINNED_QUERIES[name]}"
+        elif every != {pinned}:
+            problems.append(f"{name}: {max(every)} queries, pinned at {pinned}")
+
+    answers: list[float] = []
+    winners: list[int] = []
+    for race in range(repeats):
+        won, timings, odd = bookers_race(
+            kind=kind, location=location, practitioner=practitioners[0], race=race
+        )
+        winners.append(won)
+        answers += timings
+        problems += odd
+    figures += [
+        Figure(f"{BOOKERS} bookers on one slot: answered, p50", median(answers), "ms"),
+        Figure(f"{BOOKERS} bookers on one slot: answered, max", max(answers), "ms"),
+        Figure(
+            f"{BOOKERS} bookers on one slot: winners per race, most",
+            float(max(winners)),
+            "bookings",
+            target="exactly 1 each race",
+            met=set(winners) == {1},
+        ),
+    ]
+    if set(winners) != {1}:
+        problems.append(f"winners per race: {winners}, not one each")
+
+    context = (
+        f"1 location ({ZONE}), {PRACTITIONERS} practitioners Mon-Sat"
+        f" {OPENS:%H:%M}-{CLOSES:%H:%M}, {DURATION} min + {BUFFER_AFTER} after,"
+        f" {DAYS} days; medians of {repeats} repeats x {CALLS} calls;"
+        f" empty: {offered['none'][0]} options, {offered['none'][1]} free starts;"
+        f" {BOOKINGS} bookings and {BUSY_BLOCKS} busy blocks of {BUSY_MINUTES} min:"
+        f" {offered['with'][0]} options, {offered['with'][1]} free starts;"
+        f" {repeats} races of {BOOKERS} threads (own connections, own leads) for"
+        f" one free start, barrier to answer; the losers refused by "
+        + ", ".join(f"{what} {count}" for what, count in sorted(refusals.items()))
+        + f" (deadlock_timeout {deadlock_timeout()}); machine load average"
+        f" {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+        f" ({os.cpu_count()} cores)"
+    )
+    return figures, context, problems
+
+
+def deadlock_timeout() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW deadlock_timeout")
+        return str(cursor.fetchone()[0])
+
+
+def racers_create(count: int) -> list[Lead]:
+    """`count` leads eligible for the appointment type, each another person."""
+    version = QuestionnaireVersion.objects.get(status="published")
+    return [
+        lead_of(
+            submit(
+                version,
+                full_name=f"Racer {n}",
+                email=f"racer.{n}@example.com",
+                phone=f"+90533{n:07d}",
             )
-    pins = ", ".join(f"{name} {count}" for name, count in PINNED_QUERIES.items())
-    verdict = "FAILED" if problems else "OK"
-    print(f"queries the same with and without bookings, pinned ({pins}): {verdict}")
-    return problems
+        )
+        for n in range(count)
+    ]
+
+
+_racers: list[Lead] = []
+# Every race's refusals by what refused them (see bookers_race).
+refusals: Counter[str] = Counter()
+
+
+def bookers_race(
+    *, kind: AppointmentType, location: Location, practitioner: Practitioner, race: int
+) -> tuple[int, list[float], list[str]]:
+    """BOOKERS threads book the `race`-th free start of `practitioner` at once, each
+    for its own lead; (how many won, ms from the barrier to each answer, what
+    went wrong besides a win or a SlotTaken)."""
+    if not _racers:
+        _racers.extend(racers_create(BOOKERS))
+    # Spaced two hours apart, so no race's booking touches the next race's slot.
+    slots = practitioner_free_slots(
+        practitioner=practitioner,
+        location=location,
+        appointment_type=kind,
+        now=timezone.now(),
+    )
+    starts = slots[race * 8].start
+    released: list[float] = []
+    outcomes: list[tuple[str, float]] = []
+    lock = threading.Lock()
+
+    def release() -> None:
+        released.append(time.perf_counter())
+
+    barrier = threading.Barrier(BOOKERS, action=release)
+
+    def book(lead: Lead) -> None:
+        try:
+            connection.ensure_connection()
+            barrier.wait()
+            try:
+                booking_create(
+                    lead=lead,
+                    appointment_type=kind,
+                    practitioner=practitioner,
+                    location=location,
+                    starts_at=starts,
+                )
+                outcome = "booked"
+            except SlotTaken as refusal:
+                # How it was refused: the free-time check (the winner had
+                # committed), the exclusion constraint, or a deadlock between two
+                # inserts (PostgreSQL ends one after deadlock_timeout).
+                cause = type(refusal.__cause__).__name__
+                outcome = f"taken:{cause}" if refusal.__cause__ else "taken:check"
+            except Exception as error:  # noqa: BLE001 - reported, and fails the run
+                outcome = f"{type(error).__name__}: {error}"
+            answered = time.perf_counter()
+            with lock:
+                outcomes.append((outcome, (answered - released[0]) * 1000))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=book, args=(lead,)) for lead in _racers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    won = sum(outcome == "booked" for outcome, _ in outcomes)
+    for outcome, _ in outcomes:
+        if outcome.startswith("taken:"):
+            refusals[outcome.removeprefix("taken:")] += 1
+    odd = [
+        f"race {race}: a booker got {outcome}"
+        for outcome, _ in outcomes
+        if outcome != "booked" and not outcome.startswith("taken:")
+    ]
+    if len(outcomes) != BOOKERS:
+        odd.append(f"race {race}: {BOOKERS - len(outcomes)} bookers never answered")
+    return won, [ms for _, ms in outcomes], odd
 
 
 if __name__ == "__main__":
