@@ -318,7 +318,13 @@ def _place(
 ) -> None:
     """Put `booking` at `starts_at` with `practitioner` at `location`, inside the
     transaction that saves it: SlotTaken unless that is one of the free times
-    offered (its own old time counts as free)."""
+    offered (its own old time counts as free).
+
+    The practitioner's row is locked first: people booking the same practitioner
+    at once take turns, and each after the first finds the time taken by the
+    service's own check, at once, instead of waiting for the exclusion constraint
+    to fail it (seconds, as deadlocks, under a crowd: bench/slots.py)."""
+    list(Practitioner.objects.select_for_update().filter(pk=practitioner.pk))
     kind = booking.appointment_type
     offered = practitioner_free_slots(
         practitioner=practitioner,
