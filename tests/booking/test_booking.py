@@ -208,6 +208,9 @@ def test_twenty_people_booking_at_once_one_wins(
     assert Booking.objects.count() == 1
     assert len(errors) == len(offsets) - 1
     assert all(isinstance(error, SlotTaken) for error in errors), errors
+    # They took turns on the practitioner's lock: each loser was told by the
+    # service's own check, at once, not by the exclusion constraint's deadlocks.
+    assert all("starts_at" in error.fields for error in errors), errors
 
 
 def test_only_working_hours_are_offered_and_bookable(
