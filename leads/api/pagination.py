@@ -22,6 +22,8 @@ from rest_framework.utils.urls import replace_query_param
 from core.errors import BusinessError
 
 M = TypeVar("M", bound=models.Model)
+# A page's rows: model instances, or the dicts of a .values() queryset.
+R = TypeVar("R")
 
 CURSOR_PARAM = "cursor"
 
@@ -42,8 +44,8 @@ class CursorInvalid(BusinessError):
 
 
 @dataclass(frozen=True)
-class KeysetPage(Generic[M]):
-    rows: list[M]
+class KeysetPage(Generic[R]):
+    rows: list[R]
     next_cursor: str | None
 
     def next_url(self, request: Request) -> str | None:
@@ -109,16 +111,20 @@ def _typed(value: Any, field: Any) -> Any:
     return moment
 
 
-def _field(queryset: QuerySet[M], key: str) -> Any:
+def _field(queryset: QuerySet[M, Any], key: str) -> Any:
     try:
         return queryset.model._meta.get_field(key)
     except FieldDoesNotExist:
         return None  # an annotation
 
 
+def _value(row: Any, key: str) -> Any:
+    return row[key] if isinstance(row, dict) else getattr(row, key)
+
+
 def _page(
-    ordered: QuerySet[M], *, name: str, keys: tuple[str, ...], page_size: int
-) -> KeysetPage[M]:
+    ordered: QuerySet[M, R], *, name: str, keys: tuple[str, ...], page_size: int
+) -> KeysetPage[R]:
     rows = list(ordered[: page_size + 1])
     if len(rows) <= page_size:
         return KeysetPage(rows=rows, next_cursor=None)
@@ -126,21 +132,24 @@ def _page(
     last = rows[-1]
     return KeysetPage(
         rows=rows,
-        next_cursor=_encode(name, [getattr(last, key) for key in keys], last.pk),
+        next_cursor=_encode(
+            name, [_value(last, key) for key in keys], _value(last, "id")
+        ),
     )
 
 
 def keyset_page(
-    queryset: QuerySet[M],
+    queryset: QuerySet[M, R],
     *,
     name: str,
     field: str,
     descending: bool,
     cursor: str | None,
     page_size: int,
-) -> KeysetPage[M]:
+) -> KeysetPage[R]:
     """`page_size` rows of `queryset` in (field, id) order after `cursor`, and the
-    cursor of the next page. `name` ties a cursor to its ordering: a cursor of
+    cursor of the next page (rows may be models or .values() dicts with `field`
+    and `id`). `name` ties a cursor to its ordering: a cursor of
     another ordering or list is refused (CursorInvalid, 400)."""
     direction = "lt" if descending else "gt"
     ordered = queryset.order_by(
@@ -159,13 +168,13 @@ def keyset_page(
 
 
 def keyset_page_by(
-    queryset: QuerySet[M],
+    queryset: QuerySet[M, R],
     *,
     name: str,
     keys: tuple[str, ...],
     cursor: str | None,
     page_size: int,
-) -> KeysetPage[M]:
+) -> KeysetPage[R]:
     """As keyset_page, ascending over several `keys` (fields or integer
     annotations of `queryset`) and then the id: for an order no single column
     holds, such as the queue's urgency (staff.selectors). Each page sorts the
