@@ -8,6 +8,7 @@ answers 400 with the parameter's name; nothing is silently ignored. The CSV expo
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -263,9 +264,21 @@ class LeadListOutputSerializer(serializers.Serializer[Any]):
     next = serializers.URLField(allow_null=True)
 
 
-# The fields that turn each value into JSON exactly as LeadListItemOutputSerializer's.
-_MOMENT = serializers.DateTimeField()
+# Turns each day into JSON as LeadListItemOutputSerializer's DateField does.
 _DAY = serializers.DateField()
+
+
+def _moments_in(zone: dt.tzinfo) -> Callable[[dt.datetime | None], str | None]:
+    """DRF's DateTimeField.to_representation (ISO 8601 in the current time zone,
+    UTC as "Z") with the zone looked up once per page, not once per value."""
+
+    def moment(value: dt.datetime | None) -> str | None:
+        if value is None:
+            return None
+        text = value.astimezone(zone).isoformat()
+        return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+
+    return moment
 
 
 def lead_list_items(
@@ -277,7 +290,7 @@ def lead_list_items(
     and the rows carry no model instances for it to read."""
     treatments = lead_treatments_many(lead_ids=[row["id"] for row in rows])
     today = timezone.localdate()
-    moment = _MOMENT.to_representation
+    moment = _moments_in(timezone.get_current_timezone())
     items = []
     for row in rows:
         wanted = treatments[row["id"]]
