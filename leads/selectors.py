@@ -18,6 +18,7 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -90,6 +91,19 @@ def lead_urgency(*, now: dt.datetime) -> Case:
         When(priority=Lead.Priority.NORMAL, then=Value(2)),
         default=Value(3),
         output_field=IntegerField(),
+    )
+
+
+def lead_urgency_tiers(*, now: dt.datetime) -> tuple[Q, Q, Q, Q]:
+    """lead_urgency's values 0 to 3 as four conditions that do not overlap and
+    leave no lead out: the first a lead meets is its urgency."""
+    overdue = Q(first_contacted_at__isnull=True, first_contact_due_at__lt=now)
+    high, normal = Lead.Priority.HIGH, Lead.Priority.NORMAL
+    return (
+        overdue,
+        ~overdue & Q(priority=high),
+        ~overdue & Q(priority=normal),
+        ~overdue & ~Q(priority__in=(high, normal)),
     )
 
 
