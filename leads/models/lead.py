@@ -137,6 +137,13 @@ class Lead(models.Model):
                 name="lead_location_created_idx",
             ),
             models.Index(fields=["status", "created_at"], name="lead_status_idx"),
+            # The queue's counts per status (staff.selectors.status_counts): an
+            # index-only scan of a location's open leads, not their table rows.
+            models.Index(
+                fields=["location", "status"],
+                condition=Q(merged_into__isnull=True),
+                name="lead_location_status_idx",
+            ),
             models.Index(fields=["priority", "created_at"], name="lead_priority_idx"),
             models.Index(
                 fields=["first_contact_due_at"],
