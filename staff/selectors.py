@@ -14,7 +14,7 @@ from django.db.models import Count
 
 from booking.calendar_selectors import leads_waiting_to_sync
 from intake.selectors.submissions import people_ages
-from leads.api.pagination import KeysetPage, keyset_page, keyset_page_by
+from leads.api.pagination import KeysetPage, keyset_page, keyset_page_tiers
 from leads.models import Lead, LeadTreatment
 from leads.selectors import (
     LEAD_ORDERINGS,
@@ -23,7 +23,7 @@ from leads.selectors import (
     lead_list_for_user,
     lead_queue_for_user,
     lead_submission_ids_many,
-    lead_urgency,
+    lead_urgency_tiers,
 )
 
 ADULT_AGE = 18
@@ -78,10 +78,13 @@ def queue_page(
     leads = lead_queue_for_user(user=user, filters=filters, now=now)
     page: KeysetPage[Lead]
     if ordering == URGENT:
-        page = keyset_page_by(
-            leads.annotate(urgency=lead_urgency(now=now)),
+        # lead_urgency's tiers, each read along a deadline index: sorting every
+        # open lead by urgency cost most of a second at a million leads.
+        page = keyset_page_tiers(
+            leads,
             name=URGENT,
-            keys=("urgency", "first_contact_due_at"),
+            tiers=lead_urgency_tiers(now=now),
+            field="first_contact_due_at",
             cursor=cursor,
             page_size=page_size,
         )
@@ -112,14 +115,15 @@ def status_counts(
     *, user: User | AnonymousUser, filters: LeadFilters, now: dt.datetime
 ) -> dict[str, int]:
     """How many leads of each status pass `filters` but its statuses: the tabs'
-    figures. One query."""
+    figures. One query, counting rows rather than ids so that it reads
+    lead_location_status_idx alone."""
     leads = lead_filters_apply(
         lead_list_for_user(user=user).filter(merged_into__isnull=True),
         filters=replace(filters, statuses=()),
         now=now,
     )
     counted = Counter(
-        dict(leads.values("status").annotate(n=Count("id")).values_list("status", "n"))
+        dict(leads.values("status").annotate(n=Count("*")).values_list("status", "n"))
     )
     return {status: counted[status] for status in Lead.Status.values}
 

@@ -8,12 +8,13 @@ import base64
 import binascii
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -22,6 +23,8 @@ from rest_framework.utils.urls import replace_query_param
 from core.errors import BusinessError
 
 M = TypeVar("M", bound=models.Model)
+# A page's rows: model instances, or the dicts of a .values() queryset.
+R = TypeVar("R")
 
 CURSOR_PARAM = "cursor"
 
@@ -42,8 +45,8 @@ class CursorInvalid(BusinessError):
 
 
 @dataclass(frozen=True)
-class KeysetPage(Generic[M]):
-    rows: list[M]
+class KeysetPage(Generic[R]):
+    rows: list[R]
     next_cursor: str | None
 
     def next_url(self, request: Request) -> str | None:
@@ -109,16 +112,20 @@ def _typed(value: Any, field: Any) -> Any:
     return moment
 
 
-def _field(queryset: QuerySet[M], key: str) -> Any:
+def _field(queryset: QuerySet[M, Any], key: str) -> Any:
     try:
         return queryset.model._meta.get_field(key)
     except FieldDoesNotExist:
         return None  # an annotation
 
 
+def _value(row: Any, key: str) -> Any:
+    return row[key] if isinstance(row, dict) else getattr(row, key)
+
+
 def _page(
-    ordered: QuerySet[M], *, name: str, keys: tuple[str, ...], page_size: int
-) -> KeysetPage[M]:
+    ordered: QuerySet[M, R], *, name: str, keys: tuple[str, ...], page_size: int
+) -> KeysetPage[R]:
     rows = list(ordered[: page_size + 1])
     if len(rows) <= page_size:
         return KeysetPage(rows=rows, next_cursor=None)
@@ -126,21 +133,24 @@ def _page(
     last = rows[-1]
     return KeysetPage(
         rows=rows,
-        next_cursor=_encode(name, [getattr(last, key) for key in keys], last.pk),
+        next_cursor=_encode(
+            name, [_value(last, key) for key in keys], _value(last, "id")
+        ),
     )
 
 
 def keyset_page(
-    queryset: QuerySet[M],
+    queryset: QuerySet[M, R],
     *,
     name: str,
     field: str,
     descending: bool,
     cursor: str | None,
     page_size: int,
-) -> KeysetPage[M]:
+) -> KeysetPage[R]:
     """`page_size` rows of `queryset` in (field, id) order after `cursor`, and the
-    cursor of the next page. `name` ties a cursor to its ordering: a cursor of
+    cursor of the next page (rows may be models or .values() dicts with `field`
+    and `id`). `name` ties a cursor to its ordering: a cursor of
     another ordering or list is refused (CursorInvalid, 400)."""
     direction = "lt" if descending else "gt"
     ordered = queryset.order_by(
@@ -158,25 +168,55 @@ def keyset_page(
     return _page(ordered, name=name, keys=(field,), page_size=page_size)
 
 
-def keyset_page_by(
+def keyset_page_tiers(
     queryset: QuerySet[M],
     *,
     name: str,
-    keys: tuple[str, ...],
+    tiers: Sequence[Q],
+    field: str,
     cursor: str | None,
     page_size: int,
 ) -> KeysetPage[M]:
-    """As keyset_page, ascending over several `keys` (fields or integer
-    annotations of `queryset`) and then the id: for an order no single column
-    holds, such as the queue's urgency (staff.selectors). Each page sorts the
-    filtered rows rather than reading one index range."""
-    ordered = queryset.order_by(*keys, "id")
+    """`page_size` rows of `queryset` after `cursor` in the order of ("tier",
+    `field`, id), a row's tier being the index of the one condition of `tiers`
+    it meets (they must not overlap and must cover every row): for an order no
+    single column holds, such as the queue's urgency (staff.selectors). Each
+    tier is read in (field, id) order in its own part of one UNION ALL, each
+    part stopping after a page, so a page costs the same however many rows the
+    tiers hold; the page's rows are then read by id (two queries, and its
+    prefetches)."""
+    first_tier, after = 0, None
     if cursor:
-        values, pk = _decode(
-            cursor, name=name, fields=[_field(queryset, key) for key in keys]
+        (tier, value), pk = _decode(
+            cursor, name=name, fields=[None, _field(queryset, field)]
         )
-        after = Q(id__gt=pk)
-        for key, value in reversed(list(zip(keys, values, strict=True))):
-            after = Q(**{f"{key}__gt": value}) | (Q(**{key: value}) & after)
-        ordered = ordered.filter(after)
-    return _page(ordered, name=name, keys=keys, page_size=page_size)
+        if not 0 <= tier < len(tiers):
+            raise _refused()
+        first_tier, after = tier, (value, pk)
+    plain = queryset.select_related(None).prefetch_related(None)
+    parts = []
+    for number in range(first_tier, len(tiers)):
+        part = plain.filter(tiers[number])
+        if after is not None and number == first_tier:
+            value, pk = after
+            part = part.filter(
+                Q(**{f"{field}__gte": value}),
+                Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": pk}),
+            )
+        parts.append(
+            part.annotate(tier=Value(number, output_field=models.IntegerField()))
+            .order_by(field, "id")
+            .values_list("tier", field, "id")[: page_size + 1]
+        )
+    head, *rest = parts
+    if rest:
+        combined = head.union(*rest, all=True).order_by("tier", field, "id")
+        keys = list(combined[: page_size + 1])
+    else:  # the last tier: one part, in order already
+        keys = list(head)
+    found = queryset.in_bulk([pk for _tier, _value, pk in keys])
+    rows = [found[pk] for _tier, _value, pk in keys[:page_size]]
+    if len(keys) <= page_size:
+        return KeysetPage(rows=rows, next_cursor=None)
+    tier, value, pk = keys[page_size - 1]
+    return KeysetPage(rows=rows, next_cursor=_encode(name, [tier, value], pk))

@@ -49,11 +49,15 @@ class Lead(models.Model):
         CLINIC_ADMIN = 3, _("Escalated to the clinic admin")
 
     code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
+    # No index of its own: lead_location_due_idx and lead_location_created_idx
+    # start with it. A lone one tempted the planner to AND half the table's rows
+    # into a name search's few trigram matches.
     location = models.ForeignKey(
         Location,
         on_delete=models.PROTECT,
         related_name="leads",
         verbose_name=_("location"),
+        db_index=False,
     )
     full_name = models.CharField(_("full name"), max_length=200)
     email = models.EmailField(_("email"))
@@ -133,6 +137,13 @@ class Lead(models.Model):
                 name="lead_location_created_idx",
             ),
             models.Index(fields=["status", "created_at"], name="lead_status_idx"),
+            # The queue's counts per status (staff.selectors.status_counts): an
+            # index-only scan of a location's open leads, not their table rows.
+            models.Index(
+                fields=["location", "status"],
+                condition=Q(merged_into__isnull=True),
+                name="lead_location_status_idx",
+            ),
             models.Index(fields=["priority", "created_at"], name="lead_priority_idx"),
             models.Index(
                 fields=["first_contact_due_at"],

@@ -1,15 +1,19 @@
 """The queue: filters, search, order, pages; a bad parameter is a 400, not ignored."""
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 from rest_framework.test import APIClient
+from rest_framework.utils.encoders import JSONEncoder
 
 from clinics.models import Location, StaffMember
+from leads.api.queue import LeadListItemOutputSerializer
 from leads.models import Lead, LeadTreatment
+from leads.selectors import LeadFilters, lead_queue_for_user
 from tests.support.factories import LeadFactory, LocationFactory
 from tests.support.staff_api import client_for, staff
 
@@ -201,6 +205,42 @@ def test_a_list_item_shows_what_the_queue_needs(
     ]
     assert item["booking"] == "now"  # laser/IPL may be booked today
     assert item["match_uncertain"] is False
+
+
+def test_a_list_item_is_what_its_schema_serializer_would_show(
+    client: APIClient,
+    admin: User,
+    location: Location,
+    clinic_b: Location,
+    coordinator: User,
+) -> None:
+    # The list is built from plain values, not through the serializer that
+    # documents it: the two must agree on every field, owner or none, contacted
+    # or not, treatments with and without a bookable day.
+    unnamed = staff(locations=[location], first_name="", last_name="")
+    _lead(location, owner=coordinator, treatments={"laser_ipl": "eligible"})
+    _lead(location, owner=unnamed, first_contacted_at=NOW, score=7)
+    deferred = _lead(clinic_b, owner=None, treatments={"prp": "review"})
+    LeadTreatment.objects.create(
+        lead=deferred,
+        treatment="skincare",
+        outcome="deferred",
+        bookable_from=timezone.localdate() + dt.timedelta(days=3),
+    )
+    deferred.match_uncertain_with = Lead.objects.exclude(pk=deferred.pk).first()
+    deferred.save()
+
+    shown = client.get("/api/v1/leads", {"ordering": "created"}).json()["results"]
+
+    leads = lead_queue_for_user(
+        user=admin, filters=LeadFilters(), now=timezone.now()
+    ).order_by("created_at", "id")
+    expected = LeadListItemOutputSerializer(leads, many=True).data
+    assert shown == json.loads(json.dumps(expected, cls=JSONEncoder))
+    assert {item["owner"]["name"] for item in shown if item["owner"]} == {
+        "Deniz Coordinator",
+        unnamed.username,
+    }
 
 
 @pytest.mark.parametrize(

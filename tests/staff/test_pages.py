@@ -26,7 +26,7 @@ from intake.models import (
     TriggerTally,
 )
 from leads.models import Lead
-from leads.selectors import LeadFilters
+from leads.selectors import LeadFilters, lead_urgency
 from staff.selectors import URGENT, queue_page
 from tests.support.booking import appointment_make, practitioner_make
 from tests.support.factories import LeadFactory, LocationFactory
@@ -121,6 +121,37 @@ def test_most_urgent_first_is_overdue_then_priority_then_deadline_page_by_page(
     for hostile in ("bm90IGEgY3Vyc29y", "eyJvIjoidXJnZW50IiwidiI6WyJ4Il0sImlkIjoxfQ"):
         answer = _client(coordinator).get("/staff/", {"cursor": hostile})
         assert answer.status_code == 302
+
+
+def test_most_urgent_first_read_tier_by_tier_is_the_order_of_lead_urgency(
+    coordinator: User, location: Location
+) -> None:
+    # The page reads each urgency tier along a deadline index; the order must be
+    # the one sorting every lead by lead_urgency gives, across every page.
+    leads_bulk_create(300, locations=[location], owners=[coordinator])
+    now = timezone.now()
+    seen: list[int] = []
+    cursor = None
+    while True:
+        page = queue_page(
+            user=coordinator,
+            filters=LeadFilters(),
+            ordering=URGENT,
+            cursor=cursor,
+            now=now,
+            page_size=17,
+        )
+        seen += [row.lead.pk for row in page.rows]
+        if not (cursor := page.next_cursor):
+            break
+
+    expected = (
+        Lead.objects.filter(location=location)
+        .annotate(urgency=lead_urgency(now=now))
+        .order_by("urgency", "first_contact_due_at", "id")
+        .values_list("id", flat=True)
+    )
+    assert seen == list(expected)
 
 
 def test_filters_narrow_the_queue_and_a_bad_search_is_answered(
