@@ -8,7 +8,7 @@ from core.config_cache import config_stamp_trigger
 class Migration(migrations.Migration):
     dependencies = [
         ("core", "0004_config_stamp"),
-        ("leads", "0016_timeline_append_only"),
+        ("leads", "0018_lead_status_counts"),
     ]
 
     operations = [
