@@ -25,13 +25,15 @@ the same window, whose outcome is not recorded (the attempt number).
 
 import datetime as dt
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Collection
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.apps import apps
 from django.db import Error as DatabaseFailure
-from django.db import InterfaceError
+from django.db import InterfaceError, transaction
 from django.db import OperationalError as DatabaseUnavailable
 from django.db.models import (
     Case,
@@ -143,6 +145,93 @@ def outbox_send(
     row = model._default_manager.select_related(*related).filter(pk=pk).first()
     if row is None:
         return None
+    return _attempt(
+        model,
+        row,
+        send=send,
+        transient=transient,
+        policy=policy,
+        record=record,
+        propagate=True,
+    )
+
+
+@dataclass
+class BatchSent:
+    """What `outbox_send_batch` did: how many rows it sent, and the ids it
+    claimed but left for another batch (its time ran out), released unsent."""
+
+    sent: int = 0
+    left: list[int] = field(default_factory=list)
+
+
+def outbox_send_batch(
+    model: type[Row],
+    *,
+    pks: Collection[int],
+    sender: Callable[[list[Row]], AbstractContextManager[Callable[[Row], object]]],
+    transient: tuple[type[Exception], ...],
+    policy: RetryPolicy,
+    related: tuple[str, ...] = (),
+    record: tuple[str, ...] = (),
+    seconds: float | None = None,
+) -> BatchSent:
+    """Claim the due rows among `pks` in one statement, load them with `related` in
+    one query, and send them one after another through what `sender(rows)` opens
+    (one connection, what the rows share read once), recording each outcome as
+    `outbox_send` does, before the next row goes.
+
+    Each row's outcome is its own: a transient failure makes that row pending
+    again after the backoff, an unsendable or skipped row is recorded so, and an
+    unexpected exception fails that row only (logged); the others go on. With
+    `seconds`, rows not yet tried when that time has passed are released (pending,
+    due now, their attempt given back) and listed in `left`, so that a batch never
+    holds a worker for long. A database error propagates: the rows not yet
+    recorded stay claimed until their lease ends or their worker is taken for dead.
+    """
+    started = time.monotonic()
+    now = timezone.now()
+    claimed = _claim(model, pks=pks, policy=policy, now=now)
+    done = BatchSent()
+    if not claimed:
+        return done
+    rows = list(
+        model._default_manager.select_related(*related)
+        .filter(pk__in=claimed)
+        .order_by("pk")
+    )
+    with sender(rows) as send:
+        for position, row in enumerate(rows):
+            if seconds is not None and time.monotonic() - started > seconds:
+                done.left = _release(model, rows[position:])
+                break
+            recorded = _attempt(
+                model,
+                row,
+                send=send,
+                transient=transient,
+                policy=policy,
+                record=record,
+                propagate=False,
+            )
+            if recorded is not None and recorded.status == DeliveryStatus.SENT:
+                done.sent += 1
+    return done
+
+
+def _attempt(
+    model: type[Row],
+    row: Row,
+    *,
+    send: Callable[[Row], object],
+    transient: tuple[type[Exception], ...],
+    policy: RetryPolicy,
+    record: tuple[str, ...],
+    propagate: bool,
+) -> Row | None:
+    """Send claimed `row` and record the outcome (see outbox_send); an unexpected
+    exception fails the row and, with `propagate`, is raised, else logged."""
+    pk = row.pk
     # The attempt number identifies this claim: a later claim (after this lease ran
     # out) increments it, and this worker's outcome no longer applies.
     mine = model._default_manager.filter(
@@ -181,10 +270,65 @@ def outbox_send(
         # The outcome cannot be recorded either: the lease brings the row back.
         raise
     except Exception as error:
-        _record(mine, row, record, status=DeliveryStatus.FAILED, error=error)
-        raise
+        recorded = _record(mine, row, record, status=DeliveryStatus.FAILED, error=error)
+        if propagate:
+            raise
+        logger.exception(
+            "%s failed: %s",
+            model.__name__,
+            type(error).__name__,
+            extra={"outbox_id": pk},
+        )
+        return recorded
     row.sent_at = timezone.now()
     return _record(mine, row, record, status=DeliveryStatus.SENT, error=None)
+
+
+def _claim(
+    model: type[OutboxRow],
+    *,
+    pks: Collection[int],
+    policy: RetryPolicy,
+    now: dt.datetime,
+) -> list[int]:
+    """Claim the due rows among `pks` for this worker; their ids. Rows another
+    claim holds at this moment are skipped (SKIP LOCKED), not waited for: that
+    claim takes them."""
+    due = model._default_manager.filter(pk__in=pks).filter(_due(policy=policy, now=now))
+    with transaction.atomic():
+        ids = list(
+            due.filter(attempts__lt=policy.max_attempts)
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("pk", flat=True)
+        )
+        if ids:
+            model._default_manager.filter(pk__in=ids).update(
+                status=DeliveryStatus.SENDING,
+                attempts=F("attempts") + 1,
+                next_attempt_at=now + policy.lease,
+                claimed_by=worker_identity(),
+            )
+    if len(ids) < len(pks):
+        _fail_exhausted(due, policy=policy)
+    return ids
+
+
+def _release(model: type[OutboxRow], rows: list[Row]) -> list[int]:
+    """Give back this claim of `rows`, untried: pending, due now, the attempt not
+    counted (a row whose claim was taken over meanwhile is left alone); their ids."""
+    by_attempt: dict[int, list[int]] = {}
+    for row in rows:
+        by_attempt.setdefault(row.attempts, []).append(row.pk)
+    for attempts, ids in by_attempt.items():
+        model._default_manager.filter(
+            pk__in=ids, status=DeliveryStatus.SENDING, attempts=attempts
+        ).update(
+            status=DeliveryStatus.PENDING,
+            attempts=F("attempts") - 1,
+            next_attempt_at=timezone.now(),
+        )
+    # A row taken over meanwhile is listed too: the next batch's claim asks again.
+    return [row.pk for row in rows]
 
 
 def outbox_due(
