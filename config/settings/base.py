@@ -373,8 +373,10 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 # declared here, and kombu's Redis transport takes them in turn (round robin, its
 # default queue_order_strategy: the queue just served goes last), so an
 # acknowledgment waits behind at most one bulk batch, never behind the backlog.
+# Each queue bound by its own name: bound alike, every task would go to all three.
 CELERY_TASK_QUEUES = [
-    Queue(name) for name in dict.fromkeys([CELERY_TASK_DEFAULT_QUEUE, "now", "bulk"])
+    Queue(name, routing_key=name)
+    for name in dict.fromkeys([CELERY_TASK_DEFAULT_QUEUE, "now", "bulk"])
 ]
 CELERY_TASK_ROUTES = {
     "followups.tasks.followup_message_send_task": {"queue": "now"},
