@@ -202,7 +202,12 @@ def outbox_send_batch(
     )
     with _commits_not_waiting_for_disk(), sender(rows) as send:
         for position, row in enumerate(rows):
-            if seconds is not None and time.monotonic() - started > seconds:
+            # The first row always goes: every batch makes progress.
+            if (
+                position
+                and seconds is not None
+                and time.monotonic() - started > seconds
+            ):
                 done.left = _release(model, rows[position:])
                 break
             recorded = _attempt(
