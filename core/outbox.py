@@ -21,6 +21,17 @@ Receivers of something sent twice must cope (a Message-ID, an event UID, a webho
 event id). A worker alive but unable to write its heartbeat for that long (its
 database away) may have its claim taken over while it still sends: a duplicate in
 the same window, whose outcome is not recorded (the attempt number).
+
+A batch (`outbox_send_batch`) keeps these guarantees row by row: it claims its due
+rows in one statement (SELECT ... FOR UPDATE SKIP LOCKED, then one UPDATE; a row
+another claim holds is skipped) and reads them in one query, then records each
+row's outcome before sending the next, so a worker killed mid-batch leaves at most
+one row sent but not recorded (the same window as one row), and the rows it had
+not reached yet come back untried. Those outcome commits do not wait for the
+disk (synchronous_commit off): a crash of PostgreSQL itself, unlike one of the
+worker, may forget the last fraction of a second of them, and those rows are sent
+again, the same message each time. A batch out of time hands its untried rows
+back (pending, their attempt not counted).
 """
 
 import datetime as dt

@@ -71,6 +71,8 @@ SCHEDULE_BATCH = 500
 AT_ONCE_ALONE = 5
 # The most ids one due sweep hands out: more than a worker sends in its minute.
 SWEEP_LIMIT = 20_000
+# A sweep hands out at least this many batches when it has that many messages.
+SWEEP_SPREAD = 8
 # No marketing from 21:00 to 09:00 in the person's time zone (their location's).
 QUIET_FROM, QUIET_UNTIL = 21, 9
 # Leads that are not pursued any more: "stops when lost" stops for them.
@@ -669,12 +671,15 @@ def followup_messages_send(*, message_ids: list[int]) -> BatchSent:
 
 
 def followup_send_due(*, now: dt.datetime | None = None) -> int:
-    """Hand the broker the messages that are due, in batches of
+    """Hand the broker the messages that are due, in batches of at most
     FOLLOWUP_BATCH_SIZE ids (one task each, on the "bulk" queue); how many."""
     due = outbox_due(
         FollowUpMessage, policy=POLICY, now=now or timezone.now(), batch=SWEEP_LIMIT
     )
-    size = settings.FOLLOWUP_BATCH_SIZE
+    # A short backlog is spread over a few batches, for the pool's processes (and
+    # the other workers) to send side by side; a long one goes FOLLOWUP_BATCH_SIZE
+    # at a time.
+    size = max(1, min(settings.FOLLOWUP_BATCH_SIZE, -(-len(due) // SWEEP_SPREAD)))
     with followup_messages_send_task.app.producer_or_acquire() as producer:
         for start in range(0, len(due), size):
             followup_messages_send_task.apply_async(

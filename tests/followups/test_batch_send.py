@@ -198,6 +198,7 @@ def test_the_due_sweep_hands_out_batches_of_ids_on_the_bulk_queue(
 
     with (
         override_settings(FOLLOWUP_BATCH_SIZE=2),
+        mock.patch.object(services, "SWEEP_SPREAD", 1),
         mock.patch.object(followup_messages_send_task, "apply_async") as enqueued,
     ):
         assert followup_send_due() == 5
@@ -209,6 +210,24 @@ def test_the_due_sweep_hands_out_batches_of_ids_on_the_bulk_queue(
         (ids[4:5],),
     ]
     assert _queue_of(followup_messages_send_task.name) == "bulk"
+
+
+def test_a_short_backlog_is_spread_over_batches_for_workers_to_share(
+    published: QuestionnaireVersion,
+) -> None:
+    _acknowledged(published, 3)
+
+    with (
+        mock.patch.object(services, "SWEEP_SPREAD", 2),
+        mock.patch.object(followup_messages_send_task, "apply_async") as enqueued,
+    ):
+        followup_send_due()
+
+    ids = _ids()
+    assert [call.args[0] for call in enqueued.call_args_list] == [
+        (ids[0:2],),
+        (ids[2:3],),
+    ]
 
 
 def test_an_acknowledgment_is_handed_to_the_now_queue_at_commit(
