@@ -202,36 +202,59 @@ def outbox_send_batch(
     """
     started = time.monotonic()
     now = timezone.now()
-    claimed = _claim(model, pks=pks, policy=policy, now=now)
     done = BatchSent()
-    if not claimed:
-        return done
-    rows = list(
-        model._default_manager.select_related(*related)
-        .filter(pk__in=claimed)
-        .order_by("pk")
-    )
-    with _commits_not_waiting_for_disk(), sender(rows) as send:
-        for position, row in enumerate(rows):
-            # The first row always goes: every batch makes progress.
-            if (
-                position
-                and seconds is not None
-                and time.monotonic() - started > seconds
-            ):
-                done.left = _release(model, rows[position:])
-                break
-            recorded = _attempt(
+    with _commits_not_waiting_for_disk():
+        claimed = _claim(model, pks=pks, policy=policy, now=now)
+        if not claimed:
+            return done
+        rows = list(
+            model._default_manager.select_related(*related)
+            .filter(pk__in=claimed)
+            .order_by("pk")
+        )
+        with sender(rows) as send:
+            done = _send_rows(
                 model,
-                row,
+                rows,
                 send=send,
                 transient=transient,
                 policy=policy,
                 record=record,
-                propagate=False,
+                started=started,
+                seconds=seconds,
             )
-            if recorded is not None and recorded.status == DeliveryStatus.SENT:
-                done.sent += 1
+    return done
+
+
+def _send_rows(
+    model: type[Row],
+    rows: list[Row],
+    *,
+    send: Callable[[Row], object],
+    transient: tuple[type[Exception], ...],
+    policy: RetryPolicy,
+    record: tuple[str, ...],
+    started: float,
+    seconds: float | None,
+) -> BatchSent:
+    """Send claimed `rows` in turn, each outcome recorded before the next."""
+    done = BatchSent()
+    for position, row in enumerate(rows):
+        # The first row always goes: every batch makes progress.
+        if position and seconds is not None and time.monotonic() - started > seconds:
+            done.left = _release(model, rows[position:])
+            break
+        recorded = _attempt(
+            model,
+            row,
+            send=send,
+            transient=transient,
+            policy=policy,
+            record=record,
+            propagate=False,
+        )
+        if recorded is not None and recorded.status == DeliveryStatus.SENT:
+            done.sent += 1
     return done
 
 
@@ -306,8 +329,9 @@ def _commits_not_waiting_for_disk() -> Iterator[None]:
     disk (synchronous_commit off) meanwhile: each outcome of a batch is its own
     commit, and waiting for a disk flush would cost more than its send. A worker
     killed changes nothing (the server has the commit); a crash of PostgreSQL
-    itself may forget the last outcomes (at most three wal_writer_delay, 0.6 s by
-    default): those rows are sent again, inside the documented duplicate window."""
+    itself may forget the last claim and outcomes (at most three wal_writer_delay,
+    0.6 s by default): those rows are sent again, inside the documented duplicate
+    window."""
     if connection.vendor != "postgresql":
         yield
         return
