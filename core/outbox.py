@@ -21,17 +21,30 @@ Receivers of something sent twice must cope (a Message-ID, an event UID, a webho
 event id). A worker alive but unable to write its heartbeat for that long (its
 database away) may have its claim taken over while it still sends: a duplicate in
 the same window, whose outcome is not recorded (the attempt number).
+
+A batch (`outbox_send_batch`) keeps these guarantees row by row: it claims its due
+rows in one statement (SELECT ... FOR UPDATE SKIP LOCKED, then one UPDATE; a row
+another claim holds is skipped) and reads them in one query, then records each
+row's outcome before sending the next, so a worker killed mid-batch leaves at most
+one row sent but not recorded (the same window as one row), and the rows it had
+not reached yet come back untried. Those outcome commits do not wait for the
+disk (synchronous_commit off): a crash of PostgreSQL itself, unlike one of the
+worker, may forget the last fraction of a second of them, and those rows are sent
+again, the same message each time. A batch out of time hands its untried rows
+back (pending, their attempt not counted).
 """
 
 import datetime as dt
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Collection, Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.apps import apps
 from django.db import Error as DatabaseFailure
-from django.db import InterfaceError
+from django.db import InterfaceError, connection, transaction
 from django.db import OperationalError as DatabaseUnavailable
 from django.db.models import (
     Case,
@@ -143,6 +156,121 @@ def outbox_send(
     row = model._default_manager.select_related(*related).filter(pk=pk).first()
     if row is None:
         return None
+    return _attempt(
+        model,
+        row,
+        send=send,
+        transient=transient,
+        policy=policy,
+        record=record,
+        propagate=True,
+    )
+
+
+@dataclass
+class BatchSent:
+    """What `outbox_send_batch` did: how many rows it sent, and the ids it
+    claimed but left for another batch (its time ran out), released unsent."""
+
+    sent: int = 0
+    left: list[int] = field(default_factory=list)
+
+
+def outbox_send_batch(
+    model: type[Row],
+    *,
+    pks: Collection[int],
+    sender: Callable[[list[Row]], AbstractContextManager[Callable[[Row], object]]],
+    transient: tuple[type[Exception], ...],
+    policy: RetryPolicy,
+    related: tuple[str, ...] = (),
+    record: tuple[str, ...] = (),
+    seconds: float | None = None,
+) -> BatchSent:
+    """Claim the due rows among `pks` in one statement, load them with `related` in
+    one query, and send them one after another through what `sender(rows)` opens
+    (one connection, what the rows share read once), recording each outcome as
+    `outbox_send` does, before the next row goes.
+
+    Each row's outcome is its own: a transient failure makes that row pending
+    again after the backoff, an unsendable or skipped row is recorded so, and an
+    unexpected exception fails that row only (logged); the others go on. With
+    `seconds`, rows not yet tried when that time has passed are released (pending,
+    due now, their attempt given back) and listed in `left`, so that a batch never
+    holds a worker for long. A database error propagates: the rows not yet
+    recorded stay claimed until their lease ends or their worker is taken for dead.
+    """
+    started = time.monotonic()
+    now = timezone.now()
+    done = BatchSent()
+    with _commits_not_waiting_for_disk():
+        claimed = _claim(model, pks=pks, policy=policy, now=now)
+        if not claimed:
+            return done
+        rows = list(
+            model._default_manager.select_related(*related)
+            .filter(pk__in=claimed)
+            .order_by("pk")
+        )
+        with sender(rows) as send:
+            done = _send_rows(
+                model,
+                rows,
+                send=send,
+                transient=transient,
+                policy=policy,
+                record=record,
+                started=started,
+                seconds=seconds,
+            )
+    return done
+
+
+def _send_rows(
+    model: type[Row],
+    rows: list[Row],
+    *,
+    send: Callable[[Row], object],
+    transient: tuple[type[Exception], ...],
+    policy: RetryPolicy,
+    record: tuple[str, ...],
+    started: float,
+    seconds: float | None,
+) -> BatchSent:
+    """Send claimed `rows` in turn, each outcome recorded before the next."""
+    done = BatchSent()
+    for position, row in enumerate(rows):
+        # The first row always goes: every batch makes progress.
+        if position and seconds is not None and time.monotonic() - started > seconds:
+            done.left = _release(model, rows[position:])
+            break
+        recorded = _attempt(
+            model,
+            row,
+            send=send,
+            transient=transient,
+            policy=policy,
+            record=record,
+            propagate=False,
+        )
+        if recorded is not None and recorded.status == DeliveryStatus.SENT:
+            done.sent += 1
+    return done
+
+
+def _attempt(
+    model: type[Row],
+    row: Row,
+    *,
+    send: Callable[[Row], object],
+    transient: tuple[type[Exception], ...],
+    policy: RetryPolicy,
+    record: tuple[str, ...],
+    propagate: bool,
+) -> Row | None:
+    """Send claimed `row` and record the outcome (see outbox_send); an unexpected
+    exception fails the row and, with `propagate`, is raised, else logged."""
+    pk = row.pk
     # The attempt number identifies this claim: a later claim (after this lease ran
     # out) increments it, and this worker's outcome no longer applies.
     mine = model._default_manager.filter(
@@ -181,10 +309,86 @@ def outbox_send(
         # The outcome cannot be recorded either: the lease brings the row back.
         raise
     except Exception as error:
-        _record(mine, row, record, status=DeliveryStatus.FAILED, error=error)
-        raise
+        recorded = _record(mine, row, record, status=DeliveryStatus.FAILED, error=error)
+        if propagate:
+            raise
+        logger.exception(
+            "%s failed: %s",
+            model.__name__,
+            type(error).__name__,
+            extra={"outbox_id": pk},
+        )
+        return recorded
     row.sent_at = timezone.now()
     return _record(mine, row, record, status=DeliveryStatus.SENT, error=None)
+
+
+@contextmanager
+def _commits_not_waiting_for_disk() -> Iterator[None]:
+    """On PostgreSQL, let this connection's commits return before their WAL is on
+    disk (synchronous_commit off) meanwhile: each outcome of a batch is its own
+    commit, and waiting for a disk flush would cost more than its send. A worker
+    killed changes nothing (the server has the commit); a crash of PostgreSQL
+    itself may forget the last claim and outcomes (at most three wal_writer_delay,
+    0.6 s by default): those rows are sent again, inside the documented duplicate
+    window."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with suppress(DatabaseFailure), connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
+def _claim(
+    model: type[OutboxRow],
+    *,
+    pks: Collection[int],
+    policy: RetryPolicy,
+    now: dt.datetime,
+) -> list[int]:
+    """Claim the due rows among `pks` for this worker; their ids. Rows another
+    claim holds at this moment are skipped (SKIP LOCKED), not waited for: that
+    claim takes them."""
+    due = model._default_manager.filter(pk__in=pks).filter(_due(policy=policy, now=now))
+    with transaction.atomic():
+        ids = list(
+            due.filter(attempts__lt=policy.max_attempts)
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("pk", flat=True)
+        )
+        if ids:
+            model._default_manager.filter(pk__in=ids).update(
+                status=DeliveryStatus.SENDING,
+                attempts=F("attempts") + 1,
+                next_attempt_at=now + policy.lease,
+                claimed_by=worker_identity(),
+            )
+    if len(ids) < len(pks):
+        _fail_exhausted(due, policy=policy)
+    return ids
+
+
+def _release(model: type[OutboxRow], rows: list[Row]) -> list[int]:
+    """Give back this claim of `rows`, untried: pending, due now, the attempt not
+    counted (a row whose claim was taken over meanwhile is left alone); their ids."""
+    by_attempt: dict[int, list[int]] = {}
+    for row in rows:
+        by_attempt.setdefault(row.attempts, []).append(row.pk)
+    for attempts, ids in by_attempt.items():
+        model._default_manager.filter(
+            pk__in=ids, status=DeliveryStatus.SENDING, attempts=attempts
+        ).update(
+            status=DeliveryStatus.PENDING,
+            attempts=F("attempts") - 1,
+            next_attempt_at=timezone.now(),
+        )
+    # A row taken over meanwhile is listed too: the next batch's claim asks again.
+    return [row.pk for row in rows]
 
 
 def outbox_due(

@@ -5,6 +5,7 @@ a broker that is down loses nothing: a periodic task sends what is still pending
 """
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from celery import Task
@@ -28,6 +29,31 @@ def enqueue_on_commit(task: Task[Any, Any], *ids: int) -> None:
                 type(error).__name__,
                 task.name,
                 extra={"ids": list(ids)},
+            )
+
+    transaction.on_commit(send)
+
+
+def enqueue_batches_on_commit(
+    task: Task[Any, Any], ids: Sequence[int], *, size: int
+) -> None:
+    """Once the current transaction commits, send `task([...])` for each `size` of
+    `ids`, in order, over one broker connection; log a broker failure."""
+    batches = [list(ids[start : start + size]) for start in range(0, len(ids), size)]
+    if not batches:
+        return
+
+    def send() -> None:
+        try:
+            with task.app.producer_or_acquire() as producer:
+                for batch in batches:
+                    task.apply_async((batch,), producer=producer)
+        except Exception as error:  # noqa: BLE001 (as in enqueue_on_commit)
+            logger.warning(
+                "broker unavailable (%s); %s waits for the periodic resend",
+                type(error).__name__,
+                task.name,
+                extra={"ids": list(ids)[:size]},
             )
 
     transaction.on_commit(send)

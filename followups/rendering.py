@@ -18,6 +18,7 @@ import html
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 _TOKEN = re.compile(r"({{.*?}}|{%.*?%})", re.DOTALL)
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -70,6 +71,9 @@ def template_render(
     return _render(_parse(source), values, html_part=html_part)
 
 
+# A template is parsed once per process and text (a batch renders it hundreds of
+# times); the nodes are immutable.
+@lru_cache(maxsize=256)
 def _parse(source: str) -> tuple[_Node, ...]:
     stack: list[tuple[str, list[_Node], list[_Node] | None]] = []
     nodes: list[_Node] = []

@@ -53,9 +53,14 @@ def message_language(lead: Lead) -> str:
 
 
 def followup_values(
-    message: FollowUpMessage, *, language: str, unsubscribe: str
+    message: FollowUpMessage,
+    *,
+    language: str,
+    unsubscribe: str,
+    clinic_name: str | None = None,
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """(values for the plain-text part and subject, values for the HTML part)."""
+    """(values for the plain-text part and subject, values for the HTML part);
+    `clinic_name` when the caller read it already (a batch reads it once)."""
     lead = message.lead
     submission = message.event.submission if message.event else None
     with translation.override(language):
@@ -89,7 +94,9 @@ def followup_values(
         "treatment": treatment,
         "name": lead.full_name,
         "first_name": lead.full_name.split()[0] if lead.full_name.split() else "",
-        "clinic_name": clinic_branding_get().name,
+        "clinic_name": (
+            clinic_branding_get().name if clinic_name is None else clinic_name
+        ),
         "location_name": location.name_in(language) if location else "",
         "clinic_phone": location.phone if location else "",
         "next_steps": "\n".join(f"- {line}" for line in lines),

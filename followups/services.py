@@ -3,19 +3,23 @@ through the outbox, stopped for whoever asked.
 
 `followups_events_receive` runs inside the transaction that writes the timeline
 events (leads.hooks.lead_events_recorded): the messages commit with the event or
-not at all, and the ones due at once are handed to a worker after the commit. The
-rest wait in the database, picked by the due sweep when their time comes.
+not at all, and the ones due at once are handed to a worker after the commit, on
+the "now" queue. The rest wait in the database, picked by the due sweep when their
+time comes and sent in batches from the "bulk" queue, over one SMTP connection each.
 """
 
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
@@ -25,18 +29,21 @@ from booking.hooks import BookingChanged
 from booking.ics import booking_invitation_ics
 from booking.models import Booking, MaintenanceDue
 from booking.selectors import booking_option_list
+from clinics.selectors import clinic_branding_get
 from core.config_cache import config_cached
 from core.errors import BusinessError
 from core.models import DeliveryStatus
 from core.outbox import (
     MAIL_ERRORS,
+    BatchSent,
     NoLongerWanted,
     RetryPolicy,
     Unsendable,
     outbox_due,
     outbox_send,
+    outbox_send_batch,
 )
-from core.queueing import enqueue_on_commit
+from core.queueing import enqueue_batches_on_commit, enqueue_on_commit
 from core.zones import clinic_zone
 from followups.models import (
     Category,
@@ -49,8 +56,8 @@ from followups.models import (
     Trigger,
 )
 from followups.rendering import template_render
-from followups.selectors import followup_values, message_language, suppression_get
-from followups.tasks import followup_message_send_task
+from followups.selectors import followup_values, message_language
+from followups.tasks import followup_message_send_task, followup_messages_send_task
 from followups.unsubscribe import unsubscribe_url
 from leads.hooks import LeadEventsRecorded
 from leads.models import Lead, LeadEvent
@@ -60,6 +67,13 @@ from leads.services.deliverability import lead_email_undeliverable_record
 logger = logging.getLogger(__name__)
 POLICY = RetryPolicy(lease=dt.timedelta(seconds=settings.FOLLOWUP_SEND_LEASE_SECONDS))
 SCHEDULE_BATCH = 500
+# At most this many messages due at once go one task each ("now"); more (an
+# import, a bulk change) go in batches like the sweep's, not ahead of the next patient.
+AT_ONCE_ALONE = 5
+# The most ids one due sweep hands out: more than a worker sends in its minute.
+SWEEP_LIMIT = 20_000
+# A sweep hands out at least this many batches when it has that many messages.
+SWEEP_SPREAD = 8
 # No marketing from 21:00 to 09:00 in the person's time zone (their location's).
 QUIET_FROM, QUIET_UNTIL = 21, 9
 # Leads that are not pursued any more: "stops when lost" stops for them.
@@ -281,8 +295,20 @@ class _Started:
     def save(self) -> None:
         # An occurrence enrolls once (a decision made again enrolls no more).
         Enrollment.objects.bulk_create(self.enrollments, ignore_conflicts=True)
-        for message in FollowUpMessage.objects.bulk_create(self.messages):
-            enqueue_on_commit(followup_message_send_task, message.pk)
+        made = [m.pk for m in FollowUpMessage.objects.bulk_create(self.messages)]
+        followup_messages_enqueue(message_ids=made)
+
+
+def followup_messages_enqueue(*, message_ids: list[int]) -> None:
+    """Hand messages just made to workers when the transaction commits: a few
+    (one event's) one task each on the "now" queue, many in batches on "bulk"."""
+    if len(message_ids) <= AT_ONCE_ALONE:
+        for message_id in message_ids:
+            enqueue_on_commit(followup_message_send_task, message_id)
+        return
+    enqueue_batches_on_commit(
+        followup_messages_send_task, message_ids, size=settings.FOLLOWUP_BATCH_SIZE
+    )
 
 
 def _enrollment(
@@ -384,6 +410,12 @@ def followup_schedule_due(
         context = _Batch.of(due, now=now)
         for enrollment in due:
             made += _advance(enrollment, context, now=now)
+        # Timed messages are the sweep's kind of work: batches on "bulk".
+        enqueue_batches_on_commit(
+            followup_messages_send_task,
+            context.made,
+            size=settings.FOLLOWUP_BATCH_SIZE,
+        )
     return made
 
 
@@ -396,6 +428,8 @@ class _Batch:
     steps: dict[int, list[Step]]
     stopped: dict[str, Suppression]
     sent_today: Counter[int]
+    # The messages made, handed to workers at commit.
+    made: list[int]
 
     @classmethod
     def of(cls, due: Collection[Enrollment], *, now: dt.datetime) -> "_Batch":
@@ -422,6 +456,7 @@ class _Batch:
                 s.email_key: s for s in Suppression.objects.filter(email_key__in=keys)
             },
             sent_today=sent_today,
+            made=[],
         )
 
 
@@ -467,7 +502,7 @@ def _advance(enrollment: Enrollment, batch: _Batch, *, now: dt.datetime) -> int:
     )
     if created:
         batch.sent_today[enrollment.lead_id] += 1
-        enqueue_on_commit(followup_message_send_task, message.pk)
+        batch.made.append(message.pk)
     enrollment.position += 1
     if enrollment.position < len(steps):
         enrollment.next_due_at = _due_at(enrollment, steps[enrollment.position])
@@ -588,54 +623,144 @@ def _has_outcome(lead: Lead, outcome: str) -> bool:
     )
 
 
+# What a message's row is read with: everything its email says.
+SEND_RELATED = (
+    "lead__location",
+    "step__sequence",
+    "event__submission",
+    "booking__appointment_type",
+    "booking__location",
+    "booking__practitioner",
+)
+
+
 def followup_message_send(*, message_id: int) -> bool:
     """Send one due message; whether this call delivered it (at least once, never
     concurrently: core.outbox)."""
+
+    def send(message: FollowUpMessage) -> None:
+        _send(message, shared=_Shared.of([message]), connection=None)
+
     message = outbox_send(
         FollowUpMessage,
         pk=message_id,
-        send=_send,
+        send=send,
         transient=MAIL_ERRORS,
         policy=POLICY,
-        related=(
-            "lead__location",
-            "step__sequence",
-            "event__submission",
-            "booking__appointment_type",
-            "booking__location",
-            "booking__practitioner",
-        ),
+        related=SEND_RELATED,
         record=("message_id", "provider_message_id"),
     )
     return message is not None and message.status == DeliveryStatus.SENT
 
 
+def followup_messages_send(*, message_ids: list[int]) -> BatchSent:
+    """Send the due ones of `message_ids` over one mail connection, each recorded
+    before the next goes (at least once, never concurrently: core.outbox); what
+    the batch's time (FOLLOWUP_BATCH_SECONDS) left unsent goes back to the broker
+    as a batch of its own. Safe to run twice: a sent or claimed message is not
+    sent again."""
+    done = outbox_send_batch(
+        FollowUpMessage,
+        pks=message_ids,
+        sender=_batch_sender,
+        transient=MAIL_ERRORS,
+        policy=POLICY,
+        related=SEND_RELATED,
+        record=("message_id", "provider_message_id"),
+        seconds=settings.FOLLOWUP_BATCH_SECONDS,
+    )
+    # Behind the queue's other batches, and any acknowledgment that came meanwhile.
+    enqueue_batches_on_commit(
+        followup_messages_send_task, done.left, size=len(done.left) or 1
+    )
+    return done
+
+
 def followup_send_due(*, now: dt.datetime | None = None) -> int:
-    """Hand the broker the messages that are due; how many."""
-    due = outbox_due(FollowUpMessage, policy=POLICY, now=now or timezone.now())
-    for message_id in due:
-        followup_message_send_task.delay(message_id)
+    """Hand the broker the messages that are due, in batches of at most
+    FOLLOWUP_BATCH_SIZE ids (one task each, on the "bulk" queue); how many."""
+    due = outbox_due(
+        FollowUpMessage, policy=POLICY, now=now or timezone.now(), batch=SWEEP_LIMIT
+    )
+    # A short backlog is spread over a few batches, for the pool's processes (and
+    # the other workers) to send side by side; a long one goes FOLLOWUP_BATCH_SIZE
+    # at a time.
+    size = max(1, min(settings.FOLLOWUP_BATCH_SIZE, -(-len(due) // SWEEP_SPREAD)))
+    with followup_messages_send_task.app.producer_or_acquire() as producer:
+        for start in range(0, len(due), size):
+            followup_messages_send_task.apply_async(
+                (due[start : start + size],), producer=producer
+            )
     return len(due)
 
 
-def _send(message: FollowUpMessage) -> None:
+@dataclass(frozen=True)
+class _Shared:
+    """What the messages of a batch read once: their templates by (name, language),
+    what their addresses asked to stop, and the clinic's name."""
+
+    templates: dict[tuple[str, str], MessageTemplate]
+    stopped: dict[str, Suppression]
+    clinic_name: str
+
+    @classmethod
+    def of(cls, messages: Collection[FollowUpMessage]) -> "_Shared":
+        languages = {message_language(m.lead) for m in messages} | {"en"}
+        keys = {m.lead.email_key for m in messages if m.lead.email_key}
+        return cls(
+            templates={
+                (t.key, t.language): t
+                for t in MessageTemplate.objects.filter(
+                    key__in={m.step.template_key for m in messages},
+                    language__in=languages,
+                )
+            },
+            stopped=(
+                {s.email_key: s for s in Suppression.objects.filter(email_key__in=keys)}
+                if keys
+                else {}
+            ),
+            clinic_name=clinic_branding_get().name,
+        )
+
+
+@contextmanager
+def _batch_sender(
+    messages: list[FollowUpMessage],
+) -> Iterator[Callable[[FollowUpMessage], None]]:
+    """The send for a batch: one mail connection, opened at the first message (and
+    again after a failure closed it), closed at the end."""
+    connection = get_connection()
+    try:
+        yield partial(_send, shared=_Shared.of(messages), connection=connection)
+    finally:
+        with suppress(*MAIL_ERRORS):
+            connection.close()
+
+
+def _send(
+    message: FollowUpMessage,
+    *,
+    shared: "_Shared",
+    connection: BaseEmailBackend | None,
+) -> None:
     lead = message.lead
     if not lead.email:
         raise Unsendable(f"lead {lead.pk} has no email address")
-    _check_allowed(message)
+    _check_allowed(message, stopped=shared.stopped.get(lead.email_key))
     language = message_language(lead)
-    found = {
-        template.language: template
-        for template in MessageTemplate.objects.filter(
-            key=message.step.template_key, language__in=[language, "en"]
-        )
-    }
-    template = found.get(language) or found.get("en")
+    key = message.step.template_key
+    template = shared.templates.get((key, language)) or shared.templates.get(
+        (key, "en")
+    )
     if template is None:
-        raise Unsendable(f"no template {message.step.template_key!r}")
+        raise Unsendable(f"no template {key!r}")
     unsubscribe = unsubscribe_url(lead_code=lead.code, language=language)
     text_values, html_values = followup_values(
-        message, language=language, unsubscribe=unsubscribe
+        message,
+        language=language,
+        unsubscribe=unsubscribe,
+        clinic_name=shared.clinic_name,
     )
     # One Message-ID for every attempt, from the row alone (an attempt cut off after
     # the server took it never saved one): a receiver can drop the duplicate.
@@ -650,13 +775,25 @@ def _send(message: FollowUpMessage) -> None:
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
+        connection=connection,
     )
     email.attach_alternative(
         template_render(template.html_body, html_values, html_part=True), "text/html"
     )
     if message.booking and message.step.sequence.trigger in BOOKING_TRIGGERS:
         _calendar_attach(email, message.booking, language=language)
-    email.send()
+    try:
+        if connection is not None:
+            # Kept open across the batch (send_messages closes only what it opened).
+            connection.open()
+        email.send()
+    except MAIL_ERRORS:
+        # The connection may be half-way through a transaction: the next message
+        # of the batch opens a fresh one.
+        if connection is not None:
+            with suppress(*MAIL_ERRORS):
+                connection.close()
+        raise
     # An Anymail backend says what the provider calls it; SMTP has our Message-ID.
     status = getattr(email, "anymail_status", None)
     provider_id = (status and status.message_id) or message.message_id
@@ -675,7 +812,7 @@ def _calendar_attach(
     )
 
 
-def _check_allowed(message: FollowUpMessage) -> None:
+def _check_allowed(message: FollowUpMessage, *, stopped: Suppression | None) -> None:
     """NoLongerWanted when the sequence's conditions no longer hold (see
     _conditions_unmet): checked again at the send, which may come later. A
     message about a booking change that a later change overtook is not sent: the
@@ -692,7 +829,7 @@ def _check_allowed(message: FollowUpMessage) -> None:
         message.lead,
         event=message.event,
         visit=message.booking,
-        stopped=suppression_get(email_key=message.lead.email_key),
+        stopped=stopped,
     )
     if unmet is not None:
         raise NoLongerWanted(unmet)

@@ -26,7 +26,7 @@ def followup_message_send_task(self: Task[Any, Any], message_id: int) -> None:
 
 @shared_task
 def followup_send_due_task() -> None:
-    """Enqueue the follow-ups that are due; beat runs it each minute."""
+    """Enqueue the follow-ups that are due, in batches; beat runs it each minute."""
     from followups.services import followup_send_due
 
     count = followup_send_due()
@@ -42,3 +42,18 @@ def followup_schedule_due_task() -> None:
     made = followup_schedule_due()
     if made:
         logger.info("timed follow-ups made: %s", made)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=TASK_RETRY_FOR,
+    retry_backoff=True,
+    max_retries=5,
+)
+def followup_messages_send_task(self: Task[Any, Any], message_ids: list[int]) -> None:
+    """Send a batch of follow-ups by id over one mail connection; what is sent,
+    claimed or deleted already is passed over."""
+    from followups.services import followup_messages_send
+
+    followup_messages_send(message_ids=message_ids)

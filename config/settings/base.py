@@ -13,6 +13,7 @@ import django_stubs_ext
 import environ
 from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from config.networks import networks_parse
 from config.origins import origins_parse
@@ -247,6 +248,11 @@ FOLLOWUP_DAILY_CAP = env.int("FOLLOWUP_DAILY_CAP", default=2)
 # How long a message being sent is its worker's before another may take it (a worker
 # that died mid-send leaves it so).
 FOLLOWUP_SEND_LEASE_SECONDS = env.int("FOLLOWUP_SEND_LEASE_SECONDS", default=300)
+# The due sweep hands follow-ups to workers this many at a time (one task, one SMTP
+# connection each); a batch stops after FOLLOWUP_BATCH_SECONDS and hands on the
+# rest, so a message due at once waits behind at most one batch.
+FOLLOWUP_BATCH_SIZE = env.int("FOLLOWUP_BATCH_SIZE", default=50)
+FOLLOWUP_BATCH_SECONDS = env.float("FOLLOWUP_BATCH_SECONDS", default=0.5)
 # Intake. Health answers are encrypted with the first key; any listed key decrypts.
 HEALTH_DATA_KEYS = env.list("HEALTH_DATA_KEYS", default=[])
 # Stored credentials (a practitioner's CalDAV login), the same way (core/secrets.py).
@@ -364,6 +370,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Messages due at once (a patient's acknowledgment) have a queue of their own, and
+# the due sweep's batches another: a worker started without -Q consumes every queue
+# declared here, and kombu's Redis transport takes them in turn (round robin, its
+# default queue_order_strategy: the queue just served goes last), so an
+# acknowledgment waits behind at most one bulk batch, never behind the backlog.
+# Each queue bound by its own name: bound alike, every task would go to all three.
+CELERY_TASK_QUEUES = [
+    Queue(name, routing_key=name)
+    for name in dict.fromkeys([CELERY_TASK_DEFAULT_QUEUE, "now", "bulk"])
+]
+CELERY_TASK_ROUTES = {
+    "followups.tasks.followup_message_send_task": {"queue": "now"},
+    "followups.tasks.followup_messages_send_task": {"queue": "bulk"},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A worker that loses Redis keeps trying (every 2 s, then up to every 30 s) for as
 # long as it is away, rather than giving up after 100 attempts (about 45 minutes).
