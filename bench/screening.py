@@ -10,6 +10,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bench.common import Figure, report  # noqa: E402
 from intake.screening import (  # noqa: E402
     RuleSet,
     evaluate,
@@ -131,20 +133,32 @@ def main() -> None:
         ),
         "rule_set_load of the shipped data": per_operation(lambda: rule_set_load(data)),
     }
-    print(
-        f"screening: {len(shipped.rules)} rules, {len(shipped.treatments)} treatments,"
-        f" {len(ANSWERS)} answers, {fired} fired rule entries"
-    )
     print(f"outcomes: {result.outcomes()}")
-    baseline_cpu = measured["json round trip of the answers (baseline)"][1]
-    print(f"{'operation':44} {'wall µs':>9} {'CPU µs':>9} {'x baseline':>11}")
-    for name, (wall, cpu) in measured.items():
-        print(f"{name:44} {wall:9.1f} {cpu:9.1f} {cpu / baseline_cpu:10.1f}x")
-    evaluation_cpu = measured["evaluate, shipped rule set"][1]
-    verdict = "OK" if evaluation_cpu < TARGET_MICROSECONDS else "TOO SLOW"
-    print(
-        f"target: one evaluation under {TARGET_MICROSECONDS:.0f} µs CPU:"
-        f" {evaluation_cpu:.1f} µs, {verdict}"
+    baseline_name = "json round trip of the answers (baseline)"
+    baseline_cpu = measured[baseline_name][1]
+    figures = [
+        Figure(
+            f"{name}, CPU",
+            cpu,
+            "µs",
+            baseline=None if name == baseline_name else baseline_cpu,
+        )
+        for name, (_, cpu) in measured.items()
+    ]
+    evaluation = figures[2]
+    figures[2] = replace(
+        evaluation,
+        target=f"< {TARGET_MICROSECONDS:.0f} µs",
+        met=evaluation.value < TARGET_MICROSECONDS,
+    )
+    report(
+        "screening",
+        figures,
+        context=(
+            f"{len(shipped.rules)} rules, {len(shipped.treatments)} treatments, "
+            f"{len(ANSWERS)} answers, {fired} fired rule entries; best of "
+            f"{ROUNDS} rounds, CPU time"
+        ),
     )
 
 
