@@ -357,8 +357,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
         "polling_interval": 0.2,
     }
     if CELERY_BROKER_URL.startswith("filesystem://")
-    # Longer than any task may run, so a slow task is not delivered twice.
-    else {"visibility_timeout": 3600}
+    else {
+        # Longer than any task may run, so a slow task is not delivered twice.
+        "visibility_timeout": 3600,
+        # A worker takes from its queues in the order CELERY_TASK_QUEUES lists
+        # them, not in turn: an acknowledgment never waits behind more than the
+        # bulk batch in progress, however long the bulk queue.
+        "queue_order_strategy": "priority",
+    }
 )
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -372,13 +378,14 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 # Messages due at once (a patient's acknowledgment) have a queue of their own, and
 # the due sweep's batches another: a worker started without -Q consumes every queue
-# declared here, and kombu's Redis transport takes them in turn (round robin, its
-# default queue_order_strategy: the queue just served goes last), so an
-# acknowledgment waits behind at most one bulk batch, never behind the backlog.
+# declared here, in this order on Redis (queue_order_strategy "priority" above;
+# kombu's default takes them in turn, which gave the bulk queue a third of one
+# worker while acknowledgments queued up: bench/speed_to_lead.py). So an
+# acknowledgment waits behind at most the bulk batch in progress.
 # Each queue bound by its own name: bound alike, every task would go to all three.
 CELERY_TASK_QUEUES = [
     Queue(name, routing_key=name)
-    for name in dict.fromkeys([CELERY_TASK_DEFAULT_QUEUE, "now", "bulk"])
+    for name in dict.fromkeys(["now", CELERY_TASK_DEFAULT_QUEUE, "bulk"])
 ]
 CELERY_TASK_ROUTES = {
     "followups.tasks.followup_message_send_task": {"queue": "now"},

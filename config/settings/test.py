@@ -24,7 +24,10 @@ from config.settings.base import env
 # Not through os.environ: Celery lets a CELERY_BROKER_URL variable override its config,
 # and tests point the app at other brokers.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/14")
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "queue_order_strategy": "priority",
+}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Unit tests never reach a real mail server; the integration tests' worker opts back
