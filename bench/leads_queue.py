@@ -626,7 +626,7 @@ def main() -> None:
         figures,
         context=(
             f"{', '.join(f'{n:,}' for n in options.sizes)} leads at 3 locations, "
-            f"a coordinator of the largest (half the leads); gunicorn sync x2, "
+            f"a coordinator of the largest (half the leads); gunicorn gthread 2 x 4, "
             f"production settings; p50/p95 of {options.requests} requests each "
             f"({max(10, options.requests // 4)} of the page) after 2 warm-ups, one "
             f"at a time; baseline: every SQL statement the "

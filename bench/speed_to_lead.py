@@ -3,8 +3,9 @@
 Run `python bench/speed_to_lead.py [--submissions 200] [--rate 4] [--backlog 10000]`
 with PostgreSQL and Redis on this machine (bench/common.py). It makes a throwaway
 database `bench_speed` with the demo clinic and its appointment types, and starts the
-real stack: gunicorn (sync x3, the production settings plus bench/urls.py), one
-Celery worker (one process, no -Q: every queue the service uses) on Redis database 15,
+real stack: gunicorn (config/gunicorn.py: gthread, 3 x 4; the production settings
+plus bench/urls.py), one Celery worker (one process, no -Q: every queue the service
+uses) on Redis database 15,
 and an SMTP server process (aiosmtpd, bench/smtp_log.py) that notes when each message
 arrived. A load generator in this process POSTs complete questionnaires, each from
 another person, at a steady rate, and measures from just before each POST to:
@@ -663,8 +664,9 @@ def run(
         Figure("peak RSS, the Celery worker", worker_mib, "MiB"),
     ]
     note = (
-        f"{count} submissions at {rate:g}/s per phase, gunicorn sync x3, one Celery"
-        " worker (concurrency 1, every queue), production settings; backlog phase:"
+        f"{count} submissions at {rate:g}/s per phase, gunicorn gthread 3 x 4, one"
+        " Celery worker (concurrency 1, every queue), production settings; backlog"
+        " phase:"
         f" {options.backlog} reminders due (made in {made_s:.1f} s), the due sweep"
         f" sent {beat.sweeps} times (whenever the broker held < {LOW_WATER} tasks);"
         f" {progress['sent']:.0f} sent by the end of the load"
