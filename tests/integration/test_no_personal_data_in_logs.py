@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
@@ -30,6 +31,7 @@ from django.utils import timezone
 from PIL import Image
 from rest_framework.test import APIClient
 
+import followups.services
 from booking.links import booking_link_make, booking_link_url
 from booking.models import Booking, CalendarSync, PractitionerCalendar
 from booking.offers import booking_choices
@@ -238,8 +240,11 @@ def _wait_for_worker_quiet(worker: WorkerProcess, task_ids: list[str]) -> None:
 
 def _send_due_now(worker: WorkerProcess, moment: dt.datetime) -> str:
     """Make the timed follow-ups due at `moment` and have the worker send them now,
-    as beat's two periodic tasks would then."""
-    followup_schedule_due(now=moment)
+    as beat's two periodic tasks would then: both in the worker, so the messages
+    are handed out by the worker's sweep, not published from here (which a fast
+    worker would send before its sweep ran, leaving the sweep nothing to enqueue)."""
+    with mock.patch.object(followups.services, "enqueue_batches_on_commit"):
+        followup_schedule_due(now=moment)
     FollowUpMessage.objects.filter(status=DeliveryStatus.PENDING).update(
         next_attempt_at=timezone.now()
     )
