@@ -34,26 +34,31 @@ def enqueue_on_commit(task: Task[Any, Any], *ids: int) -> None:
     transaction.on_commit(send)
 
 
+def enqueue_batches(task: Task[Any, Any], ids: Sequence[int], *, size: int) -> None:
+    """Send `task([...])` for each `size` of `ids`, in order, over one broker
+    connection (raises what the broker raises)."""
+    with task.app.producer_or_acquire() as producer:
+        for start in range(0, len(ids), size):
+            task.apply_async((list(ids[start : start + size]),), producer=producer)
+
+
 def enqueue_batches_on_commit(
     task: Task[Any, Any], ids: Sequence[int], *, size: int
 ) -> None:
-    """Once the current transaction commits, send `task([...])` for each `size` of
-    `ids`, in order, over one broker connection; log a broker failure."""
-    batches = [list(ids[start : start + size]) for start in range(0, len(ids), size)]
-    if not batches:
+    """enqueue_batches once the current transaction commits; log a broker failure."""
+    if not ids:
         return
+    batch_ids = list(ids)
 
     def send() -> None:
         try:
-            with task.app.producer_or_acquire() as producer:
-                for batch in batches:
-                    task.apply_async((batch,), producer=producer)
+            enqueue_batches(task, batch_ids, size=size)
         except Exception as error:  # noqa: BLE001 (as in enqueue_on_commit)
             logger.warning(
                 "broker unavailable (%s); %s waits for the periodic resend",
                 type(error).__name__,
                 task.name,
-                extra={"ids": list(ids)[:size]},
+                extra={"ids": batch_ids[:size]},
             )
 
     transaction.on_commit(send)

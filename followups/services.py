@@ -43,7 +43,11 @@ from core.outbox import (
     outbox_send,
     outbox_send_batch,
 )
-from core.queueing import enqueue_batches_on_commit, enqueue_on_commit
+from core.queueing import (
+    enqueue_batches,
+    enqueue_batches_on_commit,
+    enqueue_on_commit,
+)
 from core.zones import clinic_zone
 from followups.models import (
     Category,
@@ -686,11 +690,7 @@ def followup_send_due(*, now: dt.datetime | None = None) -> int:
     # the other workers) to send side by side; a long one goes FOLLOWUP_BATCH_SIZE
     # at a time.
     size = max(1, min(settings.FOLLOWUP_BATCH_SIZE, -(-len(due) // SWEEP_SPREAD)))
-    with followup_messages_send_task.app.producer_or_acquire() as producer:
-        for start in range(0, len(due), size):
-            followup_messages_send_task.apply_async(
-                (due[start : start + size],), producer=producer
-            )
+    enqueue_batches(followup_messages_send_task, due, size=size)
     return len(due)
 
 

@@ -145,12 +145,18 @@ def lead_queue_for_user(
 ) -> QuerySet[Lead]:
     """The leads `user` may see that pass `filters`, merged ones left out, with
     owner, location and treatments loaded: a fixed number of queries for any page."""
-    leads = lead_list_for_user(user=user).filter(merged_into__isnull=True)
     return (
-        lead_filters_apply(leads, filters=filters, now=now)
+        _queue_leads(user=user, filters=filters, now=now)
         .select_related("location", "owner")
         .prefetch_related(_treatments_prefetch())
     )
+
+
+def _queue_leads(
+    *, user: User | AnonymousUser, filters: LeadFilters, now: dt.datetime
+) -> QuerySet[Lead]:
+    leads = lead_list_for_user(user=user).filter(merged_into__isnull=True)
+    return lead_filters_apply(leads, filters=filters, now=now)
 
 
 # What the queue's API shows of each lead, as plain values: building a Lead, its
@@ -186,9 +192,8 @@ def lead_queue_values_for_user(
     """lead_queue_for_user's leads as dicts of QUEUE_FIELDS (location and owner
     joined for those columns only); their treatments come from
     lead_treatments_many: two queries for any page."""
-    leads = lead_list_for_user(user=user).filter(merged_into__isnull=True)
-    rows: QuerySet[Lead, dict[str, Any]] = lead_filters_apply(
-        leads, filters=filters, now=now
+    rows: QuerySet[Lead, dict[str, Any]] = _queue_leads(
+        user=user, filters=filters, now=now
     ).values(*QUEUE_FIELDS)
     return rows
 
@@ -395,10 +400,18 @@ def lead_event_list(*, lead: Lead) -> QuerySet[LeadEvent]:
     )
 
 
+# What the hand-off of a submission (leads.services.handoff) leaves in the request
+# memo (core.request_scope) for the reads below, keyed by submission or lead id.
+MEMO_LEAD_FOR_SUBMISSION = "lead for submission"
+MEMO_TREATMENT_STANDINGS = "treatment standings"
+MEMO_LEAD_STARTED = "lead started"
+MEMO_LEAD_BIRTH_DATE = "lead birth date"
+
+
 def lead_for_submission(*, submission_id: int) -> Lead | None:
     """The open-or-closed lead a submission belongs to now (the lead it was merged
     into, if it was), with its location."""
-    handed_off = request_memo_get(("lead for submission", submission_id))
+    handed_off = request_memo_get((MEMO_LEAD_FOR_SUBMISSION, submission_id))
     if handed_off is not None:
         return handed_off  # type: ignore[no-any-return]
     event = (
@@ -457,7 +470,7 @@ class TreatmentStanding:
 def lead_treatment_outcomes(*, lead: Lead) -> dict[str, TreatmentStanding]:
     """Where the lead stands on each treatment the person asked about (from the
     request's hand-off, when it just wrote them)."""
-    written = request_memo_get(("treatment standings", lead.pk))
+    written = request_memo_get((MEMO_TREATMENT_STANDINGS, lead.pk))
     if written is not None:
         return dict(written)
     return {
@@ -470,7 +483,7 @@ def lead_treatment_outcomes(*, lead: Lead) -> dict[str, TreatmentStanding]:
 
 def lead_treatments_cleared(*, lead: Lead) -> frozenset[str]:
     """The treatments whose newest physician decision on this lead is "cleared"."""
-    if request_memo_get(("lead started", lead.pk)):
+    if request_memo_get((MEMO_LEAD_STARTED, lead.pk)):
         return frozenset()  # a lead made in this request has no decisions yet
     newest: dict[str, str] = {}
     for treatment, decision in (
@@ -485,8 +498,8 @@ def lead_treatments_cleared(*, lead: Lead) -> frozenset[str]:
 def lead_youngest_age(*, lead: Lead, on: dt.date) -> int | None:
     """The person's age on `on` by the latest birth date their submissions give
     (intake.selectors.person_youngest_age); None when none gives one."""
-    if request_memo_get(("lead started", lead.pk)):
-        born = request_memo_get(("lead birth date", lead.pk))
+    if request_memo_get((MEMO_LEAD_STARTED, lead.pk)):
+        born = request_memo_get((MEMO_LEAD_BIRTH_DATE, lead.pk))
         return None if born is None else age_on(born, on=on)
     return person_youngest_age(submission_ids=lead_submission_ids(lead=lead), on=on)
 

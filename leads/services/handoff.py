@@ -21,7 +21,14 @@ from leads.matching import names_agree
 from leads.models import Lead, LeadEvent, LeadTreatment
 from leads.pipeline import OPEN_STATUSES
 from leads.scoring import Score, lead_score
-from leads.selectors import TreatmentStanding, lead_email_key
+from leads.selectors import (
+    MEMO_LEAD_BIRTH_DATE,
+    MEMO_LEAD_FOR_SUBMISSION,
+    MEMO_LEAD_STARTED,
+    MEMO_TREATMENT_STANDINGS,
+    TreatmentStanding,
+    lead_email_key,
+)
 from leads.services.assignment import (
     assigned_event,
     lead_owner_choose,
@@ -92,10 +99,10 @@ def lead_submission_receive(submission: SubmissionRecorded) -> Lead:
         webhook_event_record(event_type="lead.created", lead=lead)
     # The response's booking offer (leads.selectors: lead_for_submission and what
     # booking_gate reads) need not read again what was just written.
-    request_memo_put(("lead for submission", submission.submission_id), lead)
+    request_memo_put((MEMO_LEAD_FOR_SUBMISSION, submission.submission_id), lead)
     if is_new:
-        request_memo_put(("lead started", lead.pk), True)
-        request_memo_put(("lead birth date", lead.pk), submission.birth_date)
+        request_memo_put((MEMO_LEAD_STARTED, lead.pk), True)
+        request_memo_put((MEMO_LEAD_BIRTH_DATE, lead.pk), submission.birth_date)
     return lead
 
 
@@ -187,7 +194,7 @@ def lead_treatments_sync(
         for treatment, outcome in outcomes.items()
     )
     # What the lead's treatment rows now say (leads.selectors.lead_treatment_outcomes).
-    request_memo_put(("treatment standings", lead.pk), standings)
+    request_memo_put((MEMO_TREATMENT_STANDINGS, lead.pk), standings)
 
 
 def _match(submission: SubmissionRecorded, key: str) -> tuple[Lead | None, Lead | None]:
